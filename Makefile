@@ -1,0 +1,146 @@
+# hrkd — build, test, run, bench, fuzz, install.
+#
+#   make            build everything into build/ (CUDA backend too when nvcc exists)
+#   make test       install missing Debian packages, build, run the suite normally and
+#                   under AddressSanitizer + UBSan; ends with "N passed, N failed"
+#   make run        the main job: ini/quickstart.ini on the embedded synthetic data
+#   make bench      benchmarks printing JSON lines (not part of the tests)
+#   make fuzz       libFuzzer runs of every parser of outside input (FUZZ_SECONDS each)
+#   make install PREFIX=/usr/local
+#
+# Layout of a build tree mirrors an installed prefix:
+#   $(B)/bin/hrkd  $(B)/lib/libhrkd.so  $(B)/lib/hrkd/backends/*.so  $(B)/lib/hrkd/plugins/*.so
+
+B        ?= build
+PREFIX   ?= /usr/local
+CC       ?= cc
+NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+OPT      ?= -O2
+SAN      ?=
+
+HDF5_CFLAGS  := $(shell pkg-config --cflags hdf5 2>/dev/null)
+HDF5_LIBS    := $(shell pkg-config --libs hdf5 2>/dev/null || echo -lhdf5)
+# Prefer the OpenMP build of OpenBLAS: sgemm called inside our own OpenMP loops then runs
+# single-threaded instead of oversubscribing (Debian: libopenblas-openmp-dev).
+OPENBLAS_DIR := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/openblas-openmp /usr/lib/aarch64-linux-gnu/openblas-openmp))
+ifneq ($(OPENBLAS_DIR),)
+BLAS_CFLAGS  := -I$(subst /lib/,/include/,$(OPENBLAS_DIR))
+BLAS_LIBS    := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas
+else
+BLAS_CFLAGS  := $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS    := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+endif
+
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -g -fPIC $(WARN) $(SAN) -Ihost/include -Ihost \
+             -DHRKD_INI_HANDLER_LINENO=1 $(CFLAGS)
+LDFLAGS_ALL = $(SAN) $(LDFLAGS)
+
+LIB_SRCS   := $(sort $(filter-out host/cli/%,$(wildcard host/*/*.c)))
+CLI_SRCS   := $(sort $(wildcard host/cli/*.c))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+CLI_OBJS   := $(CLI_SRCS:%.c=$(B)/obj/%.o)
+PLUGIN_SRCS:= $(sort $(wildcard plugins/*/*.c))
+PLUGINS    := $(foreach s,$(PLUGIN_SRCS),$(B)/lib/hrkd/plugins/$(basename $(notdir $(s))).so)
+TEST_SRCS  := $(sort $(wildcard tests/test_*.c))
+TEST_BINS  := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+TEST_COMMON:= $(sort $(wildcard tests/common/*.c))
+HEADERS    := $(wildcard host/include/hrkd/*.h) $(wildcard host/*/*.h) $(wildcard tests/common/*.h)
+
+LIBHRKD  := $(B)/lib/libhrkd.so
+HRKD_BIN := $(B)/bin/hrkd
+CPU_BE   := $(B)/lib/hrkd/backends/hrkd_backend_cpu.so
+CUDA_BE  := $(B)/lib/hrkd/backends/hrkd_backend_cuda.so
+CUDA_SRCS:= $(sort $(wildcard backends/cuda/*.cu))
+ifneq ($(NVCC),)
+ifneq ($(CUDA_SRCS),)
+CUDA_TARGET := $(CUDA_BE)
+endif
+endif
+
+.PHONY: all deps test test-fast asan run bench fuzz install clean check-cuda
+all: $(LIBHRKD) $(HRKD_BIN) $(CPU_BE) $(PLUGINS) $(CUDA_TARGET)
+	@if [ -z "$(NVCC)" ]; then echo "note: nvcc not found, CUDA backend skipped"; fi
+
+deps:
+	@bash scripts/deps.sh
+
+$(B)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(HDF5_CFLAGS) -c $< -o $@
+
+$(LIBHRKD): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $(LIB_OBJS) $(LDFLAGS_ALL) $(HDF5_LIBS) -linih -ldl -lm -lpthread
+
+$(HRKD_BIN): $(CLI_OBJS) $(LIBHRKD)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(CLI_OBJS) $(LDFLAGS_ALL) -L$(B)/lib -lhrkd -Wl,-rpath,'$$ORIGIN/../lib' $(HDF5_LIBS) -linih -ldl -lm
+
+$(CPU_BE): $(wildcard backends/cpu/*.c) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(BLAS_CFLAGS) -fopenmp -shared -fvisibility=hidden -o $@ \
+	    $(wildcard backends/cpu/*.c) $(LDFLAGS_ALL) $(BLAS_LIBS) -lm
+
+$(CUDA_BE): $(CUDA_SRCS) $(wildcard backends/cuda/*.cuh) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(NVCC) -O2 -std=c++17 -Xcompiler -fPIC,-fvisibility=hidden -Ihost/include -shared \
+	    -o $@ $(CUDA_SRCS) -lcublas -lcudart
+
+# Plugins see the public SDK headers only (no -Ihost): what a third-party author has.
+PLUGIN_CFLAGS = $(filter-out -Ihost,$(CFLAGS_ALL))
+$(B)/lib/hrkd/plugins/%.so: $(LIBHRKD) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -shared -fvisibility=hidden -o $@ $(filter %/$*.c,$(PLUGIN_SRCS)) \
+	    $(LDFLAGS_ALL) -L$(B)/lib -lhrkd -Wl,-rpath,'$$ORIGIN/../..' -lm
+$(PLUGINS): $(PLUGIN_SRCS)
+
+$(B)/tests/%: tests/%.c $(TEST_COMMON) $(LIBHRKD) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(HDF5_CFLAGS) -Itests -o $@ $< $(TEST_COMMON) $(LDFLAGS_ALL) \
+	    -L$(B)/lib -lhrkd -Wl,-rpath,'$$ORIGIN/../lib' $(HDF5_LIBS) -linih -ldl -lm
+
+build-tests: all $(TEST_BINS)
+.PHONY: build-tests
+
+# The suite: normal build, then the same tests under ASan + UBSan (build-asan/).
+test: deps
+	@$(MAKE) --no-print-directory build-tests
+	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build-tests
+	@bash tests/run.sh build build-asan
+
+# Quicker loop for development: normal build only.
+test-fast: build-tests
+	@bash tests/run.sh build
+
+asan:
+	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build-tests
+
+run: deps all
+	@mkdir -p results
+	$(HRKD_BIN) run ini/quickstart.ini
+
+bench: deps all
+	@bash scripts/bench.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/hrkd/backends \
+	    $(DESTDIR)$(PREFIX)/lib/hrkd/plugins $(DESTDIR)$(PREFIX)/include/hrkd \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(HRKD_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(LIBHRKD) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(B)/lib/hrkd/backends/*.so $(DESTDIR)$(PREFIX)/lib/hrkd/backends/
+	if ls $(B)/lib/hrkd/plugins/*.so >/dev/null 2>&1; then \
+	    install -m 755 $(B)/lib/hrkd/plugins/*.so $(DESTDIR)$(PREFIX)/lib/hrkd/plugins/; fi
+	install -m 644 host/include/hrkd/*.h $(DESTDIR)$(PREFIX)/include/hrkd/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*HRKD_VERSION_STRING "\(.*\)"/\1/p' host/include/hrkd/hrkd.h)|g' \
+	    scripts/hrkd.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hrkd.pc
+
+clean:
+	rm -rf build build-asan build-fuzz

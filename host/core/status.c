@@ -1,0 +1,92 @@
+/* host/core/status.c — error messages and logging (see hrkd/status.h). */
+#include "hrkd/status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+hrkd_status hrkd_error_vset(hrkd_error *err, hrkd_status st, const char *fmt, va_list ap)
+{
+    if (!err || err->status != HRKD_STATUS_OK) return st; /* first error wins */
+    err->status = st;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    return st;
+}
+
+hrkd_status hrkd_error_set(hrkd_error *err, hrkd_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    hrkd_error_vset(err, st, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+void hrkd_error_prefix(hrkd_error *err, const char *fmt, ...)
+{
+    if (!err || err->status == HRKD_STATUS_OK) return;
+    char pre[HRKD_ERROR_MSG_MAX], old[HRKD_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    memcpy(old, err->msg, sizeof old);
+    snprintf(err->msg, sizeof err->msg, "%s%s", pre, old);
+}
+
+void hrkd_error_clear(hrkd_error *err)
+{
+    if (!err) return;
+    err->status = HRKD_STATUS_OK;
+    err->msg[0] = '\0';
+}
+
+const char *hrkd_status_name(hrkd_status st)
+{
+    switch (st) {
+    case HRKD_STATUS_OK: return "ok";
+    case HRKD_STATUS_INVALID: return "invalid";
+    case HRKD_STATUS_IO: return "io";
+    case HRKD_STATUS_UNSUPPORTED: return "unsupported";
+    case HRKD_STATUS_NOMEM: return "out of memory";
+    case HRKD_STATUS_NOT_FOUND: return "not found";
+    case HRKD_STATUS_INTERNAL: return "internal";
+    }
+    return "unknown";
+}
+
+static int g_level = -1;
+
+hrkd_log_level hrkd_log_get_level(void)
+{
+    if (g_level < 0) {
+        const char *e = getenv("HRKD_LOG");
+        g_level = HRKD_LOG_INFO;
+        if (e) {
+            if (!strcmp(e, "error")) g_level = HRKD_LOG_ERROR;
+            else if (!strcmp(e, "warn")) g_level = HRKD_LOG_WARN;
+            else if (!strcmp(e, "debug")) g_level = HRKD_LOG_DEBUG;
+        }
+    }
+    return (hrkd_log_level)g_level;
+}
+
+void hrkd_log_set_level(hrkd_log_level level) { g_level = (int)level; }
+
+void hrkd_log(hrkd_log_level level, const char *fmt, ...)
+{
+    if ((int)level > (int)hrkd_log_get_level()) return;
+    static const char *tags[] = {"error", "warning", "info", "debug"};
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "hrkd: %s: ", tags[level]);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void hrkd_assert_fail(const char *file, int line, const char *cond)
+{
+    fprintf(stderr, "%s:%d: internal error: assertion '%s' failed\n", file, line, cond);
+    abort();
+}

@@ -1,0 +1,443 @@
+/* host/core/tensor.c — contexts (arena + tape), tensor creation, host transfer and views.
+ *
+ * Memory: every tensor a step creates lives in the ctx's arenas (backend memory for data and
+ * gradients, host memory for the structs and tape nodes). hrkd_ctx_reset() rewinds them; when
+ * a step needed more than one chunk, the chunks are merged into one at reset so the next step
+ * allocates nothing. */
+#include "core/internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_ALIGN 64
+#define ARENA_MIN_CHUNK ((size_t)1 << 20)
+
+static void *arena_raw_alloc(arena *a, size_t bytes)
+{
+    return a->device ? a->k->alloc(bytes) : aligned_alloc(ARENA_ALIGN, bytes);
+}
+
+static void arena_raw_free(arena *a, void *p)
+{
+    if (a->device) a->k->free(p);
+    else free(p);
+}
+
+void *hrkd_arena_alloc(arena *a, size_t bytes)
+{
+    bytes = (bytes + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (bytes == 0) bytes = ARENA_ALIGN;
+    if (a->n > 0) {
+        arena_chunk *c = &a->chunks[a->n - 1];
+        if (c->used + bytes <= c->cap) {
+            void *p = c->base + c->used;
+            c->used += bytes;
+            a->in_use += bytes;
+            if (a->in_use > a->peak) a->peak = a->in_use;
+            return p;
+        }
+    }
+    size_t cap = a->n > 0 ? a->chunks[a->n - 1].cap * 2 : ARENA_MIN_CHUNK;
+    if (cap < bytes) cap = bytes;
+    if (a->n == a->cap_chunks) {
+        int nc = a->cap_chunks ? a->cap_chunks * 2 : 8;
+        arena_chunk *ch = realloc(a->chunks, (size_t)nc * sizeof *ch);
+        if (!ch) return NULL;
+        a->chunks = ch;
+        a->cap_chunks = nc;
+    }
+    char *base = arena_raw_alloc(a, cap);
+    if (!base) return NULL;
+    a->chunks[a->n++] = (arena_chunk){base, cap, bytes};
+    a->in_use += bytes;
+    if (a->in_use > a->peak) a->peak = a->in_use;
+    return base;
+}
+
+static void arena_reset(arena *a)
+{
+    if (a->n > 1) {
+        /* merge into one chunk the size of the largest step seen (plus 1/16 headroom) */
+        size_t want = a->peak + a->peak / 16;
+        for (int i = 0; i < a->n; i++) arena_raw_free(a, a->chunks[i].base);
+        a->n = 0;
+        char *base = arena_raw_alloc(a, want);
+        if (base) a->chunks[a->n++] = (arena_chunk){base, want, 0};
+    } else if (a->n == 1) {
+        a->chunks[0].used = 0;
+    }
+    a->in_use = 0;
+}
+
+static void arena_free(arena *a)
+{
+    for (int i = 0; i < a->n; i++) arena_raw_free(a, a->chunks[i].base);
+    free(a->chunks);
+    memset(a, 0, sizeof *a);
+}
+
+static size_t arena_capacity(const arena *a)
+{
+    size_t s = 0;
+    for (int i = 0; i < a->n; i++) s += a->chunks[i].cap;
+    return s;
+}
+
+hrkd_ctx *hrkd_ctx_create(hrkd_backend *be, hrkd_error *err)
+{
+    hrkd_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+        return NULL;
+    }
+    be->refs++;
+    ctx->be = be;
+    ctx->k  = be->k;
+    ctx->dev.device = 1;
+    ctx->dev.k = be->k;
+    ctx->host.device = 0;
+    ctx->grad_enabled = 1;
+    ctx->training = 0;
+    ctx->rng_seed = 0x5eed;
+    return ctx;
+}
+
+void hrkd_ctx_destroy(hrkd_ctx *ctx)
+{
+    if (!ctx) return;
+    arena_free(&ctx->dev);
+    arena_free(&ctx->host);
+    free(ctx->tape);
+    free(ctx->scratch_i32);
+    hrkd_backend_unload(ctx->be);
+    free(ctx);
+}
+
+void hrkd_ctx_reset(hrkd_ctx *ctx)
+{
+    arena_reset(&ctx->dev);
+    arena_reset(&ctx->host);
+    ctx->tape_len = 0;
+}
+
+void hrkd_ctx_set_training(hrkd_ctx *ctx, int training) { ctx->training = training; }
+void hrkd_ctx_set_grad(hrkd_ctx *ctx, int enabled) { ctx->grad_enabled = enabled; }
+int hrkd_ctx_grad_enabled(const hrkd_ctx *ctx) { return ctx->grad_enabled; }
+int hrkd_ctx_training(const hrkd_ctx *ctx) { return ctx->training; }
+void hrkd_ctx_set_rng(hrkd_ctx *ctx, uint64_t seed, uint64_t counter)
+{
+    ctx->rng_seed = seed;
+    ctx->rng_counter = counter;
+}
+uint64_t hrkd_ctx_rng_counter(const hrkd_ctx *ctx) { return ctx->rng_counter; }
+uint64_t hrkd_ctx_rng_seed(const hrkd_ctx *ctx) { return ctx->rng_seed; }
+int hrkd_ctx_failed(const hrkd_ctx *ctx) { return ctx->err.status != HRKD_STATUS_OK; }
+const hrkd_error *hrkd_ctx_error(const hrkd_ctx *ctx) { return &ctx->err; }
+void hrkd_ctx_clear_error(hrkd_ctx *ctx) { hrkd_error_clear(&ctx->err); }
+const hrkd_kernels *hrkd_ctx_kernels(const hrkd_ctx *ctx) { return ctx->k; }
+hrkd_backend *hrkd_ctx_backend(const hrkd_ctx *ctx) { return ctx->be; }
+size_t hrkd_ctx_arena_bytes(const hrkd_ctx *ctx) { return arena_capacity(&ctx->dev); }
+int hrkd_ctx_tape_len(const hrkd_ctx *ctx) { return ctx->tape_len; }
+
+hrkd_tensor *hrkd_ctx_fail(hrkd_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    hrkd_error_vset(&ctx->err, HRKD_STATUS_INVALID, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+float *hrkd_ctx_alloc_f32(hrkd_ctx *ctx, int64_t n)
+{
+    float *p = hrkd_arena_alloc(&ctx->dev, (size_t)(n > 0 ? n : 1) * sizeof(float));
+    if (!p) hrkd_error_set(&ctx->err, HRKD_STATUS_NOMEM, "out of backend memory (%lld floats)",
+                           (long long)n);
+    return p;
+}
+
+void *hrkd_ctx_alloc_host(hrkd_ctx *ctx, size_t bytes)
+{
+    void *p = hrkd_arena_alloc(&ctx->host, bytes);
+    if (!p) hrkd_error_set(&ctx->err, HRKD_STATUS_NOMEM, "out of host memory");
+    else memset(p, 0, bytes);
+    return p;
+}
+
+hrkd_node *hrkd_ctx_push(hrkd_ctx *ctx, hrkd_op op, hrkd_tensor *out)
+{
+    if (ctx->tape_len == ctx->tape_cap) {
+        int nc = ctx->tape_cap ? ctx->tape_cap * 2 : 256;
+        hrkd_node **t = realloc(ctx->tape, (size_t)nc * sizeof *t);
+        if (!t) {
+            hrkd_error_set(&ctx->err, HRKD_STATUS_NOMEM, "out of memory (tape)");
+            return NULL;
+        }
+        ctx->tape = t;
+        ctx->tape_cap = nc;
+    }
+    hrkd_node *n = hrkd_ctx_alloc_host(ctx, sizeof *n);
+    if (!n) return NULL;
+    n->op = op;
+    n->out = out;
+    ctx->tape[ctx->tape_len++] = n;
+    return n;
+}
+
+void hrkd_contiguous_strides(int ndim, const int64_t *shape, int64_t *stride)
+{
+    int64_t s = 1;
+    for (int d = ndim - 1; d >= 0; d--) {
+        stride[d] = s;
+        s *= shape[d];
+    }
+}
+
+int64_t hrkd_tensor_numel(const hrkd_tensor *t)
+{
+    int64_t n = 1;
+    for (int d = 0; d < t->ndim; d++) n *= t->shape[d];
+    return n;
+}
+
+int hrkd_tensor_is_contiguous(const hrkd_tensor *t)
+{
+    int64_t s = 1;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        if (t->shape[d] != 1 && t->stride[d] != s) return 0;
+        s *= t->shape[d];
+    }
+    return 1;
+}
+
+const char *hrkd_shape_str(const hrkd_tensor *t, char *buf, size_t cap)
+{
+    size_t u = 0;
+    u += (size_t)snprintf(buf, cap, "[");
+    for (int d = 0; d < t->ndim && u < cap; d++)
+        u += (size_t)snprintf(buf + u, cap - u, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
+    if (u < cap) snprintf(buf + u, cap - u, "]");
+    return buf;
+}
+
+void hrkd_to4(const hrkd_tensor *t, int64_t shape4[4], int64_t stride4[4])
+{
+    int pad = 4 - t->ndim;
+    for (int d = 0; d < 4; d++) {
+        shape4[d]  = d < pad ? 1 : t->shape[d - pad];
+        stride4[d] = d < pad ? 0 : t->stride[d - pad];
+    }
+}
+
+static int check_shape(hrkd_ctx *ctx, int ndim, const int64_t *shape, const char *what)
+{
+    if (ndim < 1 || ndim > HRKD_MAX_DIMS) {
+        hrkd_ctx_fail(ctx, "%s: %d dimensions (1..%d supported)", what, ndim, HRKD_MAX_DIMS);
+        return -1;
+    }
+    for (int d = 0; d < ndim; d++)
+        if (shape[d] < 0) {
+            hrkd_ctx_fail(ctx, "%s: negative size %lld in dimension %d", what,
+                          (long long)shape[d], d);
+            return -1;
+        }
+    return 0;
+}
+
+hrkd_tensor *hrkd_tensor_alloc_like(hrkd_ctx *ctx, int ndim, const int64_t *shape, hrkd_dtype dt)
+{
+    if (hrkd_ctx_failed(ctx) || check_shape(ctx, ndim, shape, "tensor") != 0) return NULL;
+    hrkd_tensor *t = hrkd_ctx_alloc_host(ctx, sizeof *t);
+    if (!t) return NULL;
+    t->dtype = dt;
+    t->ndim = ndim;
+    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    hrkd_contiguous_strides(ndim, shape, t->stride);
+    t->data = hrkd_ctx_alloc_f32(ctx, hrkd_tensor_numel(t)); /* int32 has the same size */
+    return t->data ? t : NULL;
+}
+
+hrkd_tensor *hrkd_tensor_new(hrkd_ctx *ctx, int ndim, const int64_t *shape)
+{
+    return hrkd_tensor_alloc_like(ctx, ndim, shape, HRKD_F32);
+}
+
+hrkd_tensor *hrkd_tensor_new_i32(hrkd_ctx *ctx, int ndim, const int64_t *shape)
+{
+    return hrkd_tensor_alloc_like(ctx, ndim, shape, HRKD_I32);
+}
+
+hrkd_tensor *hrkd_tensor_zeros(hrkd_ctx *ctx, int ndim, const int64_t *shape)
+{
+    hrkd_tensor *t = hrkd_tensor_new(ctx, ndim, shape);
+    if (t) ctx->k->fill(t->data, 0.0f, hrkd_tensor_numel(t));
+    return t;
+}
+
+hrkd_tensor *hrkd_tensor_from_host(hrkd_ctx *ctx, int ndim, const int64_t *shape, const float *host)
+{
+    hrkd_tensor *t = hrkd_tensor_new(ctx, ndim, shape);
+    if (t) ctx->k->copy_h2d(t->data, host, (size_t)hrkd_tensor_numel(t) * sizeof(float));
+    return t;
+}
+
+hrkd_tensor *hrkd_tensor_from_host_i32(hrkd_ctx *ctx, int ndim, const int64_t *shape,
+                                       const int32_t *host)
+{
+    hrkd_tensor *t = hrkd_tensor_new_i32(ctx, ndim, shape);
+    if (t) ctx->k->copy_h2d(t->data, host, (size_t)hrkd_tensor_numel(t) * sizeof(int32_t));
+    return t;
+}
+
+void hrkd_tensor_make_grad(hrkd_ctx *ctx, hrkd_tensor *t)
+{
+    int64_t n = hrkd_tensor_numel(t);
+    t->grad = hrkd_ctx_alloc_f32(ctx, n);
+    if (t->grad) ctx->k->fill(t->grad, 0.0f, n);
+    t->requires_grad = t->grad != NULL;
+}
+
+hrkd_tensor *hrkd_tensor_set_requires_grad(hrkd_ctx *ctx, hrkd_tensor *t)
+{
+    if (!t) return NULL;
+    if (t->dtype != HRKD_F32) return hrkd_ctx_fail(ctx, "requires_grad on an int32 tensor");
+    if (!hrkd_tensor_is_contiguous(t))
+        return hrkd_ctx_fail(ctx, "requires_grad on a non-contiguous view");
+    if (!t->grad) hrkd_tensor_make_grad(ctx, t);
+    return t;
+}
+
+/* Copy data (or grad) of any view densely to host: gather on the device, then one copy. */
+static int to_host(hrkd_ctx *ctx, const hrkd_tensor *t, const float *src, float *host)
+{
+    if (!t || !src) return -1;
+    int64_t n = hrkd_tensor_numel(t);
+    if (hrkd_tensor_is_contiguous(t)) {
+        ctx->k->copy_d2h(host, src, (size_t)n * sizeof(float));
+        return 0;
+    }
+    float *tmp = hrkd_ctx_alloc_f32(ctx, n);
+    if (!tmp) return -1;
+    int64_t sh[4], st[4], dst[4];
+    hrkd_to4(t, sh, st);
+    hrkd_contiguous_strides(4, sh, dst);
+    ctx->k->copy_strided(tmp, dst, src, st, sh, 1.0f, 0);
+    ctx->k->copy_d2h(host, tmp, (size_t)n * sizeof(float));
+    return 0;
+}
+
+int hrkd_tensor_to_host(hrkd_ctx *ctx, const hrkd_tensor *t, float *host)
+{
+    return t ? to_host(ctx, t, t->data, host) : -1;
+}
+
+int hrkd_tensor_grad_to_host(hrkd_ctx *ctx, const hrkd_tensor *t, float *host)
+{
+    return t ? to_host(ctx, t, t->grad, host) : -1;
+}
+
+float hrkd_tensor_item(hrkd_ctx *ctx, const hrkd_tensor *t)
+{
+    float v = 0.0f;
+    if (t) ctx->k->copy_d2h(&v, t->data, sizeof v);
+    return v;
+}
+
+/* ---- views ---- */
+
+static hrkd_tensor *view_of(hrkd_ctx *ctx, hrkd_tensor *x)
+{
+    hrkd_tensor *v = hrkd_ctx_alloc_host(ctx, sizeof *v);
+    if (v) *v = *x;
+    return v;
+}
+
+hrkd_tensor *hrkd_reshape(hrkd_ctx *ctx, hrkd_tensor *x, int ndim, const int64_t *shape)
+{
+    if (!x || hrkd_ctx_failed(ctx) || check_shape(ctx, ndim, shape, "reshape") != 0) return NULL;
+    int64_t n = 1, infer = -1;
+    int64_t sh[HRKD_MAX_DIMS];
+    for (int d = 0; d < ndim; d++) {
+        sh[d] = shape[d];
+        if (shape[d] == -1) infer = d;
+        else n *= shape[d];
+    }
+    int64_t numel = hrkd_tensor_numel(x);
+    if (infer >= 0 && n > 0) sh[infer] = numel / n, n *= sh[infer];
+    char a[64], b[64];
+    if (n != numel) {
+        hrkd_tensor tmp = {.ndim = ndim};
+        memcpy(tmp.shape, sh, (size_t)ndim * sizeof *sh);
+        return hrkd_ctx_fail(ctx, "reshape: cannot view %s as %s", hrkd_shape_str(x, a, sizeof a),
+                             hrkd_shape_str(&tmp, b, sizeof b));
+    }
+    if (!hrkd_tensor_is_contiguous(x)) x = hrkd_contiguous(ctx, x);
+    hrkd_tensor *v = x ? view_of(ctx, x) : NULL;
+    if (!v) return NULL;
+    v->ndim = ndim;
+    memcpy(v->shape, sh, (size_t)ndim * sizeof *sh);
+    hrkd_contiguous_strides(ndim, sh, v->stride);
+    return v;
+}
+
+hrkd_tensor *hrkd_permute(hrkd_ctx *ctx, hrkd_tensor *x, const int *perm)
+{
+    if (!x || hrkd_ctx_failed(ctx)) return NULL;
+    int seen[HRKD_MAX_DIMS] = {0};
+    for (int d = 0; d < x->ndim; d++) {
+        if (perm[d] < 0 || perm[d] >= x->ndim || seen[perm[d]]++)
+            return hrkd_ctx_fail(ctx, "permute: invalid permutation for %d dimensions", x->ndim);
+    }
+    hrkd_tensor *v = view_of(ctx, x);
+    if (!v) return NULL;
+    for (int d = 0; d < x->ndim; d++) {
+        v->shape[d]  = x->shape[perm[d]];
+        v->stride[d] = x->stride[perm[d]];
+    }
+    return v;
+}
+
+hrkd_tensor *hrkd_transpose(hrkd_ctx *ctx, hrkd_tensor *x, int d0, int d1)
+{
+    if (!x || hrkd_ctx_failed(ctx)) return NULL;
+    if (d0 < 0) d0 += x->ndim;
+    if (d1 < 0) d1 += x->ndim;
+    if (d0 < 0 || d1 < 0 || d0 >= x->ndim || d1 >= x->ndim)
+        return hrkd_ctx_fail(ctx, "transpose: dimensions %d, %d out of range for %d", d0, d1,
+                             x->ndim);
+    int perm[HRKD_MAX_DIMS];
+    for (int d = 0; d < x->ndim; d++) perm[d] = d;
+    perm[d0] = d1;
+    perm[d1] = d0;
+    return hrkd_permute(ctx, x, perm);
+}
+
+hrkd_tensor *hrkd_slice(hrkd_ctx *ctx, hrkd_tensor *x, int axis, int64_t start, int64_t len)
+{
+    if (!x || hrkd_ctx_failed(ctx)) return NULL;
+    if (axis < 0) axis += x->ndim;
+    char a[64];
+    if (axis < 0 || axis >= x->ndim || start < 0 || len < 0 || start + len > x->shape[axis])
+        return hrkd_ctx_fail(ctx, "slice: [%lld, %lld) along axis %d out of range for %s",
+                             (long long)start, (long long)(start + len), axis,
+                             hrkd_shape_str(x, a, sizeof a));
+    hrkd_tensor *v = view_of(ctx, x);
+    if (!v) return NULL;
+    int64_t off = start * x->stride[axis];
+    v->shape[axis] = len;
+    v->data = (char *)x->data + off * 4;
+    if (x->grad) v->grad = x->grad + off;
+    return v;
+}
+
+hrkd_tensor *hrkd_detach(hrkd_ctx *ctx, hrkd_tensor *x)
+{
+    if (!x || hrkd_ctx_failed(ctx)) return NULL;
+    hrkd_tensor *v = view_of(ctx, x);
+    if (!v) return NULL;
+    v->grad = NULL;
+    v->requires_grad = 0;
+    return v;
+}

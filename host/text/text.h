@@ -1,0 +1,67 @@
+/* host/text/text.h — the text pipeline: BERT WordPiece tokenizer, dataset readers (Amazon
+ * sorted_data_acl, GLUE MNLI, generic TSV / JSONL), the paper's splits, a memory-mapped token
+ * cache, and the embedded synthetic multi-domain dataset. */
+#ifndef HRKD_TEXT_TEXT_H
+#define HRKD_TEXT_TEXT_H
+
+#include <stdint.h>
+
+#include "hrkd/status.h"
+
+/* ---- tokenizer ---- */
+typedef struct hrkd_tokenizer hrkd_tokenizer;
+
+hrkd_tokenizer *hrkd_tokenizer_create(const char *vocab_path, int do_lower_case, hrkd_error *err);
+void hrkd_tokenizer_destroy(hrkd_tokenizer *t);
+int hrkd_tokenizer_vocab_size(const hrkd_tokenizer *t);
+/* Encode "[CLS] a [SEP]" or, with b, "[CLS] a [SEP] b [SEP]" truncated longest-first to
+ * max_len and padded: ids / segment / mask each [max_len]. Returns the untruncated length
+ * (with special tokens). Never fails on any bytes (invalid UTF-8 is replaced). */
+int hrkd_tokenizer_encode(const hrkd_tokenizer *t, const char *a, const char *b, int max_len,
+                          int32_t *ids, int32_t *segment, int32_t *mask);
+/* WordPiece ids of text without specials (at most cap; returns the total count). */
+int hrkd_tokenizer_tokenize(const hrkd_tokenizer *t, const char *text, int32_t *out, int cap);
+/* The same from memory: tokens[i] has id i (a repeated token keeps its last id). The vocab
+ * MUST contain [PAD] [UNK] [CLS] [SEP]. */
+hrkd_tokenizer *hrkd_tokenizer_create_from_tokens(const char *const *tokens, int n, int do_lower_case,
+                                                  hrkd_error *err);
+/* The string of id (NULL when out of range). */
+const char *hrkd_tokenizer_token(const hrkd_tokenizer *t, int32_t id);
+
+/* ---- datasets ---- */
+enum { HRKD_DATA_TRAIN = 0, HRKD_DATA_DEV = 1, HRKD_DATA_TEST = 2 };
+
+typedef struct hrkd_data_options {
+    const char *format;      /* synthetic | amazon | mnli | tsv | jsonl */
+    const char *path;        /* data folder or file (not for synthetic) */
+    const char *vocab;       /* vocab.txt (not for synthetic) */
+    int         max_seq_len; /* 128 */
+    uint64_t    seed;        /* splits and synthetic generation */
+    double      few_shot_ratio; /* (0, 1]: front of each training split */
+    const char *domains;     /* comma list to keep, NULL / "" = all */
+    const char *cache_dir;   /* token cache folder, NULL / "" = none */
+    int         lowercase;
+    int         syn_domains, syn_train, syn_dev, syn_test, syn_vocab, syn_labels;
+} hrkd_data_options;
+
+typedef struct hrkd_data_split {
+    int64_t  n, T;
+    int32_t *ids, *segment, *mask; /* [n, T] */
+    int32_t *labels;               /* [n] */
+    int32_t *length;               /* [n] untruncated token counts */
+} hrkd_data_split;
+
+typedef struct hrkd_dataset {
+    int              D;
+    char           **domain_names;
+    int              num_labels;
+    char           **label_names;
+    int              vocab_size;
+    hrkd_data_split *split; /* [D * 3]: split[d * 3 + s] */
+} hrkd_dataset;
+
+hrkd_data_options hrkd_data_options_default(void);
+hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrkd_error *err);
+void hrkd_dataset_destroy(hrkd_dataset *ds);
+
+#endif

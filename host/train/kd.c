@@ -1,0 +1,184 @@
+/* host/train/kd.c — the distillation step (see kd.h). */
+#include "train/kd.h"
+
+#include "core/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void hrkd_kd_uniform_layer_map(int M, int N, int *map)
+{
+    for (int m = 0; m <= M; m++) map[m] = M > 0 ? m * N / M : 0;
+}
+
+int hrkd_batch_upload(hrkd_ctx *ctx, const hrkd_batch *b, hrkd_tensor **ids, hrkd_tensor **types,
+                      hrkd_tensor **mask, hrkd_tensor **labels)
+{
+    int64_t bt[2] = {b->B, b->T};
+    *ids = hrkd_tensor_from_host_i32(ctx, 2, bt, b->ids);
+    *types = hrkd_tensor_from_host_i32(ctx, 2, bt, b->types);
+    hrkd_tensor *mi = hrkd_tensor_new(ctx, 2, bt);
+    float *h = mi ? hrkd_ctx_alloc_host(ctx, (size_t)(b->B * b->T) * sizeof *h) : NULL;
+    if (h) { /* host arena: no allocation in a steady-state step */
+        for (int64_t i = 0; i < b->B * b->T; i++) h[i] = b->mask[i] ? 1.0f : 0.0f;
+        hrkd_ctx_kernels(ctx)->copy_h2d(mi->data, h, (size_t)(b->B * b->T) * sizeof *h);
+    }
+    *mask = mi;
+    if (labels) *labels = hrkd_tensor_from_host_i32(ctx, 1, &b->B, b->labels);
+    return hrkd_ctx_failed(ctx) ? -1 : 0;
+}
+
+/* h[m][d] = mean over batch and tokens (padding included, as the reference) of fitH [B, T, F] */
+static hrkd_tensor *prototype(hrkd_ctx *ctx, hrkd_tensor *h)
+{
+    int64_t flat[2] = {h->shape[0] * h->shape[1], h->shape[2]};
+    return hrkd_mean(ctx, hrkd_reshape(ctx, h, 2, flat), 0);
+}
+
+static hrkd_tensor *scalar_at(hrkd_ctx *ctx, hrkd_tensor *v, int i)
+{
+    return hrkd_slice(ctx, v, 0, i, 1);
+}
+
+hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batches,
+                             hrkd_kd_stats *stats)
+{
+    const int D = kd->D, M = kd->M;
+    if (D < 1 || D > HRKD_MAX_DOMAINS || M < 1 || M > HRKD_BERT_MAX_LAYERS)
+        return hrkd_ctx_fail(ctx, "distill: %d domains, %d student layers out of range", D, M);
+    const int student_training = hrkd_ctx_training(ctx);
+    hrkd_tensor *terms[HRKD_MAX_DOMAINS][HRKD_BERT_MAX_LAYERS + 1];
+    hrkd_tensor *pred[HRKD_MAX_DOMAINS];
+    hrkd_tensor *protos[HRKD_BERT_MAX_LAYERS + 1][HRKD_MAX_DOMAINS];
+
+    for (int d = 0; d < D; d++) {
+        hrkd_tensor *ids, *types, *mask, *labels;
+        if (hrkd_batch_upload(ctx, &batches[d], &ids, &types, &mask, &labels) != 0) return NULL;
+        /* teacher_d: no tape, no dropout */
+        hrkd_bert_out to, so;
+        hrkd_ctx_set_grad(ctx, 0);
+        hrkd_ctx_set_training(ctx, 0);
+        hrkd_bert *T = kd->teacher[d];
+        hrkd_bert_forward(T, ctx, ids, types, mask, &to);
+        hrkd_tensor *tlogits = hrkd_bert_classify(T, ctx, to.pooled, kd->teacher_head[d]);
+        hrkd_ctx_set_grad(ctx, 1);
+        hrkd_ctx_set_training(ctx, student_training);
+        /* student: on the tape */
+        hrkd_bert *S = kd->student;
+        hrkd_bert_forward(S, ctx, ids, types, mask, &so);
+        hrkd_tensor *slogits = hrkd_bert_classify(S, ctx, so.pooled, d);
+        if (hrkd_ctx_failed(ctx)) return NULL;
+
+        hrkd_tensor *sh[HRKD_BERT_MAX_LAYERS + 1], *th[HRKD_BERT_MAX_LAYERS + 1];
+        hrkd_tensor *sa[HRKD_BERT_MAX_LAYERS + 1], *ta[HRKD_BERT_MAX_LAYERS + 1];
+        for (int m = 0; m <= M; m++) {
+            int n = kd->layer_map[m];
+            sh[m] = S->cfg.fit_dim > 0 ? hrkd_bert_fit(S, ctx, m, so.hidden[m]) : so.hidden[m];
+            th[m] = to.hidden[n];
+            sa[m] = so.attn[m];
+            ta[m] = to.attn[n];
+            protos[m][d] = prototype(ctx, sh[m]);
+        }
+        hrkd_kd_inputs in = {
+            .struct_size = sizeof in, .domain = d, .n_student_layers = M,
+            .layer_map = kd->layer_map, .attention_mask = mask, .student_hidden = sh,
+            .teacher_hidden = th, .student_attn = sa, .teacher_attn = ta,
+            .student_logits = slogits, .teacher_logits = tlogits, .labels = labels};
+        if (kd->loss.desc->loss->compute(kd->loss.self, ctx, &in, terms[d], &pred[d]) != 0 ||
+            hrkd_ctx_failed(ctx)) {
+            if (!hrkd_ctx_failed(ctx))
+                hrkd_ctx_fail(ctx, "loss plugin '%s' failed without a message", kd->loss.desc->name);
+            return NULL;
+        }
+    }
+
+    /* the relational pipeline: r[m] [D] for m = 0..M */
+    hrkd_tensor *ratio[HRKD_BERT_MAX_LAYERS + 1] = {0};
+    hrkd_tensor *sim[HRKD_BERT_MAX_LAYERS + 1] = {0};
+    if (kd->relational) {
+        hrkd_tensor *layer_protos[HRKD_BERT_MAX_LAYERS + 1];
+        for (int m = 0; m <= M; m++) {
+            layer_protos[m] = hrkd_stack(ctx, protos[m], D, 0);           /* [D, F] */
+            hrkd_tensor *upto = hrkd_stack(ctx, layer_protos, m + 1, 0);  /* [m+1, D, F] */
+            hrkd_tensor *ref = kd->reference.desc->reference->forward(kd->reference.self, ctx, m,
+                                                                       layer_protos[m]);
+            hrkd_tensor *agg = kd->aggregate.desc->aggregate->forward(kd->aggregate.self, ctx, m,
+                                                                       upto, ref, &sim[m]);
+            ratio[m] = kd->graph.desc->graph->forward(kd->graph.self, ctx, m, agg);
+            if (hrkd_ctx_failed(ctx)) return NULL;
+            if (!ratio[m] || ratio[m]->ndim != 1 || ratio[m]->shape[0] != D)
+                return hrkd_ctx_fail(ctx, "graph plugin '%s' returned no [%d] ratio vector for layer %d",
+                                     kd->graph.desc->name, D, m);
+        }
+    }
+
+    /* Eq. 17 (reference form): Σ_d hidden_ratio·Σ_m r[m][d]·L[d][m] + pred_ratio·γ/D·L_pred[d];
+     * without the relational pipeline r = 1 and the prediction term is not divided by D. */
+    hrkd_tensor *total = NULL;
+    float pred_w = kd->pred_ratio * kd->gamma / (kd->relational ? (float)D : 1.0f);
+    for (int d = 0; d < D; d++) {
+        hrkd_tensor *hid = NULL;
+        for (int m = 0; m <= M; m++) {
+            hrkd_tensor *t = terms[d][m];
+            if (kd->relational) t = hrkd_mul(ctx, t, scalar_at(ctx, ratio[m], d));
+            hid = hid ? hrkd_add(ctx, hid, t) : t;
+        }
+        hrkd_tensor *ld = hrkd_add(ctx, hrkd_scale(ctx, hid, kd->hidden_ratio),
+                                   hrkd_scale(ctx, pred[d], pred_w));
+        total = total ? hrkd_add(ctx, total, ld) : ld;
+    }
+    if (hrkd_ctx_failed(ctx)) return NULL;
+
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+        stats->loss = hrkd_tensor_item(ctx, total);
+        float buf[HRKD_MAX_DOMAINS * (HRKD_BERT_MAX_LAYERS + 1)];
+        for (int m = 0; m <= M; m++) {
+            if (kd->relational) {
+                hrkd_tensor_to_host(ctx, ratio[m], buf);
+                for (int d = 0; d < D; d++) stats->ratios[m][d] = buf[d];
+                if (sim[m] && hrkd_tensor_numel(sim[m]) == (int64_t)D * (m + 1)) {
+                    hrkd_tensor_to_host(ctx, sim[m], buf);
+                    for (int d = 0; d < D; d++)
+                        for (int j = 0; j <= m; j++) stats->sim[m][d][j] = buf[d * (m + 1) + j];
+                }
+            } else {
+                for (int d = 0; d < D; d++) stats->ratios[m][d] = 1.0f;
+            }
+        }
+        for (int d = 0; d < D; d++) {
+            for (int m = 0; m <= M; m++) stats->layer_terms[d][m] = hrkd_tensor_item(ctx, terms[d][m]);
+            stats->pred_terms[d] = hrkd_tensor_item(ctx, pred[d]);
+        }
+    }
+    return total;
+}
+
+int64_t hrkd_eval_batch(hrkd_bert *model, int head, hrkd_ctx *ctx, const hrkd_batch *b,
+                        int32_t *pred_out)
+{
+    hrkd_ctx_reset(ctx);
+    hrkd_ctx_set_grad(ctx, 0);
+    hrkd_ctx_set_training(ctx, 0);
+    hrkd_tensor *ids, *types, *mask;
+    if (hrkd_batch_upload(ctx, b, &ids, &types, &mask, NULL) != 0) return -1;
+    hrkd_bert_out o;
+    if (hrkd_bert_forward(model, ctx, ids, types, mask, &o) != 0) return -1;
+    hrkd_tensor *logits = hrkd_bert_classify(model, ctx, o.pooled, head);
+    if (!logits) return -1;
+    int64_t C = logits->shape[1];
+    float *h = malloc((size_t)(b->B * C) * sizeof *h);
+    if (!h) return -1;
+    hrkd_tensor_to_host(ctx, logits, h);
+    int64_t correct = 0;
+    for (int64_t i = 0; i < b->B; i++) {
+        int32_t best = 0;
+        for (int64_t c = 1; c < C; c++)
+            if (h[i * C + c] > h[i * C + best]) best = (int32_t)c;
+        if (pred_out) pred_out[i] = best;
+        correct += best == b->labels[i];
+    }
+    free(h);
+    hrkd_ctx_set_grad(ctx, 1);
+    return correct;
+}

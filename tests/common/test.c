@@ -1,0 +1,49 @@
+/* tests/common/test.c — see test.h */
+#include "common/test.h"
+
+#include <stdlib.h>
+
+int hrkd_test_failures = 0;
+int hrkd_test_checks   = 0;
+
+int test_finish(const char *name)
+{
+    if (hrkd_test_checks == 0) {
+        fprintf(stderr, "%s: no checks ran\n", name);
+        return 1;
+    }
+    printf("%s: %d checks, %d failed\n", name, hrkd_test_checks, hrkd_test_failures);
+    return hrkd_test_failures ? 1 : 0;
+}
+
+void test_skip(const char *reason)
+{
+    printf("skipped: %s\n", reason);
+    exit(77);
+}
+
+double test_max_abs_diff(const float *a, const float *b, long n)
+{
+    double m = 0;
+    for (long i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (d != d) return INFINITY;
+        if (d > m) m = d;
+    }
+    return m;
+}
+
+double test_rel_err(const float *a, const float *b, long n)
+{
+    double scale = 0;
+    for (long i = 0; i < n; i++)
+        if (fabs((double)b[i]) > scale) scale = fabs((double)b[i]);
+    if (scale < 1e-30) scale = 1e-30;
+    return test_max_abs_diff(a, b, n) / scale;
+}
+
+const char *test_build_dir(void)
+{
+    const char *b = getenv("HRKD_BUILD");
+    return (b && *b) ? b : "build";
+}

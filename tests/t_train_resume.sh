@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Trainer end to end: a tiny teacher run and a tiny teacher→HRKD-student pipeline finish and
+# leave run files with the documented layout; a run killed with SIGKILL (at a fixed step and
+# at random moments, several times) and resumed with --resume ends with parameters, optimizer
+# moments and metrics bit-identical to an uninterrupted run (CPU backend, same threads).
+set -u
+B=${HRKD_BUILD:-build}
+HRKD="$B/bin/hrkd"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { if ! eval "$1"; then echo "FAILED: $2"; fail=1; fi; }
+run_ini() { # ini out [args...]
+  local ini=$1 out=$2; shift 2
+  sed "s|^\[output\]|[output]\nfile = $out|" "$ini" > "$tmp/$(basename "$out" .h5).ini"
+  "$HRKD" run "$tmp/$(basename "$out" .h5).ini" "$@"
+}
+
+# 1. uninterrupted teacher run
+run_ini tests/ini/tiny_teacher.ini "$tmp/ref.h5" > "$tmp/ref.log" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && [ -f "$tmp/ref.h5" ]' "uninterrupted teacher run"
+check 'grep -q "average" "$tmp/ref.log"' "teacher run prints its accuracy table"
+check 'h5dump -H "$tmp/ref.h5" | grep -q "GROUP \"best_d2\""' "per-domain best groups written"
+
+# 2. killed at step 6 (between checkpoints at 4 and 8), then resumed
+run_ini tests/ini/tiny_teacher.ini "$tmp/k1.h5" --kill-after-step 6 > "$tmp/k1.log" 2>&1
+rc=$?
+check '[ $rc -eq 137 ]' "run stopped by SIGKILL (rc $rc)"
+run_ini tests/ini/tiny_teacher.ini "$tmp/k1.h5" --resume > "$tmp/k1r.log" 2>&1
+rc=$?
+check '[ $rc -eq 0 ]' "resume after a kill at step 6"
+check 'grep -q "resumed at step 4" "$tmp/k1r.log"' "resume starts from the step-4 checkpoint"
+check 'h5diff -q "$tmp/ref.h5" "$tmp/k1.h5" /checkpoint /checkpoint' "resumed parameters and moments bit-identical"
+check 'h5diff -q "$tmp/ref.h5" "$tmp/k1.h5" /metrics /metrics' "resumed metrics bit-identical"
+
+# 3. random SIGKILLs from outside, resumed until done
+cp /dev/null "$tmp/k2.log"
+sed "s|^\[output\]|[output]\nfile = $tmp/k2.h5|" tests/ini/tiny_teacher.ini > "$tmp/k2.ini"
+done_ok=0
+for i in 1 2 3 4 5 6 7 8; do
+  if [ $i -eq 1 ]; then args=(); else args=(--resume); fi
+  "$HRKD" run "$tmp/k2.ini" "${args[@]}" >> "$tmp/k2.log" 2>&1 &
+  pid=$!
+  sleep "0.$(( (RANDOM % 9) + 1 ))"
+  if kill -9 $pid 2>/dev/null; then wait $pid 2>/dev/null; else wait $pid; [ $? -eq 0 ] && { done_ok=1; break; }; fi
+done
+if [ $done_ok -eq 0 ]; then "$HRKD" run "$tmp/k2.ini" --resume >> "$tmp/k2.log" 2>&1 && done_ok=1; fi
+check '[ $done_ok -eq 1 ]' "randomly killed run completes after resumes"
+check 'h5diff -q "$tmp/ref.h5" "$tmp/k2.h5" /checkpoint /checkpoint' "randomly killed + resumed run bit-identical"
+check 'h5diff -q "$tmp/ref.h5" "$tmp/k2.h5" /metrics /metrics' "randomly killed + resumed metrics bit-identical"
+
+# 4. the pipeline: teacher then HRKD student, ratios with the documented shapes
+run_ini tests/ini/tiny_distill.ini "$tmp/d.h5" > "$tmp/d.log" 2>&1
+rc=$?
+check '[ $rc -eq 0 ]' "teacher→student pipeline"
+check '[ -f "$tmp/d_teacher.h5" ]' "teacher file of the pipeline"
+check 'h5dump -H -d /ratios/domain "$tmp/d.h5" | grep -q "DATASPACE  SIMPLE { ( 12, 2, 3 )"' "ratios/domain is [steps, M+1, D]"
+check 'h5dump -H -d /ratios/hierarchical/layer_1 "$tmp/d.h5" | grep -q "( 12, 3, 2 )"' "hierarchical ratios of layer 1 are [steps, D, 2]"
+if [ $fail -ne 0 ]; then for f in "$tmp"/*.log; do echo "== $f"; tail -n 15 "$f"; done; fi
+exit $fail
