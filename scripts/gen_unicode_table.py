@@ -1,101 +1,101 @@
 #!/usr/bin/env python3
-"""Write host/text/unicode_table.c: the Unicode facts the BERT tokenizer needs, from Python's
-unicodedata (its Unicode version is recorded in the output).
+"""Write host/text/unicode_table.c: per code point, what the BERT tokenizer does with it,
+measured on the reference itself — Hugging Face `tokenizers` (BertNormalizer and
+BertPreTokenizer, the pipeline transformers' BertTokenizer runs) — one code point at a time.
+Its Unicode tables are older than Python's (a character added in Unicode 11 as punctuation is
+not punctuation there), so probing it is the only way to agree with it everywhere.
 
-  classes  sorted [lo, hi] ranges: CTRL (category C* except Cn, minus tab/newline/CR, as the
-           Hugging Face tokenizers normalizer removes them), WS (White_Space), PUNCT (P* plus
-           ASCII 33-47, 58-64, 91-96, 123-126), MN (nonspacing marks, dropped by accent
-           stripping), CJK (the ideograph blocks BERT isolates)
-  lower    (cp, lowercase cp) pairs: the simple lowercase mapping
-  decomp   cp -> NFD of cp with Mn removed (Hangul syllables are decomposed in code)
+  classes  sorted [lo, hi] ranges:
+           CTRL   removed by text cleaning (NUL, U+FFFD, control / format / private use)
+           WS     becomes a space
+           PUNCT  split into its own word
+           MN     removed by accent stripping (nonspacing marks; lowercasing mode only)
+           CJK    surrounded by spaces (one word per ideograph)
+  fold     cp -> what lowercasing mode makes of it (NFD, marks dropped, lowercased) where
+           that differs from cp; Hangul syllables are decomposed in code (checked here)
 
 Usage: python3 scripts/gen_unicode_table.py > host/text/unicode_table.c
 """
 import sys
-import unicodedata as ud
+
+import tokenizers
+from tokenizers import normalizers, pre_tokenizers
 
 CTRL, WS, PUNCT, MN, CJK = 1, 2, 3, 4, 5
 NAMES = {CTRL: "HRKD_UC_CTRL", WS: "HRKD_UC_WS", PUNCT: "HRKD_UC_PUNCT", MN: "HRKD_UC_MN",
          CJK: "HRKD_UC_CJK"}
-CJK_BLOCKS = [(0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
-              (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)]
-WHITE_SPACE = set([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F,
-                   0x3000] + list(range(0x2000, 0x200B)))
 
 
-def is_hangul(cp):
-    return 0xAC00 <= cp <= 0xD7A3
-
-
-def klass(cp):
-    if any(lo <= cp <= hi for lo, hi in CJK_BLOCKS):
-        return CJK
-    cat = ud.category(chr(cp))
-    if cp in (9, 10, 13):
-        return WS
-    if cat[0] == "C" and cat != "Cn":
-        return CTRL
-    if cp in WHITE_SPACE:
-        return WS
-    if cat[0] == "P" or 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
-        return PUNCT
-    if cat == "Mn":
-        return MN
-    return 0
+def hangul(cp):
+    s = cp - 0xAC00
+    out = [0x1100 + s // 588, 0x1161 + (s % 588) // 28]
+    if s % 28:
+        out.append(0x11A7 + s % 28)
+    return out
 
 
 def main():
-    out = sys.stdout
-    ranges = []
+    lower = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
+                                       strip_accents=True, lowercase=True)
+    cased = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
+                                       strip_accents=False, lowercase=False)
+    pre = pre_tokenizers.BertPreTokenizer()
+    ranges, fold = [], []
     for cp in range(0x110000):
-        k = klass(cp)
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        c = chr(cp)
+        n0 = cased.normalize_str(c)
+        n1 = lower.normalize_str(c)
+        k = 0
+        if n0 == "":
+            k = CTRL
+        elif n0 == " ":
+            k = WS
+        elif n0 == " " + c + " ":
+            k = CJK
+        else:
+            assert n0 == c, (hex(cp), n0)
+            pieces = [p for p, _ in pre.pre_tokenize_str("a" + c + "a")]
+            if pieces == ["a", "a"]:
+                k = WS
+            elif pieces == ["a", c, "a"]:
+                k = PUNCT
+            elif n1 == "":
+                k = MN
+        if k in (0, PUNCT, CJK):
+            f = [ord(x) for x in (n1.strip(" ") if k == CJK else n1)]
+            if 0xAC00 <= cp <= 0xD7A3:
+                assert f == hangul(cp), hex(cp)
+            elif f != [cp]:
+                assert 1 <= len(f) <= 4, hex(cp)
+                fold.append((cp, f))
         if not k:
             continue
         if ranges and ranges[-1][2] == k and ranges[-1][1] == cp - 1:
             ranges[-1][1] = cp
         else:
             ranges.append([cp, cp, k])
-    lower = []
-    decomp = []
-    for cp in range(0x110000):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        c = chr(cp)
-        lo = c.lower()
-        if len(lo) == 1 and lo != c:
-            lower.append((cp, ord(lo)))
-        if is_hangul(cp):
-            continue
-        d = ud.normalize("NFD", c)
-        if d != c:
-            kept = [ord(x) for x in d if ud.category(x) != "Mn"]
-            decomp.append((cp, kept))
-    out.write("/* host/text/unicode_table.c — GENERATED by scripts/gen_unicode_table.py from Python's\n"
-              " * unicodedata %s; do not edit. See unicode.h for what each table means. */\n" % ud.unidata_version)
+    out = sys.stdout
+    out.write("/* host/text/unicode_table.c — GENERATED by scripts/gen_unicode_table.py from Hugging Face\n"
+              " * tokenizers %s; do not edit. See unicode.h for what each table means. */\n" % tokenizers.__version__)
     out.write('#include "text/unicode.h"\n\n')
     out.write("const hrkd_uc_range hrkd_uc_ranges[] = {\n")
     for lo, hi, k in ranges:
         out.write("    {0x%X, 0x%X, %s},\n" % (lo, hi, NAMES[k]))
     out.write("};\nconst int hrkd_uc_n_ranges = %d;\n\n" % len(ranges))
-    out.write("const hrkd_uc_pair hrkd_uc_lower[] = {\n")
-    for i in range(0, len(lower), 4):
-        out.write("   " + "".join(" {0x%X, 0x%X}," % p for p in lower[i:i + 4]) + "\n")
-    out.write("};\nconst int hrkd_uc_n_lower = %d;\n\n" % len(lower))
-    pool = []
-    entries = []
-    for cp, kept in decomp:
-        entries.append((cp, len(pool), len(kept)))
-        pool.extend(kept)
-    out.write("const uint32_t hrkd_uc_decomp_pool[] = {\n")
+    pool, entries = [], []
+    for cp, f in fold:
+        entries.append((cp, len(pool), len(f)))
+        pool.extend(f)
+    out.write("const uint32_t hrkd_uc_fold_pool[] = {\n")
     for i in range(0, len(pool), 8):
         out.write("   " + "".join(" 0x%X," % x for x in pool[i:i + 8]) + "\n")
-    if not pool:
-        out.write("    0,\n")
     out.write("};\n\n")
-    out.write("const hrkd_uc_decomp hrkd_uc_decomps[] = {\n")
+    out.write("const hrkd_uc_fold hrkd_uc_folds[] = {\n")
     for i in range(0, len(entries), 3):
         out.write("   " + "".join(" {0x%X, %d, %d}," % e for e in entries[i:i + 3]) + "\n")
-    out.write("};\nconst int hrkd_uc_n_decomps = %d;\n" % len(entries))
+    out.write("};\nconst int hrkd_uc_n_folds = %d;\n" % len(entries))
 
 
 if __name__ == "__main__":

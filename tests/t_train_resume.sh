@@ -34,21 +34,28 @@ check 'grep -q "resumed at step 4" "$tmp/k1r.log"' "resume starts from the step-
 check 'h5diff -q "$tmp/ref.h5" "$tmp/k1.h5" /checkpoint /checkpoint' "resumed parameters and moments bit-identical"
 check 'h5diff -q "$tmp/ref.h5" "$tmp/k1.h5" /metrics /metrics' "resumed metrics bit-identical"
 
-# 3. random SIGKILLs from outside, resumed until done
-cp /dev/null "$tmp/k2.log"
-sed "s|^\[output\]|[output]\nfile = $tmp/k2.h5|" tests/ini/tiny_teacher.ini > "$tmp/k2.ini"
-done_ok=0
-for i in 1 2 3 4 5 6 7 8; do
+# 3. random SIGKILLs from outside (a longer run: 60 steps), resumed until done
+mk_long() { sed -e "s|^\[output\]|[output]\nfile = $1|" -e 's/^epochs = 2/epochs = 10/' tests/ini/tiny_teacher.ini > "$2"; }
+mk_long "$tmp/ref2.h5" "$tmp/ref2.ini"
+mk_long "$tmp/k2.h5" "$tmp/k2.ini"
+"$HRKD" run "$tmp/ref2.ini" > "$tmp/ref2.log" 2>&1
+check '[ $? -eq 0 ]' "uninterrupted 60-step run"
+: > "$tmp/k2.log"
+done_ok=0; kills=0
+for i in $(seq 1 12); do
   if [ $i -eq 1 ]; then args=(); else args=(--resume); fi
   "$HRKD" run "$tmp/k2.ini" "${args[@]}" >> "$tmp/k2.log" 2>&1 &
   pid=$!
-  sleep "0.$(( (RANDOM % 9) + 1 ))"
-  if kill -9 $pid 2>/dev/null; then wait $pid 2>/dev/null; else wait $pid; [ $? -eq 0 ] && { done_ok=1; break; }; fi
+  sleep "0.$(printf '%02d' $(( (RANDOM % 30) + 3 )))"
+  if kill -9 $pid 2>/dev/null; then wait $pid 2>/dev/null; kills=$((kills + 1))
+  else wait $pid && { done_ok=1; break; }; fi
 done
 if [ $done_ok -eq 0 ]; then "$HRKD" run "$tmp/k2.ini" --resume >> "$tmp/k2.log" 2>&1 && done_ok=1; fi
+echo "random kills: $kills"
+check '[ $kills -ge 2 ]' "at least two random kills landed during the run ($kills)"
 check '[ $done_ok -eq 1 ]' "randomly killed run completes after resumes"
-check 'h5diff -q "$tmp/ref.h5" "$tmp/k2.h5" /checkpoint /checkpoint' "randomly killed + resumed run bit-identical"
-check 'h5diff -q "$tmp/ref.h5" "$tmp/k2.h5" /metrics /metrics' "randomly killed + resumed metrics bit-identical"
+check 'h5diff -q "$tmp/ref2.h5" "$tmp/k2.h5" /checkpoint /checkpoint' "randomly killed + resumed run bit-identical"
+check 'h5diff -q "$tmp/ref2.h5" "$tmp/k2.h5" /metrics /metrics' "randomly killed + resumed metrics bit-identical"
 
 # 4. the pipeline: teacher then HRKD student, ratios with the documented shapes
 run_ini tests/ini/tiny_distill.ini "$tmp/d.h5" > "$tmp/d.log" 2>&1

@@ -39,4 +39,13 @@ char *hrkd_config_effective_ini(const hrkd_config *cfg);
 /* The INI reference of every host section as Markdown (for `hrkd check --doc`; malloc'd). */
 char *hrkd_config_doc_markdown(void);
 
+/* Walking the sections (host sections first, in schema order; then plugin sections). */
+int hrkd_config_section_count(const hrkd_config *cfg);
+const hrkd_config_section *hrkd_config_section_at(const hrkd_config *cfg, int i);
+int hrkd_config_section_is_plugin(const hrkd_config_section *s); /* [loss.x] ... */
+int hrkd_config_section_validated(const hrkd_config_section *s); /* host, or a bound plugin's */
+/* Where the section's first [header] is (NULL when the INI has none: all defaults). */
+const char *hrkd_config_section_origin(const hrkd_config_section *s, int *line);
+int hrkd_config_has_key(const hrkd_config_section *s, const char *key);
+
 #endif

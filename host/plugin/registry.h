@@ -6,6 +6,7 @@
 #ifndef HRKD_PLUGIN_REGISTRY_H
 #define HRKD_PLUGIN_REGISTRY_H
 
+#include "config/cfg.h"
 #include "hrkd/plugin.h"
 
 typedef struct hrkd_registry hrkd_registry;
@@ -31,5 +32,26 @@ const hrkd_plugin_descriptor *hrkd_plugin_open(const char *path, void **handle, 
 hrkd_plugin_kind hrkd_plugin_kind_from_name(const char *name);
 /* The INI section a plugin reads: "loss.<name>", "relational.<name>", "teacher.<name>". */
 void hrkd_plugin_section_name(const hrkd_plugin_descriptor *d, char *out, size_t cap);
+
+/* The folder holding libhrkd.so (its lib/ folder: plugins are in <it>/hrkd/plugins,
+ * backends in <it>/hrkd/backends). Returns 0, or 1 when it cannot be found. */
+int hrkd_plugin_lib_dir(char *out, size_t cap);
+/* The folders scanned, ':'-separated, in order. */
+const char *hrkd_registry_search_path(const hrkd_registry *r);
+/* "a, b, c": the names of the loaded plugins of a kind (0: all). */
+void hrkd_registry_names(const hrkd_registry *r, hrkd_plugin_kind kind, char *out, size_t cap);
+/* The file a loaded descriptor came from (NULL if not from this registry). */
+const char *hrkd_registry_path_of(const hrkd_registry *r, const hrkd_plugin_descriptor *d);
+
+/* Check every plugin-name key of cfg against the registry (exists, right kind) and bind every
+ * plugin section to its plugin's declared parameters. Messages ("FILE:LINE: [relational]
+ * graph: plugin 'tinybert' is of kind loss, expected relational.graph") are appended to
+ * errs; returns how many problems were found (0: cfg is ready to run). */
+int hrkd_registry_resolve_config(hrkd_registry *r, hrkd_config *cfg, hrkd_config_errors *errs);
+/* The plugin a key names ([relational] graph ...) and, after resolve, its bound section. */
+const hrkd_plugin_descriptor *hrkd_registry_for_key(hrkd_registry *r, const hrkd_config *cfg,
+                                                    const char *section, const char *key,
+                                                    const hrkd_config_section **plugin_section,
+                                                    hrkd_error *err);
 
 #endif

@@ -16,7 +16,9 @@ void hrkd_tokenizer_destroy(hrkd_tokenizer *t);
 int hrkd_tokenizer_vocab_size(const hrkd_tokenizer *t);
 /* Encode "[CLS] a [SEP]" or, with b, "[CLS] a [SEP] b [SEP]" truncated longest-first to
  * max_len and padded: ids / segment / mask each [max_len]. Returns the untruncated length
- * (with special tokens). Never fails on any bytes (invalid UTF-8 is replaced). */
+ * (with special tokens). Never fails on any bytes (invalid UTF-8 is replaced).
+ * Longest-first is Hugging Face tokenizers' arithmetic: with budget B = max_len − 3, the
+ * shorter side (a on a tie) keeps min(len, B / 2) tokens and the other side the rest. */
 int hrkd_tokenizer_encode(const hrkd_tokenizer *t, const char *a, const char *b, int max_len,
                           int32_t *ids, int32_t *segment, int32_t *mask);
 /* WordPiece ids of text without specials (at most cap; returns the total count). */
@@ -41,6 +43,8 @@ typedef struct hrkd_data_options {
     const char *domains;     /* comma list to keep, NULL / "" = all */
     const char *cache_dir;   /* token cache folder, NULL / "" = none */
     int         lowercase;
+    /* synthetic: D domains, examples per domain and split, vocab size, labels
+     * (defaults 3, 2000 / 200 / 200, 1000, 2) */
     int         syn_domains, syn_train, syn_dev, syn_test, syn_vocab, syn_labels;
 } hrkd_data_options;
 
@@ -58,10 +62,18 @@ typedef struct hrkd_dataset {
     char           **label_names;
     int              vocab_size;
     hrkd_data_split *split; /* [D * 3]: split[d * 3 + s] */
+    void            *priv;  /* owned storage (heap blocks, token-cache mappings) */
 } hrkd_dataset;
 
 hrkd_data_options hrkd_data_options_default(void);
 hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrkd_error *err);
 void hrkd_dataset_destroy(hrkd_dataset *ds);
+/* Split names "train" "dev" "test" (s = HRKD_DATA_*). */
+const char *hrkd_data_split_name(int s);
+
+/* `hrkd data stats FILE.ini` (argv[0] = "stats"): per domain and split, the example count,
+ * label balance, mean / 95th-percentile token length and truncation rate. Returns the exit
+ * code. */
+int hrkd_cmd_data_stats(int argc, char **argv);
 
 #endif

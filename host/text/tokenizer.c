@@ -2,10 +2,12 @@
  * pipeline that transformers' BertTokenizer runs (uncased):
  *   1. special tokens ([CLS] [SEP] [PAD] [UNK] [MASK], when in the vocab) are cut out of the
  *      raw text first and never split or normalized (HF: added tokens, normalized=false);
- *   2. clean: drop NUL, U+FFFD and control characters, any White_Space → ' ';
+ *   2. clean: drop NUL, U+FFFD and control characters, whitespace → ' ';
  *      CJK ideographs become separate words;
  *   3. lowercasing mode: NFD, drop nonspacing marks, then lowercase (the HF order);
  *   4. split on whitespace and around every punctuation character;
+ * Steps 2–4 are per code point; unicode_table.c records, for every code point, what
+ * tokenizers itself does (scripts/gen_unicode_table.py), so the Unicode versions agree.
  *   5. greedy longest-match WordPiece with "##" continuations; a word longer than 100
  *      characters, or one that cannot be covered, is a single [UNK].
  * Invalid UTF-8 decodes to U+FFFD, which step 2 drops: any byte string is accepted. */
@@ -174,10 +176,17 @@ const char *hrkd_tokenizer_token(const hrkd_tokenizer *t, int32_t id)
 
 /* ---- the pipeline ---- */
 
-typedef struct out_buf { int32_t *ids; int cap, n; } out_buf;
+/* ids go to a caller's array (cap) or, with grow set, to a heap array that doubles; on
+ * allocation failure the count still advances, only storage stops */
+typedef struct out_buf { int32_t *ids; int cap, n, grow; } out_buf;
 
 static void emit(out_buf *o, int32_t id)
 {
+    if (o->n >= o->cap && o->grow) {
+        int cap = o->cap ? o->cap * 2 : 256;
+        int32_t *ni = realloc(o->ids, (size_t)cap * sizeof *ni);
+        if (ni) { o->ids = ni; o->cap = cap; }
+    }
     if (o->n < o->cap) o->ids[o->n] = id;
     o->n++;
 }
@@ -219,7 +228,8 @@ static void wordpiece(const hrkd_tokenizer *t, const uint32_t *cps, int n, char 
 static void tokenize_plain(const hrkd_tokenizer *t, const char *s, size_t n, out_buf *o)
 {
     if (!n) return;
-    /* normalized code points: at most 4 per input byte... NFD grows a char by ≤ 4 */
+    /* normalized code points: a byte decodes to at most one code point, which becomes at
+     * most 4 (fold) or 3 (a padded CJK ideograph) */
     uint32_t stackbuf[512];
     size_t cap = n * 4 + 8;
     uint32_t *cp = cap <= 512 ? stackbuf : malloc(cap * sizeof *cp);
@@ -235,15 +245,15 @@ static void tokenize_plain(const hrkd_tokenizer *t, const char *s, size_t n, out
         int cls = hrkd_uc_class(c);
         if (cls == HRKD_UC_CTRL) continue;
         if (cls == HRKD_UC_WS) { cp[m++] = ' '; continue; }
-        if (!t->lower) { cp[m++] = c; continue; }
-        uint32_t d[4];
-        int k = hrkd_uc_strip(c, d);
-        for (int j = 0; j < k; j++) cp[m++] = hrkd_uc_tolower(d[j]);
+        if (cls == HRKD_UC_CJK) cp[m++] = ' ';
+        if (!t->lower) cp[m++] = c;
+        else m += (size_t)hrkd_uc_fold_cp(c, cls, cp + m);
+        if (cls == HRKD_UC_CJK) cp[m++] = ' ';
     }
     size_t ws = 0; /* start of the current word */
     for (size_t i = 0; i <= m; i++) {
-        int cls = i < m ? hrkd_uc_class(cp[i]) : HRKD_UC_WS;
-        if (cls != HRKD_UC_WS && cls != HRKD_UC_PUNCT && cls != HRKD_UC_CJK) continue;
+        int cls = i == m || cp[i] == ' ' ? HRKD_UC_WS : hrkd_uc_class(cp[i]);
+        if (cls != HRKD_UC_WS && cls != HRKD_UC_PUNCT) continue;
         if (i > ws) {
             size_t wl = i - ws;
             if (wl > MAX_WORD_CHARS) emit(o, t->unk);
@@ -282,22 +292,17 @@ static void tokenize_all(const hrkd_tokenizer *t, const char *text, out_buf *o)
 
 int hrkd_tokenizer_tokenize(const hrkd_tokenizer *t, const char *text, int32_t *out, int cap)
 {
-    out_buf o = {out, out ? cap : 0, 0};
+    out_buf o = {out, out ? cap : 0, 0, 0};
     tokenize_all(t, text, &o);
     return o.n;
 }
 
 static int32_t *tokenize_alloc(const hrkd_tokenizer *t, const char *text, int *n)
 {
-    int32_t small[256];
-    out_buf o = {small, 256, 0};
+    out_buf o = {NULL, 0, 0, 1};
     tokenize_all(t, text, &o);
-    int32_t *ids = malloc((size_t)(o.n ? o.n : 1) * sizeof *ids);
-    if (!ids) { *n = 0; return NULL; }
-    if (o.n <= 256) memcpy(ids, small, (size_t)o.n * sizeof *ids);
-    else { out_buf o2 = {ids, o.n, 0}; tokenize_all(t, text, &o2); }
-    *n = o.n;
-    return ids;
+    *n = o.n < o.cap ? o.n : o.cap; /* fewer only when memory ran out */
+    return o.ids;
 }
 
 int hrkd_tokenizer_encode(const hrkd_tokenizer *t, const char *a, const char *b, int max_len,
@@ -308,16 +313,19 @@ int hrkd_tokenizer_encode(const hrkd_tokenizer *t, const char *a, const char *b,
     int32_t *tb = b ? tokenize_alloc(t, b, &lb) : NULL;
     int specials = b ? 3 : 2;
     int full = la + lb + specials;
-    /* longest-first: drop one token at a time from the longer side, from b on ties */
+    /* longest-first, as HF tokenizers computes it: the shorter side keeps up to half the
+     * budget (rounded down), the longer side takes the rest; on a tie a is the "shorter" one,
+     * so with an odd budget b keeps one token more. */
     int budget = max_len - specials > 0 ? max_len - specials : 0;
     int ka = la, kb = lb;
     if (ka + kb > budget) {
         if (!b) ka = budget;
-        else {
-            while (ka + kb > budget) {
-                if (ka > kb) ka--;
-                else kb--;
-            }
+        else if (la > lb) {
+            kb = lb < budget / 2 ? lb : budget / 2;
+            ka = la < budget - kb ? la : budget - kb;
+        } else {
+            ka = la < budget / 2 ? la : budget / 2;
+            kb = lb < budget - ka ? lb : budget - ka;
         }
     }
     int p = 0;

@@ -14,42 +14,28 @@ int hrkd_uc_class(uint32_t cp)
     return HRKD_UC_OTHER;
 }
 
-uint32_t hrkd_uc_tolower(uint32_t cp)
+int hrkd_uc_fold_cp(uint32_t cp, int cls, uint32_t *out)
 {
-    if (cp < 128) return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
-    int lo = 0, hi = hrkd_uc_n_lower - 1;
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        if (cp < hrkd_uc_lower[mid].cp) hi = mid - 1;
-        else if (cp > hrkd_uc_lower[mid].cp) lo = mid + 1;
-        else return hrkd_uc_lower[mid].to;
-    }
-    return cp;
-}
-
-int hrkd_uc_strip(uint32_t cp, uint32_t *out)
-{
-    if (cp < 0xC0) { out[0] = cp; return 1; }
-    if (cp >= 0xAC00 && cp <= 0xD7A3) { /* Hangul syllable: L V (T), all letters (Lo) */
+    if (cp < 0x80) { out[0] = (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp; return 1; }
+    if (cls == HRKD_UC_MN) return 0;
+    if (cp >= 0xAC00 && cp <= 0xD7A3) { /* Hangul syllable → L V (T) jamo, all letters */
         uint32_t s = cp - 0xAC00, t = s % 28;
         out[0] = 0x1100 + s / (21 * 28);
         out[1] = 0x1161 + (s % (21 * 28)) / 28;
         if (t) { out[2] = 0x11A7 + t; return 3; }
         return 2;
     }
-    int lo = 0, hi = hrkd_uc_n_decomps - 1;
+    int lo = 0, hi = hrkd_uc_n_folds - 1;
     while (lo <= hi) {
         int mid = (lo + hi) / 2;
-        if (cp < hrkd_uc_decomps[mid].cp) hi = mid - 1;
-        else if (cp > hrkd_uc_decomps[mid].cp) lo = mid + 1;
+        if (cp < hrkd_uc_folds[mid].cp) hi = mid - 1;
+        else if (cp > hrkd_uc_folds[mid].cp) lo = mid + 1;
         else {
-            int n = hrkd_uc_decomps[mid].len;
-            if (n > 4) n = 4; /* never in practice: NFD of one code point is ≤ 4 long */
-            for (int i = 0; i < n; i++) out[i] = hrkd_uc_decomp_pool[hrkd_uc_decomps[mid].off + i];
+            int n = hrkd_uc_folds[mid].len; /* 1..4, checked by the generator */
+            for (int i = 0; i < n; i++) out[i] = hrkd_uc_fold_pool[hrkd_uc_folds[mid].off + i];
             return n;
         }
     }
-    if (hrkd_uc_class(cp) == HRKD_UC_MN) return 0;
     out[0] = cp;
     return 1;
 }

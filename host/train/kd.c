@@ -83,7 +83,8 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
             .struct_size = sizeof in, .domain = d, .n_student_layers = M,
             .layer_map = kd->layer_map, .attention_mask = mask, .student_hidden = sh,
             .teacher_hidden = th, .student_attn = sa, .teacher_attn = ta,
-            .student_logits = slogits, .teacher_logits = tlogits, .labels = labels};
+            .student_logits = slogits, .teacher_logits = tlogits, .labels = labels,
+            .temperature = kd->temperature};
         if (kd->loss.desc->loss->compute(kd->loss.self, ctx, &in, terms[d], &pred[d]) != 0 ||
             hrkd_ctx_failed(ctx)) {
             if (!hrkd_ctx_failed(ctx))

@@ -154,7 +154,7 @@ static void progress(const hrkd_train_opts *o, const plan *p, int64_t step, doub
 {
     double elapsed = now_s() - t_start;
     double eta = step > 0 ? elapsed / (double)step * (double)(p->total - step) : 0;
-    int64_t epoch = step / p->steps_per_epoch + 1;
+    int64_t epoch = step > 0 ? (step - 1) / p->steps_per_epoch + 1 : 1;
     if (o->progress_tty) {
         fprintf(stderr, "\r%s: epoch %lld step %lld/%lld loss %.4f %.1f ex/s ETA %.0fs   ",
                 o->trained_model, (long long)epoch, (long long)step, (long long)p->total, loss,

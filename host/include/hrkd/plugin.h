@@ -73,6 +73,8 @@ typedef struct hrkd_kd_inputs {
     hrkd_tensor  *student_logits;          /* [B, C] */
     hrkd_tensor  *teacher_logits;          /* [B, C] */
     hrkd_tensor  *labels;                  /* int32 [B] */
+    float         temperature;             /* soft cross-entropy temperature t ([distill]);
+                                              <= 0 (or a struct_size without it): 1 */
 } hrkd_kd_inputs;
 
 typedef struct hrkd_loss_fns {

@@ -1,0 +1,318 @@
+/* host/cli/main.c — the `hrkd` program: subcommand dispatch, `check`, `plugins`, `--help`,
+ * `--version`. The heavy commands (run, bench, data stats, inspect, compare, eval) live in
+ * libhrkd (core/commands.h); they are referenced weakly so this program links, and says
+ * "not built", while one of them does not exist yet.
+ *
+ * Exit codes (docs/cli.md): 0 ok, 1 runtime failure, 2 usage error or invalid
+ * configuration / input, 3 not supported or not built. Errors go to stderr.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/cfg.h"
+#include "core/commands.h"
+#include "hrkd/hrkd.h"
+#include "plugin/registry.h"
+
+/* Weak: a command whose source is not in this build is NULL here (see the lead's notes). */
+extern int hrkd_cmd_bench(int argc, char **argv) __attribute__((weak));
+extern int hrkd_cmd_data_stats(int argc, char **argv) __attribute__((weak));
+extern int hrkd_cmd_inspect(int argc, char **argv) __attribute__((weak));
+extern int hrkd_cmd_run(int argc, char **argv) __attribute__((weak));
+extern int hrkd_cmd_compare(int argc, char **argv) __attribute__((weak));
+extern int hrkd_cmd_eval(int argc, char **argv) __attribute__((weak));
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_UNSUPPORTED = 3 };
+
+static const char usage_text[] =
+    "usage: hrkd COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  run FILE.ini [--resume]     train (teacher and/or student) as the INI says\n"
+    "  check [--print] FILE.ini    validate the INI and the plugins it names, run nothing;\n"
+    "                              --print writes the effective configuration (defaults filled)\n"
+    "  check --doc                 the INI reference of every host section (Markdown)\n"
+    "  plugins [--paths]           list the plugins found: kind, name, version, summary\n"
+    "  plugins describe NAME|PATH  a plugin's INI section and parameters (type, default, doc)\n"
+    "  bench [OPTIONS]             engine benchmarks, one JSON line per run\n"
+    "  data stats FILE.ini         dataset statistics per domain and split\n"
+    "  inspect FILE.h5             summary of a run file\n"
+    "  compare A.h5 B.h5           compare two run files\n"
+    "  eval FILE.ini RUN.h5        evaluate a run file's checkpoint\n"
+    "  --help, --version\n"
+    "\n"
+    "plugins are searched in <lib>/hrkd/plugins, then $HRKD_PLUGIN_PATH (':'-separated),\n"
+    "then [run] plugin_path; an INI may also name a plugin by the path of its .so.\n"
+    "HRKD_LOG=error|warn|info|debug sets the log level.\n"
+    "\n"
+    "exit status: 0 ok, 1 runtime failure, 2 usage error or invalid configuration/input,\n"
+    "3 not supported or not built in this version.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "hrkd: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see hrkd --help)\n");
+    return EXIT_USAGE;
+}
+
+static int not_built(const char *what)
+{
+    fprintf(stderr, "hrkd: '%s' is not built in this version\n", what);
+    return EXIT_UNSUPPORTED;
+}
+
+static void print_errors(const hrkd_config_errors *e)
+{
+    for (int i = 0; i < e->n; i++) fprintf(stderr, "%s\n", e->msg[i]);
+}
+
+/* Loads, validates and resolves an INI against the plugins. Returns an exit code; on 0, *cfg
+ * and *reg are the caller's to free. */
+static int load_checked(const char *path, hrkd_config **cfg_out, hrkd_registry **reg_out)
+{
+    hrkd_config_errors errs = {0};
+    hrkd_config *cfg = hrkd_config_load(path, &errs);
+    if (!cfg) {
+        print_errors(&errs);
+        hrkd_config_errors_free(&errs);
+        return EXIT_USAGE;
+    }
+    hrkd_error err = {0};
+    const char *extra = hrkd_cfg_str(hrkd_config_get_section(cfg, "run"), "plugin_path");
+    hrkd_registry *reg = hrkd_registry_create(extra, &err);
+    if (!reg) {
+        fprintf(stderr, "hrkd: %s\n", err.msg);
+        hrkd_config_free(cfg);
+        return EXIT_RUNTIME;
+    }
+    if (hrkd_registry_resolve_config(reg, cfg, &errs) > 0) {
+        print_errors(&errs);
+        hrkd_config_errors_free(&errs);
+        hrkd_registry_destroy(reg);
+        hrkd_config_free(cfg);
+        return EXIT_USAGE;
+    }
+    *cfg_out = cfg;
+    *reg_out = reg;
+    return EXIT_OK;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    int print = 0, doc = 0;
+    const char *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--print") == 0) print = 1;
+        else if (strcmp(argv[i], "--doc") == 0) doc = 1;
+        else if (argv[i][0] == '-') return usage_error("check: unknown option '%s'", argv[i]);
+        else if (file) return usage_error("check: one INI file expected, got also '%s'", argv[i]);
+        else file = argv[i];
+    }
+    if (doc) {
+        if (file || print) return usage_error("check --doc takes no file%s", "");
+        char *md = hrkd_config_doc_markdown();
+        fputs(md, stdout);
+        free(md);
+        return EXIT_OK;
+    }
+    if (!file) return usage_error("check: an INI file is required%s", "");
+    hrkd_config *cfg = NULL;
+    hrkd_registry *reg = NULL;
+    int rc = load_checked(file, &cfg, &reg);
+    if (rc) return rc;
+    if (print) {
+        char *ini = hrkd_config_effective_ini(cfg);
+        fputs(ini, stdout);
+        free(ini);
+    } else {
+        printf("%s: ok\n", file);
+    }
+    hrkd_registry_destroy(reg);
+    hrkd_config_free(cfg);
+    return EXIT_OK;
+}
+
+static int cmp_plugins(const void *a, const void *b)
+{
+    const hrkd_plugin_entry_info *x = *(const hrkd_plugin_entry_info *const *)a;
+    const hrkd_plugin_entry_info *y = *(const hrkd_plugin_entry_info *const *)b;
+    if (x->desc->kind != y->desc->kind) return x->desc->kind < y->desc->kind ? -1 : 1;
+    return strcmp(x->desc->name, y->desc->name);
+}
+
+static void describe(const hrkd_registry *reg, const hrkd_plugin_descriptor *d)
+{
+    char section[128];
+    hrkd_plugin_section_name(d, section, sizeof section);
+    printf("name:     %s\n", d->name);
+    printf("kind:     %s\n", hrkd_plugin_kind_name(d->kind));
+    printf("version:  %s\n", d->version ? d->version : "");
+    printf("abi:      %u.%u\n", (unsigned)d->abi_major, (unsigned)d->abi_minor);
+    printf("file:     %s\n", hrkd_registry_path_of(reg, d));
+    printf("summary:  %s\n", d->summary ? d->summary : "");
+    printf("section:  [%s]\n", section);
+    if (d->n_params <= 0) {
+        printf("parameters: none\n");
+        return;
+    }
+    printf("parameters:\n");
+    printf("  %-20s %-7s %-12s %-18s %s\n", "KEY", "TYPE", "DEFAULT", "RANGE", "DOC");
+    static const char *types[] = {"int", "float", "bool", "string", "enum", "list", "path"};
+    for (int i = 0; i < d->n_params; i++) {
+        const hrkd_plugin_param *p = &d->params[i];
+        char range[128] = "";
+        if (p->type == HRKD_CFG_ENUM) snprintf(range, sizeof range, "%s", p->choices);
+        else if ((p->type == HRKD_CFG_INT || p->type == HRKD_CFG_FLOAT) && !(p->min > p->max))
+            snprintf(range, sizeof range, "[%g, %g]", p->min, p->max);
+        printf("  %-20s %-7s %-12s %-18s %s\n", p->name, types[p->type],
+               p->default_value ? (p->default_value[0] ? p->default_value : "(empty)") : "(required)",
+               range, p->doc ? p->doc : "");
+    }
+}
+
+static int cmd_plugins(int argc, char **argv)
+{
+    int paths = 0;
+    const char *describe_name = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--paths") == 0) paths = 1;
+        else if (strcmp(argv[i], "describe") == 0) {
+            if (i + 1 >= argc) return usage_error("plugins describe: a plugin name or path is required%s", "");
+            if (i + 2 < argc) return usage_error("plugins describe: unexpected '%s'", argv[i + 2]);
+            describe_name = argv[++i];
+        } else {
+            return usage_error("plugins: unexpected argument '%s'", argv[i]);
+        }
+    }
+    hrkd_error err = {0};
+    hrkd_registry *reg = hrkd_registry_create(NULL, &err);
+    if (!reg) {
+        fprintf(stderr, "hrkd: %s\n", err.msg);
+        return EXIT_RUNTIME;
+    }
+    int rc = EXIT_OK;
+    if (describe_name) {
+        const hrkd_plugin_descriptor *d = hrkd_registry_get(reg, describe_name, 0, &err);
+        if (d) describe(reg, d);
+        else {
+            fprintf(stderr, "hrkd: %s\n", err.msg);
+            rc = EXIT_USAGE;
+        }
+    } else {
+        int n = hrkd_registry_count(reg);
+        const hrkd_plugin_entry_info **list = calloc((size_t)n + 1, sizeof *list);
+        for (int i = 0; i < n; i++) list[i] = hrkd_registry_at(reg, i);
+        if (n > 1) qsort(list, (size_t)n, sizeof *list, cmp_plugins);
+        printf("%-21s %-18s %-8s %s\n", "KIND", "NAME", "VERSION", "SUMMARY");
+        for (int i = 0; i < n; i++) {
+            const hrkd_plugin_descriptor *d = list[i]->desc;
+            printf("%-21s %-18s %-8s %s", hrkd_plugin_kind_name(d->kind), d->name,
+                   d->version ? d->version : "", d->summary ? d->summary : "");
+            if (paths) printf("  [%s]", list[i]->path);
+            printf("\n");
+        }
+        if (n == 0) fprintf(stderr, "hrkd: no plugins found (searched %s)\n", hrkd_registry_search_path(reg));
+        free(list);
+    }
+    hrkd_registry_destroy(reg);
+    return rc;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    const char *file = NULL;
+    for (int i = 1; i < argc && !file; i++)
+        if (argv[i][0] != '-') file = argv[i];
+    if (!file) return usage_error("run: an INI file is required%s", "");
+    hrkd_config *cfg = NULL;
+    hrkd_registry *reg = NULL;
+    int rc = load_checked(file, &cfg, &reg);
+    if (rc) return rc;
+    hrkd_registry_destroy(reg);
+    hrkd_config_free(cfg);
+    if (!hrkd_cmd_run) return not_built("run");
+    return hrkd_cmd_run(argc, argv);
+}
+
+static int cmd_version(void)
+{
+    printf("hrkd %s\n", HRKD_VERSION_STRING);
+    printf("plugin ABI %u.%u\n", (unsigned)HRKD_PLUGIN_ABI_MAJOR, (unsigned)HRKD_PLUGIN_ABI_MINOR);
+    char lib[4096];
+    if (hrkd_plugin_lib_dir(lib, sizeof lib) == 0) {
+        printf("library: %s/libhrkd.so\n", lib);
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/hrkd/backends", lib);
+        printf("backends:");
+        int found = 0;
+        DIR *dh = opendir(dir);
+        if (dh) {
+            struct dirent *de;
+            while ((de = readdir(dh)) != NULL) {
+                const char *n = de->d_name;
+                size_t len = strlen(n);
+                if (strncmp(n, "hrkd_backend_", 13) != 0 || len < 17 || strcmp(n + len - 3, ".so") != 0)
+                    continue;
+                printf(" %.*s", (int)(len - 16), n + 13);
+                found++;
+            }
+            closedir(dh);
+        }
+        printf("%s (in %s)\n", found ? "" : " none", dir);
+        printf("plugins: %s/hrkd/plugins\n", lib);
+    }
+    struct { const char *name; int built; } cmds[] = {
+        {"run", hrkd_cmd_run != NULL},       {"bench", hrkd_cmd_bench != NULL},
+        {"data stats", hrkd_cmd_data_stats != NULL}, {"inspect", hrkd_cmd_inspect != NULL},
+        {"compare", hrkd_cmd_compare != NULL}, {"eval", hrkd_cmd_eval != NULL},
+    };
+    printf("commands: check plugins");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (cmds[i].built) printf(", %s", cmds[i].name);
+    printf("\n");
+    int missing = 0;
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!cmds[i].built) printf("%s%s", missing++ ? ", " : "not built: ", cmds[i].name);
+    if (missing) printf("\n");
+    return EXIT_OK;
+}
+
+typedef int (*cmd_fn)(int, char **);
+
+static int dispatch_weak(cmd_fn fn, const char *name, int argc, char **argv)
+{
+    if (!fn) return not_built(name);
+    return fn(argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    int sub_argc = argc - 1;
+    char **sub_argv = argv + 1;
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage_text, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) return cmd_version();
+    if (!strcmp(cmd, "check")) return cmd_check(sub_argc, sub_argv);
+    if (!strcmp(cmd, "plugins")) return cmd_plugins(sub_argc, sub_argv);
+    if (!strcmp(cmd, "run")) return cmd_run(sub_argc, sub_argv);
+    if (!strcmp(cmd, "bench")) return dispatch_weak(hrkd_cmd_bench, "bench", sub_argc, sub_argv);
+    if (!strcmp(cmd, "inspect")) return dispatch_weak(hrkd_cmd_inspect, "inspect", sub_argc, sub_argv);
+    if (!strcmp(cmd, "compare")) return dispatch_weak(hrkd_cmd_compare, "compare", sub_argc, sub_argv);
+    if (!strcmp(cmd, "eval")) return dispatch_weak(hrkd_cmd_eval, "eval", sub_argc, sub_argv);
+    if (!strcmp(cmd, "data")) {
+        if (argc < 3 || strcmp(argv[2], "stats") != 0)
+            return usage_error("data: expected 'data stats FILE.ini'%s", "");
+        return dispatch_weak(hrkd_cmd_data_stats, "data stats", argc - 2, argv + 2);
+    }
+    return usage_error("unknown command '%s'", cmd);
+}

@@ -1,0 +1,270 @@
+/* host/text/dataset.c — hrkd_data_load: pick the reader (or the synthetic generator), tokenize
+ * every split (or map it from the token cache), then keep the requested domains and the front
+ * few_shot_ratio of each training split. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "text/text_internal.h"
+
+hrkd_data_options hrkd_data_options_default(void)
+{
+    hrkd_data_options o;
+    memset(&o, 0, sizeof o);
+    o.format = "synthetic";
+    o.path = "";
+    o.vocab = "";
+    o.max_seq_len = 128;
+    o.seed = 42;
+    o.few_shot_ratio = 1.0;
+    o.domains = "";
+    o.cache_dir = "";
+    o.lowercase = 1;
+    o.syn_domains = 3;
+    o.syn_train = 2000;
+    o.syn_dev = 200;
+    o.syn_test = 200;
+    o.syn_vocab = 1000;
+    o.syn_labels = 2;
+    return o;
+}
+
+const char *hrkd_data_split_name(int s)
+{
+    static const char *const names[3] = {"train", "dev", "test"};
+    return (s >= 0 && s < 3) ? names[s] : "?";
+}
+
+hrkd_status hrkd_split_alloc(hrkd_data_split *sp, int64_t n, int64_t T, hrkd_error *err)
+{
+    size_t cells = (size_t)(n * T * 3 + n * 2);
+    int32_t *block = malloc((cells ? cells : 1) * sizeof *block);
+    if (!block) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory for %lld examples", (long long)n);
+    sp->n = n;
+    sp->T = T;
+    sp->ids = block;
+    sp->segment = block + n * T;
+    sp->mask = block + 2 * n * T;
+    sp->labels = block + 3 * n * T;
+    sp->length = block + 3 * n * T + n;
+    return HRKD_STATUS_OK;
+}
+
+hrkd_status hrkd_example_push(hrkd_example_list *l, char *a, char *b, int32_t label, hrkd_error *err)
+{
+    if (l->n == l->cap) {
+        int64_t cap = l->cap ? l->cap * 2 : 256;
+        hrkd_example *e = realloc(l->ex, (size_t)cap * sizeof *e);
+        if (!e) {
+            free(a);
+            free(b);
+            return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+        }
+        l->ex = e;
+        l->cap = cap;
+    }
+    l->ex[l->n++] = (hrkd_example){a, b, label};
+    return HRKD_STATUS_OK;
+}
+
+void hrkd_raw_data_free(hrkd_raw_data *r)
+{
+    for (int d = 0; d < r->D; d++) {
+        free(r->dom[d].name);
+        for (int s = 0; s < 3; s++) {
+            hrkd_example_list *l = &r->dom[d].split[s];
+            for (int64_t i = 0; i < l->n; i++) { free(l->ex[i].a); free(l->ex[i].b); }
+            free(l->ex);
+        }
+    }
+    free(r->dom);
+    for (int l = 0; l < r->L; l++) free(r->label_names[l]);
+    free(r->label_names);
+    memset(r, 0, sizeof *r);
+}
+
+int hrkd_raw_domain_index(hrkd_raw_data *r, const char *name, int add)
+{
+    for (int d = 0; d < r->D; d++)
+        if (strcmp(r->dom[d].name, name) == 0) return d;
+    if (!add) return -1;
+    if (r->D == r->cap_D) {
+        int cap = r->cap_D ? r->cap_D * 2 : 8;
+        hrkd_raw_domain *nd = realloc(r->dom, (size_t)cap * sizeof *nd);
+        if (!nd) return -1;
+        r->dom = nd;
+        r->cap_D = cap;
+    }
+    memset(&r->dom[r->D], 0, sizeof r->dom[r->D]);
+    r->dom[r->D].name = strdup(name);
+    if (!r->dom[r->D].name) return -1;
+    return r->D++;
+}
+
+void hrkd_example_shuffle(hrkd_example_list *l, uint64_t seed, uint64_t salt)
+{
+    uint64_t rng = seed * 0xD1B54A32D192ED03ull ^ salt;
+    hrkd_text_rng_next(&rng);
+    for (int64_t i = l->n - 1; i > 0; i--) {
+        int64_t j = (int64_t)hrkd_text_rng_below(&rng, (uint64_t)i + 1);
+        hrkd_example t = l->ex[i];
+        l->ex[i] = l->ex[j];
+        l->ex[j] = t;
+    }
+}
+
+static hrkd_status tokenize_raw(const hrkd_data_options *opt, hrkd_raw_data *r, hrkd_dataset *ds,
+                                hrkd_error *err)
+{
+    hrkd_tokenizer *tok = hrkd_tokenizer_create(opt->vocab, opt->lowercase, err);
+    if (!tok) return err ? err->status : HRKD_STATUS_INVALID;
+    ds->vocab_size = hrkd_tokenizer_vocab_size(tok);
+    ds->D = r->D;
+    ds->num_labels = r->L;
+    ds->domain_names = calloc((size_t)(r->D ? r->D : 1), sizeof *ds->domain_names);
+    ds->label_names = calloc((size_t)(r->L ? r->L : 1), sizeof *ds->label_names);
+    ds->split = calloc((size_t)(r->D ? r->D : 1) * 3, sizeof *ds->split);
+    hrkd_status st = HRKD_STATUS_OK;
+    if (!ds->domain_names || !ds->label_names || !ds->split) st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+    for (int d = 0; d < r->D && !st; d++) { /* names move from r to ds */
+        ds->domain_names[d] = r->dom[d].name;
+        r->dom[d].name = NULL;
+    }
+    for (int l = 0; l < r->L && !st; l++) {
+        ds->label_names[l] = r->label_names[l];
+        r->label_names[l] = NULL;
+    }
+    int T = opt->max_seq_len;
+    for (int d = 0; d < r->D && !st; d++) {
+        for (int s = 0; s < 3 && !st; s++) {
+            hrkd_example_list *l = &r->dom[d].split[s];
+            hrkd_data_split *sp = &ds->split[d * 3 + s];
+            st = hrkd_split_alloc(sp, l->n, T, err);
+            for (int64_t i = 0; i < l->n && !st; i++) {
+                sp->length[i] = hrkd_tokenizer_encode(tok, l->ex[i].a, l->ex[i].b, T, sp->ids + i * T,
+                                                      sp->segment + i * T, sp->mask + i * T);
+                sp->labels[i] = l->ex[i].label;
+            }
+        }
+    }
+    hrkd_tokenizer_destroy(tok);
+    return st;
+}
+
+/* keep the domains named in opt->domains (in the dataset's order) */
+static hrkd_status filter_domains(const hrkd_data_options *opt, hrkd_dataset *ds, hrkd_error *err)
+{
+    if (!opt->domains || !opt->domains[0]) return HRKD_STATUS_OK;
+    int *keep = calloc((size_t)ds->D, sizeof *keep);
+    char *list = strdup(opt->domains);
+    if (!keep || !list) { free(keep); free(list); return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); }
+    hrkd_status st = HRKD_STATUS_OK;
+    char *save = NULL;
+    for (char *tokn = strtok_r(list, ",", &save); tokn && !st; tokn = strtok_r(NULL, ",", &save)) {
+        while (*tokn == ' ' || *tokn == '\t') tokn++;
+        size_t n = strlen(tokn);
+        while (n && (tokn[n - 1] == ' ' || tokn[n - 1] == '\t')) tokn[--n] = 0;
+        if (!n) continue;
+        int found = -1;
+        for (int d = 0; d < ds->D; d++)
+            if (strcmp(ds->domain_names[d], tokn) == 0) found = d;
+        if (found < 0) {
+            char have[512] = "";
+            for (int d = 0; d < ds->D; d++) {
+                size_t hl = strlen(have);
+                snprintf(have + hl, sizeof have - hl, "%s%s", d ? ", " : "", ds->domain_names[d]);
+            }
+            st = hrkd_error_set(err, HRKD_STATUS_INVALID, "domains: unknown domain '%s' (have: %s)", tokn, have);
+        } else keep[found] = 1;
+    }
+    hrkd_dataset_priv *pv = ds->priv;
+    int D = 0;
+    for (int d = 0; d < ds->D && !st; d++) {
+        if (!keep[d]) {
+            free(ds->domain_names[d]);
+            if (!pv || !pv->n_maps) free(ds->split[d * 3].ids), free(ds->split[d * 3 + 1].ids), free(ds->split[d * 3 + 2].ids);
+            continue;
+        }
+        ds->domain_names[D] = ds->domain_names[d];
+        for (int s = 0; s < 3; s++) ds->split[D * 3 + s] = ds->split[d * 3 + s];
+        D++;
+    }
+    if (!st) ds->D = D;
+    free(keep);
+    free(list);
+    return st;
+}
+
+hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrkd_error *err)
+{
+    *out = NULL;
+    const char *fmt = opt->format && opt->format[0] ? opt->format : "synthetic";
+    if (opt->few_shot_ratio <= 0 || opt->few_shot_ratio > 1)
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "few_shot_ratio: must be in (0, 1], got %g", opt->few_shot_ratio);
+    if (opt->max_seq_len < 3 || opt->max_seq_len > 65536)
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "max_seq_len: must be in [3, 65536], got %d", opt->max_seq_len);
+    hrkd_dataset *ds = calloc(1, sizeof *ds);
+    hrkd_dataset_priv *pv = calloc(1, sizeof *pv);
+    if (!ds || !pv) { free(ds); free(pv); return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); }
+    ds->priv = pv;
+    hrkd_status st;
+    if (strcmp(fmt, "synthetic") == 0) {
+        st = hrkd_synthetic_build(opt, ds, err);
+    } else {
+        int known = !strcmp(fmt, "amazon") || !strcmp(fmt, "mnli") || !strcmp(fmt, "tsv") || !strcmp(fmt, "jsonl");
+        if (!known) {
+            hrkd_dataset_destroy(ds);
+            return hrkd_error_set(err, HRKD_STATUS_INVALID, "format: expected synthetic, amazon, mnli, tsv or jsonl, got '%s'", fmt);
+        }
+        int cached = opt->cache_dir && opt->cache_dir[0];
+        st = cached ? hrkd_cache_load(opt, ds, err) : HRKD_STATUS_NOT_FOUND;
+        if (st == HRKD_STATUS_NOT_FOUND) {
+            hrkd_error_clear(err);
+            hrkd_raw_data r;
+            memset(&r, 0, sizeof r);
+            if (!strcmp(fmt, "amazon")) st = hrkd_read_amazon(opt, &r, err);
+            else if (!strcmp(fmt, "mnli")) st = hrkd_read_mnli(opt, &r, err);
+            else st = hrkd_read_table(opt, !strcmp(fmt, "jsonl"), &r, err);
+            if (!st && r.D == 0) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: no examples found", opt->path);
+            if (!st) st = tokenize_raw(opt, &r, ds, err);
+            hrkd_raw_data_free(&r);
+            if (!st && cached) st = hrkd_cache_save(opt, ds, err);
+        }
+    }
+    if (!st) st = filter_domains(opt, ds, err);
+    if (!st) {
+        for (int d = 0; d < ds->D; d++) {
+            hrkd_data_split *sp = &ds->split[d * 3 + HRKD_DATA_TRAIN];
+            int64_t keep = (int64_t)((double)sp->n * opt->few_shot_ratio + 1e-9);
+            if (keep < 1 && sp->n > 0) keep = 1;
+            sp->n = keep;
+        }
+    }
+    if (st) { hrkd_dataset_destroy(ds); return st; }
+    *out = ds;
+    return HRKD_STATUS_OK;
+}
+
+void hrkd_dataset_destroy(hrkd_dataset *ds)
+{
+    if (!ds) return;
+    hrkd_dataset_priv *pv = ds->priv;
+    int mapped = pv && pv->n_maps;
+    if (ds->split && !mapped)
+        for (int d = 0; d < ds->D * 3; d++) free(ds->split[d].ids);
+    if (ds->domain_names)
+        for (int d = 0; d < ds->D; d++) free(ds->domain_names[d]);
+    if (ds->label_names)
+        for (int l = 0; l < ds->num_labels; l++) free(ds->label_names[l]);
+    free(ds->domain_names);
+    free(ds->label_names);
+    free(ds->split);
+    if (pv) {
+        for (int i = 0; i < pv->n_maps; i++) munmap(pv->map[i], pv->map_len[i]);
+        free(pv->map);
+        free(pv->map_len);
+        free(pv);
+    }
+    free(ds);
+}

@@ -1,0 +1,154 @@
+/* plugins/relational/compare_aggregate.c — the hierarchical compare-aggregate mechanism
+ * (HRKD Eq. 15–16). For layer m and domain d, the prototypes of layers 0..m are compared with
+ * the reference prototype RP_{m,d} and averaged by their similarity:
+ *
+ *     α^H_{m,d}  = softmax(h_{≤m,d} W^H_{m,d} RP_{m,d})   [m+1]   (the similarity ratios)
+ *     AP_{m,d}   = α^H_{m,d} h_{≤m,d}                     [F]
+ *
+ * One weight per layer m = 1..M holding the D domain matrices, "compare_aggregate.layer<m>.w"
+ * [D, F, F] (the reference's w_attn_2[m]); the domains are one batched product. Layer 0 has
+ * no weight: the softmax has a single entry, so AP_0 = h_0 and α = 1 exactly, which is what
+ * the reference computes by skipping the step at layer 0.
+ *
+ * Weights: Xavier-uniform with gain `init_gain` (reference 1.414) over the whole [D, F, F]
+ * tensor as the reference initialises it (fan_in F·F, fan_out D·F), seeded by (seed, name),
+ * applied lazily at the first forward; a weight already non-zero then is left as it is. */
+#include "hrkd/plugin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct compare_aggregate {
+    hrkd_params *params;
+    int          D, M;
+    int64_t      F;
+    uint64_t     seed;
+    float        init_gain;
+    int         *w;           /* [M+1] parameter index of W^H_m [D, F, F]; w[0] = -1 */
+    int          initialised;
+} compare_aggregate;
+
+static const hrkd_plugin_param ca_params[] = {
+    {"init_gain", HRKD_CFG_FLOAT, "1.414", 0.0, 100.0, NULL,
+     "gain of the Xavier-uniform initialisation of W^H_m (the reference's 1.414)"},
+};
+
+static void ca_destroy(void *self)
+{
+    compare_aggregate *s = self;
+    if (!s) return;
+    free(s->w);
+    free(s);
+}
+
+static int ca_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
+{
+    if (!args->params)
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'compare_aggregate': "
+                              "needs a parameter store for its weights W^H_m (args->params is NULL)");
+    if (args->n_domains < 1 || args->n_student_layers < 0 || args->feature_dim < 1)
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'compare_aggregate': "
+                              "%d domains, %d student layers, feature width %lld: expected "
+                              "D >= 1, M >= 0, F >= 1", args->n_domains, args->n_student_layers,
+                              (long long)args->feature_dim);
+    compare_aggregate *s = calloc(1, sizeof *s);
+    if (s) s->w = calloc((size_t)args->n_student_layers + 1, sizeof *s->w);
+    if (!s || !s->w) {
+        ca_destroy(s);
+        return hrkd_error_set(err, HRKD_STATUS_NOMEM, "relational plugin 'compare_aggregate': out of memory");
+    }
+    s->params = args->params;
+    s->D = args->n_domains;
+    s->M = args->n_student_layers;
+    s->F = args->feature_dim;
+    s->seed = args->seed;
+    s->init_gain = args->config ? (float)hrkd_cfg_float(args->config, "init_gain") : 1.414f;
+    s->w[0] = -1;
+    for (int m = 1; m <= s->M; m++) {
+        char name[64];
+        snprintf(name, sizeof name, "compare_aggregate.layer%d.w", m);
+        int64_t shape[3] = {s->D, s->F, s->F};
+        s->w[m] = hrkd_params_add(s->params, name, 3, shape, 0);
+        if (s->w[m] < 0) {
+            ca_destroy(s);
+            return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'compare_aggregate': "
+                                  "cannot declare parameter '%s' (duplicate name?)", name);
+        }
+    }
+    *out = s;
+    return 0;
+}
+
+/* Xavier-initialise every weight that is still all zero (fresh store). */
+static int ca_init(compare_aggregate *s, hrkd_ctx *ctx)
+{
+    int64_t n = (int64_t)s->D * s->F * s->F;
+    float *host = malloc((size_t)n * sizeof *host);
+    if (!host) {
+        hrkd_ctx_fail(ctx, "compare_aggregate: out of memory");
+        return -1;
+    }
+    for (int m = 1; m <= s->M; m++) {
+        if (hrkd_params_read(s->params, s->w[m], host) != HRKD_STATUS_OK) {
+            free(host);
+            hrkd_ctx_fail(ctx, "compare_aggregate: cannot read the weight of layer %d", m);
+            return -1;
+        }
+        int64_t i = 0;
+        while (i < n && host[i] == 0.0f) i++;
+        if (i == n) hrkd_params_init_xavier_uniform(s->params, s->w[m], s->init_gain, s->seed);
+    }
+    free(host);
+    s->initialised = 1;
+    return 0;
+}
+
+static hrkd_tensor *ca_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *protos_upto,
+                               hrkd_tensor *ref, hrkd_tensor **similarity)
+{
+    compare_aggregate *s = self;
+    if (similarity) *similarity = NULL;
+    if (!protos_upto || !ref || hrkd_ctx_failed(ctx)) return NULL;
+    char b1[64], b2[64];
+    const int64_t D = s->D, F = s->F, L = (int64_t)m + 1;
+    if (m < 0 || m > s->M)
+        return hrkd_ctx_fail(ctx, "compare_aggregate: layer %d outside 0..%d", m, s->M);
+    if (protos_upto->ndim != 3 || protos_upto->shape[0] != L || protos_upto->shape[1] != D ||
+        protos_upto->shape[2] != F || ref->ndim != 2 || ref->shape[0] != D || ref->shape[1] != F)
+        return hrkd_ctx_fail(ctx, "compare_aggregate: layer %d got prototypes %s and reference %s, "
+                             "expected [%lld, %lld, %lld] and [%lld, %lld]", m,
+                             hrkd_shape_str(protos_upto, b1, sizeof b1),
+                             hrkd_shape_str(ref, b2, sizeof b2), (long long)L, (long long)D,
+                             (long long)F, (long long)D, (long long)F);
+    int64_t dl[2] = {D, L};
+    if (m == 0) {
+        /* one layer to choose from: α = softmax of one entry = 1, AP_0 = h_0 */
+        if (similarity) *similarity = hrkd_softmax(ctx, hrkd_tensor_zeros(ctx, 2, dl), NULL);
+        int64_t df[2] = {D, F};
+        return hrkd_reshape(ctx, protos_upto, 2, df);
+    }
+    if (!s->initialised && ca_init(s, ctx) != 0) return NULL;
+    static const int to_domain_major[3] = {1, 0, 2};
+    hrkd_tensor *hier = hrkd_permute(ctx, protos_upto, to_domain_major);       /* [D, m+1, F] */
+    hrkd_tensor *w = hrkd_params_tensor(s->params, s->w[m]);                   /* [D, F, F] */
+    int64_t col[3] = {D, F, 1};
+    hrkd_tensor *wr = hrkd_matmul(ctx, w, hrkd_reshape(ctx, ref, 3, col), 0, 0, 1.0f); /* W RP [D, F, 1] */
+    hrkd_tensor *scores = hrkd_matmul(ctx, hier, wr, 0, 0, 1.0f);              /* [D, m+1, 1] */
+    hrkd_tensor *alpha = hrkd_softmax(ctx, hrkd_reshape(ctx, scores, 2, dl), NULL); /* Eq. 16 */
+    int64_t row[3] = {D, 1, L}, df[2] = {D, F};
+    hrkd_tensor *agg = hrkd_matmul(ctx, hrkd_reshape(ctx, alpha, 3, row), hier, 0, 0, 1.0f);
+    if (similarity) *similarity = alpha;
+    return hrkd_reshape(ctx, agg, 2, df);                                       /* Eq. 15 [D, F] */
+}
+
+static const hrkd_aggregate_fns ca_fns = {.forward = ca_forward};
+
+static const hrkd_plugin_descriptor ca_descriptor = {
+    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
+    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_RELATIONAL_AGGREGATE,
+    .name = "compare_aggregate", .version = "1.0.0",
+    .summary = "aggregated prototypes AP_m,d = softmax(h_<=m,d W_m,d RP_m,d) h_<=m,d (Eq. 15-16)",
+    .params = ca_params, .n_params = (int)(sizeof ca_params / sizeof ca_params[0]),
+    .create = ca_create, .destroy = ca_destroy, .aggregate = &ca_fns};
+
+HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &ca_descriptor; }

@@ -1,0 +1,229 @@
+/* tests/test_tinybert_loss.c — the loss plugin plugins/losses/tinybert.c, loaded with dlopen,
+ * against tests/fixtures/tinybert_loss_small.fix (the HRKD reference's loss computation in
+ * PyTorch, tests/oracle/make_metagraph_fixture.py): the per-layer terms (embedding MSE,
+ * masked attention-score MSE + hidden MSE), the soft cross-entropy for two temperatures and
+ * both averaging modes, and the gradients of Σ_m w_m term_m + w_p pred with respect to every
+ * student tensor, to 1e-4. Also: the temperature field absent from an older hrkd_kd_inputs
+ * means t = 1, and bad inputs fail with a message instead of crashing. */
+#include <dlfcn.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fixture.h"
+#include "common/test.h"
+#include "config/cfg.h"
+#include "hrkd/plugin.h"
+
+#define FIXTURE "tests/fixtures/tinybert_loss_small.fix"
+#define TOL 1e-4
+#define MAXL 8
+
+static hrkd_backend *g_be;
+static double g_worst;
+
+static const hrkd_plugin_descriptor *open_tinybert(void **so)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/lib/hrkd/plugins/tinybert.so", test_build_dir());
+    *so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!*so) {
+        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+        return NULL;
+    }
+    hrkd_plugin_entry_fn entry;
+    *(void **)&entry = dlsym(*so, HRKD_PLUGIN_ENTRY);
+    const hrkd_plugin_descriptor *d = entry ? entry() : NULL;
+    CHECKF(d && d->magic == HRKD_PLUGIN_MAGIC && d->abi_major == HRKD_PLUGIN_ABI_MAJOR &&
+           d->kind == HRKD_KIND_LOSS && strcmp(d->name, "tinybert") == 0 && d->loss &&
+           d->loss->compute && !d->reference && !d->graph, "descriptor of %s", path);
+    return d && d->loss ? d : NULL;
+}
+
+static void *create(const hrkd_plugin_descriptor *d, const char *soft_ce_mean, hrkd_config **cfg)
+{
+    const hrkd_config_section *s = NULL;
+    *cfg = NULL;
+    if (soft_ce_mean) {
+        char text[128];
+        snprintf(text, sizeof text, "[loss.tinybert]\nsoft_ce_mean = %s\n", soft_ce_mean);
+        hrkd_config_errors errs = {0};
+        *cfg = hrkd_config_load_string(text, "test_tinybert_loss.ini", &errs);
+        s = *cfg ? hrkd_config_bind_plugin(*cfg, "loss.tinybert", d, &errs) : NULL;
+        for (int i = 0; i < errs.n; i++) fprintf(stderr, "config: %s\n", errs.msg[i]);
+        hrkd_config_errors_free(&errs);
+        CHECKF(s != NULL, "[loss.tinybert] soft_ce_mean = %s", soft_ce_mean);
+        if (!s) return NULL;
+    }
+    hrkd_plugin_args a = {.struct_size = sizeof a, .config = s, .n_domains = 1,
+                          .n_student_layers = 2, .n_teacher_layers = 4, .feature_dim = 16};
+    void *self = NULL;
+    hrkd_error err = {0};
+    CHECKF(d->create(&a, &self, &err) == 0, "create: %s", err.msg);
+    return self;
+}
+
+static hrkd_tensor *fx_tensor(hrkd_ctx *ctx, const fixture *fx, const char *name, int grad)
+{
+    const fixture_tensor *t = fixture_need(fx, name);
+    hrkd_tensor *x = hrkd_tensor_from_host(ctx, t->ndim, t->shape, t->data);
+    return grad ? hrkd_tensor_set_requires_grad(ctx, x) : x;
+}
+
+static void expect(hrkd_ctx *ctx, hrkd_tensor *t, int grad, const fixture *fx, const char *name)
+{
+    const fixture_tensor *want = fixture_need(fx, name);
+    CHECKF(t && hrkd_tensor_numel(t) == want->numel, "%s: missing or wrong size", name);
+    if (!t || hrkd_tensor_numel(t) != want->numel) return;
+    float *got = malloc((size_t)want->numel * sizeof *got);
+    CHECK((grad ? hrkd_tensor_grad_to_host(ctx, t, got) : hrkd_tensor_to_host(ctx, t, got)) == 0);
+    double e = test_rel_err(got, want->data, (long)want->numel);
+    CHECKF(e <= TOL, "%s: relative error %.3g", name, e);
+    if (e > g_worst) g_worst = e;
+    free(got);
+}
+
+typedef struct inputs {
+    hrkd_tensor *sh[MAXL], *th[MAXL], *sa[MAXL], *ta[MAXL];
+    hrkd_tensor *sl, *tl, *mask, *labels;
+    int          map[MAXL];
+    hrkd_kd_inputs in;
+} inputs;
+
+static void make_inputs(hrkd_ctx *ctx, const fixture *fx, int M, inputs *x)
+{
+    memset(x, 0, sizeof *x);
+    char name[64];
+    for (int m = 0; m <= M; m++) {
+        snprintf(name, sizeof name, "student_hidden.%d", m);
+        x->sh[m] = fx_tensor(ctx, fx, name, 1);
+        snprintf(name, sizeof name, "teacher_hidden.%d", m);
+        x->th[m] = fx_tensor(ctx, fx, name, 0);
+        if (m > 0) {
+            snprintf(name, sizeof name, "student_attn.%d", m);
+            x->sa[m] = fx_tensor(ctx, fx, name, 1);
+            snprintf(name, sizeof name, "teacher_attn.%d", m);
+            x->ta[m] = fx_tensor(ctx, fx, name, 0);
+        }
+        x->map[m] = 2 * m;
+    }
+    x->sl = fx_tensor(ctx, fx, "student_logits", 1);
+    x->tl = fx_tensor(ctx, fx, "teacher_logits", 0);
+    x->mask = fx_tensor(ctx, fx, "mask", 0);
+    int64_t B = x->sl->shape[0];
+    int32_t lab[16] = {0};
+    x->labels = hrkd_tensor_from_host_i32(ctx, 1, &B, lab);
+    x->in = (hrkd_kd_inputs){.struct_size = sizeof x->in, .domain = 0, .n_student_layers = M,
+                             .layer_map = x->map, .attention_mask = x->mask, .student_hidden = x->sh,
+                             .teacher_hidden = x->th, .student_attn = x->sa, .teacher_attn = x->ta,
+                             .student_logits = x->sl, .teacher_logits = x->tl, .labels = x->labels};
+}
+
+/* One temperature / averaging mode against the fixture (tag "t<i>.<mode>"). */
+static void run_case(const hrkd_plugin_descriptor *d, const fixture *fx, int ti, const char *mode,
+                     int pass_mode, int old_struct)
+{
+    const int M = ((const int32_t *)fixture_need(fx, "config")->data)[5];
+    hrkd_config *cfg = NULL;
+    void *self = create(d, pass_mode ? mode : NULL, &cfg);
+    if (!self) return;
+    hrkd_error err = {0};
+    hrkd_ctx *ctx = hrkd_ctx_create(g_be, &err);
+    inputs x;
+    make_inputs(ctx, fx, M, &x);
+    char tag[64], name[96];
+    snprintf(tag, sizeof tag, "t%d.%s", ti, mode);
+    snprintf(name, sizeof name, "temperature.%s", tag);
+    x.in.temperature = *(const float *)fixture_need(fx, name)->data;
+    if (old_struct) { /* a host built before the field: whatever lies there is not read, t = 1 */
+        x.in.struct_size = offsetof(hrkd_kd_inputs, temperature);
+        x.in.temperature = 2.0f;
+    }
+
+    hrkd_tensor *terms[MAXL] = {0}, *pred = NULL;
+    int rc = d->loss->compute(self, ctx, &x.in, terms, &pred);
+    CHECKF(rc == 0 && !hrkd_ctx_failed(ctx), "compute (%s): %s", tag, hrkd_ctx_error(ctx)->msg);
+    if (rc == 0) {
+        const float *wt = fixture_need(fx, "w_terms")->data, *wp = fixture_need(fx, "w_pred")->data;
+        hrkd_tensor *loss = hrkd_scale(ctx, pred, wp[0]);
+        for (int m = 0; m <= M; m++) {
+            snprintf(name, sizeof name, "term.%d", m);
+            expect(ctx, terms[m], 0, fx, name);
+            CHECK(terms[m] && terms[m]->ndim == 1 && terms[m]->shape[0] == 1);
+            loss = hrkd_add(ctx, loss, hrkd_scale(ctx, terms[m], wt[m]));
+        }
+        snprintf(name, sizeof name, "pred.%s", tag);
+        expect(ctx, pred, 0, fx, name);
+        snprintf(name, sizeof name, "loss.%s", tag);
+        expect(ctx, loss, 0, fx, name);
+        CHECK(hrkd_backward(ctx, loss) == HRKD_STATUS_OK);
+        snprintf(name, sizeof name, "grad.student_logits.%s", tag);
+        expect(ctx, x.sl, 1, fx, name);
+        for (int m = 0; m <= M; m++) {
+            snprintf(name, sizeof name, "grad.student_hidden.%d", m);
+            expect(ctx, x.sh[m], 1, fx, name);
+            if (m > 0) {
+                snprintf(name, sizeof name, "grad.student_attn.%d", m);
+                expect(ctx, x.sa[m], 1, fx, name);
+            }
+        }
+    }
+    hrkd_ctx_destroy(ctx);
+    d->destroy(self);
+    hrkd_config_free(cfg);
+}
+
+static void test_bad_inputs(const hrkd_plugin_descriptor *d, const fixture *fx)
+{
+    hrkd_config *cfg = NULL;
+    void *self = create(d, NULL, &cfg);
+    if (!self) return;
+    hrkd_error err = {0};
+    hrkd_ctx *ctx = hrkd_ctx_create(g_be, &err);
+    inputs x;
+    make_inputs(ctx, fx, 2, &x);
+    hrkd_tensor *terms[MAXL] = {0}, *pred = NULL;
+    /* a student attention of the wrong shape: the op reports both shapes */
+    x.sa[2] = x.sh[2];
+    CHECK(d->loss->compute(self, ctx, &x.in, terms, &pred) != 0 && hrkd_ctx_failed(ctx) &&
+          strstr(hrkd_ctx_error(ctx)->msg, "mse"));
+    hrkd_ctx_clear_error(ctx);
+    make_inputs(ctx, fx, 2, &x);
+    x.in.student_attn = NULL;
+    CHECK(d->loss->compute(self, ctx, &x.in, terms, &pred) != 0 &&
+          strstr(hrkd_ctx_error(ctx)->msg, "tinybert"));
+    hrkd_ctx_clear_error(ctx);
+    x.in.student_attn = x.sa;
+    x.in.struct_size = 8; /* far too old */
+    CHECK(d->loss->compute(self, ctx, &x.in, terms, &pred) != 0);
+    hrkd_ctx_destroy(ctx);
+    d->destroy(self);
+}
+
+int main(void)
+{
+    hrkd_error err = {0};
+    if (hrkd_backend_load("cpu", 1, &g_be, &err) != HRKD_STATUS_OK) {
+        fprintf(stderr, "cpu backend: %s\n", err.msg);
+        return 1;
+    }
+    void *so = NULL;
+    const hrkd_plugin_descriptor *d = open_tinybert(&so);
+    fixture *fx = fixture_load(FIXTURE);
+    CHECKF(fx != NULL, "%s", FIXTURE);
+    if (d && fx) {
+        run_case(d, fx, 0, "batch_classes", 0, 0); /* config NULL: the default is batch_classes */
+        run_case(d, fx, 0, "batch_classes", 1, 0);
+        run_case(d, fx, 0, "batch", 1, 0);
+        run_case(d, fx, 1, "batch_classes", 1, 0);
+        run_case(d, fx, 1, "batch", 1, 0);
+        run_case(d, fx, 0, "batch", 1, 1);         /* no temperature field: t = 1 */
+        test_bad_inputs(d, fx);
+        printf("tinybert: largest relative error %.2e (tolerance %.0e)\n", g_worst, TOL);
+    }
+    fixture_free(fx);
+    if (so) dlclose(so);
+    hrkd_backend_unload(g_be);
+    return test_finish("test_tinybert_loss");
+}
