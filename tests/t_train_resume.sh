@@ -33,6 +33,7 @@ check '[ $rc -eq 0 ]' "resume after a kill at step 6"
 check 'grep -q "resumed at step 4" "$tmp/k1r.log"' "resume starts from the step-4 checkpoint"
 check 'h5diff -q "$tmp/ref.h5" "$tmp/k1.h5" /checkpoint /checkpoint' "resumed parameters and moments bit-identical"
 check 'h5diff -q "$tmp/ref.h5" "$tmp/k1.h5" /metrics /metrics' "resumed metrics bit-identical"
+check 'h5diff -q "$tmp/ref.h5" "$tmp/k1.h5" /losses /losses' "resumed loss log bit-identical"
 
 # 3. random SIGKILLs from outside (a longer run: 60 steps), resumed until done
 mk_long() { sed -e "s|^\[output\]|[output]\nfile = $1|" -e 's/^epochs = 2/epochs = 10/' tests/ini/tiny_teacher.ini > "$2"; }
@@ -56,6 +57,7 @@ check '[ $kills -ge 2 ]' "at least two random kills landed during the run ($kill
 check '[ $done_ok -eq 1 ]' "randomly killed run completes after resumes"
 check 'h5diff -q "$tmp/ref2.h5" "$tmp/k2.h5" /checkpoint /checkpoint' "randomly killed + resumed run bit-identical"
 check 'h5diff -q "$tmp/ref2.h5" "$tmp/k2.h5" /metrics /metrics' "randomly killed + resumed metrics bit-identical"
+check 'h5diff -q "$tmp/ref2.h5" "$tmp/k2.h5" /losses /losses' "randomly killed + resumed loss log bit-identical"
 
 # 4. the pipeline: teacher then HRKD student, ratios with the documented shapes
 run_ini tests/ini/tiny_distill.ini "$tmp/d.h5" > "$tmp/d.log" 2>&1

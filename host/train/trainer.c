@@ -255,7 +255,7 @@ hrkd_status hrkd_train_teacher(const hrkd_train_opts *o, const hrkd_train_data *
         double gn = 0;
         st = hrkd_adamw_step(stores, K, &ac, &step, &gn, err);
         if (st != HRKD_STATUS_OK) goto out;
-        if ((st = hrkd_run_append_losses(run, step, ce, err)) != HRKD_STATUS_OK) goto out;
+        if ((st = hrkd_run_append_losses(run, step - 1, ce, err)) != HRKD_STATUS_OK) goto out;
         if (o->log_every > 0 && (step % o->log_every == 0 || step == p.total)) {
             double t = now_s();
             progress(o, &p, step, total, (double)ex_since / (t - t_last), t_start);
@@ -360,7 +360,8 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
         }
         double gn = 0;
         if ((st = hrkd_adamw_step(stores, n_stores, &ac, &step, &gn, err)) != HRKD_STATUS_OK) goto out;
-        /* log: ratios [M+1][D], hierarchical [m] → [D][m+1], losses [layer_0..M, pred, total][D] */
+        /* log: ratios [M+1][D], hierarchical [m] → [D][m+1], losses [layer_0..M, pred, total][D];
+         * rows carry the 0-based index of the step that produced them (results/README.md) */
         const float *hier[HRKD_BERT_MAX_LAYERS + 1];
         size_t off = 0;
         for (int m = 0; m <= M; m++) {
@@ -380,8 +381,8 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
             losses[(M + 1) * D + d] = stats->pred_terms[d];
             losses[(M + 2) * D + d] = tot + stats->pred_terms[d];
         }
-        if ((st = hrkd_run_append_ratios(run, step, ratios, kd->relational ? hier : NULL, err)) != HRKD_STATUS_OK ||
-            (st = hrkd_run_append_losses(run, step, losses, err)) != HRKD_STATUS_OK)
+        if ((st = hrkd_run_append_ratios(run, step - 1, ratios, kd->relational ? hier : NULL, err)) != HRKD_STATUS_OK ||
+            (st = hrkd_run_append_losses(run, step - 1, losses, err)) != HRKD_STATUS_OK)
             goto out;
         if (o->log_every > 0 && (step % o->log_every == 0 || step == p.total)) {
             double t = now_s();
