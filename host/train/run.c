@@ -568,6 +568,28 @@ static int parse_seeds(const char *list, uint64_t *seeds, int cap)
     return n;
 }
 
+/* Load and validate the INI (every problem printed) and look up the host sections. */
+static int load_config(run_ctx *r, const char *ini)
+{
+    hrkd_config_errors ce = {0};
+    r->cfg = hrkd_config_load(ini, &ce);
+    if (!r->cfg) {
+        for (int i = 0; i < ce.n; i++) fprintf(stderr, "%s\n", ce.msg[i]);
+        hrkd_config_errors_free(&ce);
+        return -1;
+    }
+    r->run = hrkd_config_get_section(r->cfg, "run");
+    r->sdata = hrkd_config_get_section(r->cfg, "data");
+    r->teacher = hrkd_config_get_section(r->cfg, "teacher");
+    r->student = hrkd_config_get_section(r->cfg, "student");
+    r->distill = hrkd_config_get_section(r->cfg, "distill");
+    r->relational = hrkd_config_get_section(r->cfg, "relational");
+    r->optim = hrkd_config_get_section(r->cfg, "optimizer");
+    r->output = hrkd_config_get_section(r->cfg, "output");
+    r->backend = hrkd_config_get_section(r->cfg, "backend");
+    return 0;
+}
+
 static void usage_run(void)
 {
     fprintf(stderr, "usage: hrkd run FILE.ini [--resume]\n"
@@ -587,14 +609,7 @@ int hrkd_cmd_run(int argc, char **argv)
         else { usage_run(); return 2; }
     }
     if (!ini) { usage_run(); return 2; }
-    hrkd_config_errors ce = {0};
-    r.cfg = hrkd_config_load(ini, &ce);
-    if (!r.cfg) {
-        for (int i = 0; i < ce.n; i++) fprintf(stderr, "%s\n", ce.msg[i]);
-        hrkd_config_errors_free(&ce);
-        return 2;
-    }
-    r.run = hrkd_config_get_section(r.cfg, "run");
+    if (load_config(&r, ini) != 0) return 2;
     if (!strcmp(S(r.run, "mode"), "eval")) { /* evaluate [student] checkpoint */
         char *ck = strdup(S(hrkd_config_get_section(r.cfg, "student"), "checkpoint"));
         hrkd_config_free(r.cfg);
@@ -603,14 +618,6 @@ int hrkd_cmd_run(int argc, char **argv)
         free(ck);
         return erc;
     }
-    r.sdata = hrkd_config_get_section(r.cfg, "data");
-    r.teacher = hrkd_config_get_section(r.cfg, "teacher");
-    r.student = hrkd_config_get_section(r.cfg, "student");
-    r.distill = hrkd_config_get_section(r.cfg, "distill");
-    r.relational = hrkd_config_get_section(r.cfg, "relational");
-    r.optim = hrkd_config_get_section(r.cfg, "optimizer");
-    r.output = hrkd_config_get_section(r.cfg, "output");
-    r.backend = hrkd_config_get_section(r.cfg, "backend");
     hrkd_error err = {0};
     int rc = 0;
     hrkd_ctx *ctx = NULL;
@@ -719,18 +726,7 @@ int hrkd_cmd_eval(int argc, char **argv)
         return 2;
     }
     run_ctx r = {0};
-    hrkd_config_errors ce = {0};
-    r.cfg = hrkd_config_load(ini, &ce);
-    if (!r.cfg) {
-        for (int i = 0; i < ce.n; i++) fprintf(stderr, "%s\n", ce.msg[i]);
-        hrkd_config_errors_free(&ce);
-        return 2;
-    }
-    r.run = hrkd_config_get_section(r.cfg, "run");
-    r.sdata = hrkd_config_get_section(r.cfg, "data");
-    r.teacher = hrkd_config_get_section(r.cfg, "teacher");
-    r.student = hrkd_config_get_section(r.cfg, "student");
-    r.backend = hrkd_config_get_section(r.cfg, "backend");
+    if (load_config(&r, ini) != 0) return 2;
     hrkd_error err = {0};
     int rc = 0;
     hrkd_ctx *ctx = NULL;
