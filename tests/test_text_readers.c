@@ -197,7 +197,7 @@ static void amazon(void)
     CHECK(hrkd_cmd_data_stats(2, argv) == 0);
     put_file("stats2.ini", "[data]\nformat = synthetic\nsynthetic_train = 50\nmax_seq_len = x12\n");
     argv[1] = (char *)at("stats2.ini");
-    CHECK(hrkd_cmd_data_stats(2, argv) == 1);
+    CHECK(hrkd_cmd_data_stats(2, argv) == 2); /* invalid config: exit 2 (docs/cli.md) */
 
     /* malformed Amazon files */
     put_file("acl/dvd/negative.review", "<review>\n<review_text>\nok\n</review_text>\n<review_text>\ncut off here\n");

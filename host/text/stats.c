@@ -1,88 +1,32 @@
 /* host/text/stats.c — `hrkd data stats FILE.ini`: load the [data] section's dataset and print,
  * per domain and split, the example count, the label balance, the mean and 95th-percentile
- * token length (before truncation) and the truncation rate.
- *
- * Until the shared configuration (host/config) is wired in, this parses [data] itself with
- * inih; keys as in hrkd_data_options (synthetic_* for the syn_* fields); other sections and
- * unknown keys are ignored. Relative paths are taken from the INI file's folder. */
-#include <ini.h>
+ * token length (before truncation) and the truncation rate. The INI goes through the shared
+ * configuration (host/config), so `base =` and `%include` chains work as for `hrkd run`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/cfg.h"
 #include "text/text.h"
 
-typedef struct stats_ini {
-    hrkd_data_options opt;
-    FILE *f;
-    int   line; /* the line inih is handling (Debian's inih passes no line numbers) */
-    char *str[6]; /* owned strings: format path vocab domains cache_dir (+ spare) */
-    const char *file;
-    char errors[HRKD_ERROR_MSG_MAX];
-} stats_ini;
-
-static int set_str(stats_ini *s, int slot, const char **dst, const char *value)
+void hrkd_data_options_from_config(const hrkd_config_section *s, hrkd_data_options *o)
 {
-    free(s->str[slot]);
-    s->str[slot] = strdup(value);
-    *dst = s->str[slot];
-    return s->str[slot] != NULL;
-}
-
-static int parse_int(const char *v, long long lo, long long hi, long long *out)
-{
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (end == v || *end || x < lo || x > hi) return 0;
-    *out = x;
-    return 1;
-}
-
-static char *read_line(char *str, int num, void *stream)
-{
-    stats_ini *s = stream;
-    char *r = fgets(str, num, s->f);
-    if (r) s->line++;
-    return r;
-}
-
-static int on_key(void *user, const char *section, const char *name, const char *value)
-{
-    stats_ini *s = user;
-    int line = s->line;
-    if (strcmp(section, "data") != 0) return 1;
-    hrkd_data_options *o = &s->opt;
-    long long x = 0;
-    int ok = 1;
-    if (!strcmp(name, "format")) ok = set_str(s, 0, &o->format, value);
-    else if (!strcmp(name, "path")) ok = set_str(s, 1, &o->path, value);
-    else if (!strcmp(name, "vocab")) ok = set_str(s, 2, &o->vocab, value);
-    else if (!strcmp(name, "domains")) ok = set_str(s, 3, &o->domains, value);
-    else if (!strcmp(name, "cache_dir")) ok = set_str(s, 4, &o->cache_dir, value);
-    else if (!strcmp(name, "few_shot_ratio")) {
-        char *end;
-        o->few_shot_ratio = strtod(value, &end);
-        ok = end != value && !*end;
-    } else if (!strcmp(name, "seed")) {
-        char *end;
-        o->seed = strtoull(value, &end, 10);
-        ok = end != value && !*end;
-    } else if (!strcmp(name, "lowercase")) {
-        ok = !strcmp(value, "true") || !strcmp(value, "false") || !strcmp(value, "1") || !strcmp(value, "0");
-        o->lowercase = !strcmp(value, "true") || !strcmp(value, "1");
-    } else {
-        static const char *const ints[7] = {"max_seq_len", "synthetic_domains", "synthetic_train", "synthetic_dev",
-                                            "synthetic_test", "synthetic_vocab", "synthetic_labels"};
-        int *dst[7] = {&o->max_seq_len, &o->syn_domains, &o->syn_train, &o->syn_dev, &o->syn_test, &o->syn_vocab, &o->syn_labels};
-        for (int i = 0; i < 7; i++) {
-            if (strcmp(name, ints[i])) continue;
-            ok = parse_int(value, 0, 100000000, &x);
-            if (ok) *dst[i] = (int)x;
-        }
-    }
-    if (!ok && !s->errors[0])
-        snprintf(s->errors, sizeof s->errors, "%s:%d: [data] %s: bad value '%s'", s->file, line, name, value);
-    return 1;
+    *o = hrkd_data_options_default();
+    o->format = hrkd_cfg_str(s, "format");
+    o->path = hrkd_cfg_str(s, "path");
+    o->vocab = hrkd_cfg_str(s, "vocab");
+    o->max_seq_len = (int)hrkd_cfg_int(s, "max_seq_len");
+    o->seed = (uint64_t)hrkd_cfg_int(s, "seed");
+    o->few_shot_ratio = hrkd_cfg_float(s, "few_shot_ratio");
+    o->domains = hrkd_cfg_str(s, "domains");
+    o->cache_dir = hrkd_cfg_str(s, "cache_dir");
+    o->lowercase = hrkd_cfg_bool(s, "lowercase");
+    o->syn_domains = (int)hrkd_cfg_int(s, "synthetic_domains");
+    o->syn_train = (int)hrkd_cfg_int(s, "synthetic_train");
+    o->syn_dev = (int)hrkd_cfg_int(s, "synthetic_dev");
+    o->syn_test = (int)hrkd_cfg_int(s, "synthetic_test");
+    o->syn_vocab = (int)hrkd_cfg_int(s, "synthetic_vocab");
+    o->syn_labels = (int)hrkd_cfg_int(s, "synthetic_labels");
 }
 
 static int cmp_i32(const void *a, const void *b)
@@ -92,60 +36,32 @@ static int cmp_i32(const void *a, const void *b)
 }
 
 /* path relative to the INI's folder (absolute paths and "" unchanged); malloc'd */
-static char *rebase(const char *ini, const char *p)
-{
-    if (!p || !p[0] || p[0] == '/') return strdup(p ? p : "");
-    const char *slash = strrchr(ini, '/');
-    if (!slash) return strdup(p);
-    size_t dl = (size_t)(slash - ini) + 1, pl = strlen(p);
-    char *r = malloc(dl + pl + 1);
-    if (!r) return NULL;
-    memcpy(r, ini, dl);
-    memcpy(r + dl, p, pl + 1);
-    return r;
-}
-
 int hrkd_cmd_data_stats(int argc, char **argv)
 {
     if (argc != 2) {
         fprintf(stderr, "usage: hrkd data stats FILE.ini\n");
         return 2;
     }
-    stats_ini s;
-    memset(&s, 0, sizeof s);
-    s.opt = hrkd_data_options_default();
-    s.file = argv[1];
-    s.f = fopen(argv[1], "r");
-    if (!s.f) {
-        fprintf(stderr, "%s: cannot open\n", argv[1]);
-        return 1;
+    hrkd_config_errors ce = {0};
+    hrkd_config *cfg = hrkd_config_load(argv[1], &ce);
+    if (!cfg) {
+        for (int i = 0; i < ce.n; i++) fprintf(stderr, "%s\n", ce.msg[i]);
+        hrkd_config_errors_free(&ce);
+        return 2;
     }
-    int rc = ini_parse_stream(read_line, &s, on_key, &s);
-    fclose(s.f);
-    if (rc > 0 && !s.errors[0]) snprintf(s.errors, sizeof s.errors, "%s:%d: malformed line", argv[1], rc);
-    int code = 0;
-    char *path = rebase(argv[1], s.opt.path), *vocab = rebase(argv[1], s.opt.vocab), *cache = rebase(argv[1], s.opt.cache_dir);
+    hrkd_data_options opt;
+    hrkd_data_options_from_config(hrkd_config_get_section(cfg, "data"), &opt);
     hrkd_dataset *ds = NULL;
-    if (s.errors[0]) {
-        fprintf(stderr, "%s\n", s.errors);
-        code = 1;
-    } else if (!path || !vocab || !cache) {
-        fprintf(stderr, "out of memory\n");
-        code = 1;
-    } else {
-        s.opt.path = path;
-        s.opt.vocab = vocab;
-        s.opt.cache_dir = cache;
-        hrkd_error err = {0};
-        if (hrkd_data_load(&s.opt, &ds, &err) != HRKD_STATUS_OK) {
-            fprintf(stderr, "%s: [data]: %s\n", argv[1], err.msg);
-            code = 1;
-        }
+    hrkd_error err = {0};
+    int code = 0;
+    if (hrkd_data_load(&opt, &ds, &err) != HRKD_STATUS_OK) {
+        fprintf(stderr, "%s: [data]: %s\n", argv[1], err.msg);
+        code = 2;
     }
     if (ds) {
-        printf("format %s, %d domains, %d labels (", s.opt.format, ds->D, ds->num_labels);
+        printf("format %s, %d domains, %d labels (", opt.format, ds->D, ds->num_labels);
         for (int l = 0; l < ds->num_labels; l++) printf("%s%s", l ? ", " : "", ds->label_names[l]);
-        printf("), vocab %d, max_seq_len %d\n", ds->vocab_size, s.opt.max_seq_len);
+        printf("), vocab %d, max_seq_len %d\n", ds->vocab_size, opt.max_seq_len);
         printf("%-14s %-6s %8s  %-28s %7s %5s %7s\n", "domain", "split", "examples", "labels (%)", "mean", "p95", "trunc%");
         for (int d = 0; d < ds->D; d++) {
             for (int sp = 0; sp < 3; sp++) {
@@ -180,9 +96,6 @@ int hrkd_cmd_data_stats(int argc, char **argv)
         }
     }
     hrkd_dataset_destroy(ds);
-    free(path);
-    free(vocab);
-    free(cache);
-    for (int i = 0; i < 6; i++) free(s.str[i]);
+    hrkd_config_free(cfg);
     return code;
 }

@@ -66,6 +66,9 @@ typedef struct hrkd_dataset {
 } hrkd_dataset;
 
 hrkd_data_options hrkd_data_options_default(void);
+/* Fill options from a validated [data] section (host/config; strings point into it). */
+struct hrkd_config_section;
+void hrkd_data_options_from_config(const struct hrkd_config_section *data, hrkd_data_options *o);
 hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrkd_error *err);
 void hrkd_dataset_destroy(hrkd_dataset *ds);
 /* Split names "train" "dev" "test" (s = HRKD_DATA_*). */

@@ -75,22 +75,8 @@ static void output_path(run_ctx *r, const char *suffix, char *out, size_t cap)
 
 static hrkd_status load_data(run_ctx *r, uint64_t seed, hrkd_error *err)
 {
-    hrkd_data_options o = hrkd_data_options_default();
-    o.format = S(r->sdata, "format");
-    o.path = S(r->sdata, "path");
-    o.vocab = S(r->sdata, "vocab");
-    o.max_seq_len = (int)I(r->sdata, "max_seq_len");
-    o.seed = (uint64_t)I(r->sdata, "seed");
-    o.few_shot_ratio = F(r->sdata, "few_shot_ratio");
-    o.domains = S(r->sdata, "domains");
-    o.cache_dir = S(r->sdata, "cache_dir");
-    o.lowercase = B(r->sdata, "lowercase");
-    o.syn_domains = (int)I(r->sdata, "synthetic_domains");
-    o.syn_train = (int)I(r->sdata, "synthetic_train");
-    o.syn_dev = (int)I(r->sdata, "synthetic_dev");
-    o.syn_test = (int)I(r->sdata, "synthetic_test");
-    o.syn_vocab = (int)I(r->sdata, "synthetic_vocab");
-    o.syn_labels = (int)I(r->sdata, "synthetic_labels");
+    hrkd_data_options o;
+    hrkd_data_options_from_config(r->sdata, &o);
     (void)seed;
     hrkd_status st = hrkd_data_load(&o, &r->ds, err);
     if (st != HRKD_STATUS_OK) return st;
