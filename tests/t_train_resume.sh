@@ -35,6 +35,12 @@ check 'h5diff -q "$tmp/ref.h5" "$tmp/k1.h5" /checkpoint /checkpoint' "resumed pa
 check 'h5diff -q "$tmp/ref.h5" "$tmp/k1.h5" /metrics /metrics' "resumed metrics bit-identical"
 check 'h5diff -q "$tmp/ref.h5" "$tmp/k1.h5" /losses /losses' "resumed loss log bit-identical"
 
+# `hrkd eval` reproduces the run's own test table; `hrkd compare` of identical runs shows Δ 0
+"$HRKD" eval "$tmp/ref.ini" "$tmp/ref.h5" --split test > "$tmp/eval.log" 2>&1
+check 'grep -q average "$tmp/eval.log" && [ "$(grep average "$tmp/eval.log")" = "$(grep average "$tmp/ref.log")" ]' "hrkd eval reproduces the test accuracy"
+"$HRKD" compare "$tmp/ref.h5" "$tmp/k1.h5" > "$tmp/cmp.log" 2>&1
+check 'grep -Eq "^average +[0-9.]+ +[0-9.]+ +[+-]0\.00 " "$tmp/cmp.log"' "hrkd compare of identical runs"
+
 # 3. random SIGKILLs from outside (a longer run: 60 steps), resumed until done
 mk_long() { sed -e "s|^\[output\]|[output]\nfile = $1|" -e 's/^epochs = 2/epochs = 10/' tests/ini/tiny_teacher.ini > "$2"; }
 mk_long "$tmp/ref2.h5" "$tmp/ref2.ini"

@@ -67,6 +67,14 @@ static void test_defaults(void)
     CHECK(strcmp(hrkd_cfg_section_name(st), "student") == 0);
     CHECK(hrkd_config_section_count(c) == 9);
     hrkd_config_free(c);
+    /* an empty [output] dir still gives an absolute results file (found by fuzzing) */
+    c = hrkd_config_load_string("[output]\ndir =\n", "e.ini", &e);
+    CHECK(c != NULL);
+    if (c) {
+        const char *f = hrkd_cfg_str(hrkd_config_get_section(c, "output"), "file");
+        CHECKF(f[0] == '/' && strstr(f, "/e.h5"), "file %s", f);
+        hrkd_config_free(c);
+    }
 }
 
 static void test_all_errors_in_one_pass(void)

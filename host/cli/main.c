@@ -1,7 +1,6 @@
 /* host/cli/main.c — the `hrkd` program: subcommand dispatch, `check`, `plugins`, `--help`,
  * `--version`. The heavy commands (run, bench, data stats, inspect, compare, eval) live in
- * libhrkd (core/commands.h); they are referenced weakly so this program links, and says
- * "not built", while one of them does not exist yet.
+ * libhrkd (core/commands.h).
  *
  * Exit codes (docs/cli.md): 0 ok, 1 runtime failure, 2 usage error or invalid
  * configuration / input, 3 not supported or not built. Errors go to stderr.
@@ -16,13 +15,7 @@
 #include "hrkd/hrkd.h"
 #include "plugin/registry.h"
 
-/* Weak: a command whose source is not in this build is NULL here (see the lead's notes). */
-extern int hrkd_cmd_bench(int argc, char **argv) __attribute__((weak));
-extern int hrkd_cmd_data_stats(int argc, char **argv) __attribute__((weak));
-extern int hrkd_cmd_inspect(int argc, char **argv) __attribute__((weak));
-extern int hrkd_cmd_run(int argc, char **argv) __attribute__((weak));
-extern int hrkd_cmd_compare(int argc, char **argv) __attribute__((weak));
-extern int hrkd_cmd_eval(int argc, char **argv) __attribute__((weak));
+#include "core/commands.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_UNSUPPORTED = 3 };
 
@@ -56,12 +49,6 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (see hrkd --help)\n");
     return EXIT_USAGE;
-}
-
-static int not_built(const char *what)
-{
-    fprintf(stderr, "hrkd: '%s' is not built in this version\n", what);
-    return EXIT_UNSUPPORTED;
 }
 
 static void print_errors(const hrkd_config_errors *e)
@@ -233,7 +220,6 @@ static int cmd_run(int argc, char **argv)
     if (rc) return rc;
     hrkd_registry_destroy(reg);
     hrkd_config_free(cfg);
-    if (!hrkd_cmd_run) return not_built("run");
     return hrkd_cmd_run(argc, argv);
 }
 
@@ -264,28 +250,8 @@ static int cmd_version(void)
         printf("%s (in %s)\n", found ? "" : " none", dir);
         printf("plugins: %s/hrkd/plugins\n", lib);
     }
-    struct { const char *name; int built; } cmds[] = {
-        {"run", hrkd_cmd_run != NULL},       {"bench", hrkd_cmd_bench != NULL},
-        {"data stats", hrkd_cmd_data_stats != NULL}, {"inspect", hrkd_cmd_inspect != NULL},
-        {"compare", hrkd_cmd_compare != NULL}, {"eval", hrkd_cmd_eval != NULL},
-    };
-    printf("commands: check plugins");
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (cmds[i].built) printf(", %s", cmds[i].name);
-    printf("\n");
-    int missing = 0;
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!cmds[i].built) printf("%s%s", missing++ ? ", " : "not built: ", cmds[i].name);
-    if (missing) printf("\n");
+    printf("commands: check, plugins, run, bench, data stats, inspect, compare, eval\n");
     return EXIT_OK;
-}
-
-typedef int (*cmd_fn)(int, char **);
-
-static int dispatch_weak(cmd_fn fn, const char *name, int argc, char **argv)
-{
-    if (!fn) return not_built(name);
-    return fn(argc, argv);
 }
 
 int main(int argc, char **argv)
@@ -305,14 +271,14 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "check")) return cmd_check(sub_argc, sub_argv);
     if (!strcmp(cmd, "plugins")) return cmd_plugins(sub_argc, sub_argv);
     if (!strcmp(cmd, "run")) return cmd_run(sub_argc, sub_argv);
-    if (!strcmp(cmd, "bench")) return dispatch_weak(hrkd_cmd_bench, "bench", sub_argc, sub_argv);
-    if (!strcmp(cmd, "inspect")) return dispatch_weak(hrkd_cmd_inspect, "inspect", sub_argc, sub_argv);
-    if (!strcmp(cmd, "compare")) return dispatch_weak(hrkd_cmd_compare, "compare", sub_argc, sub_argv);
-    if (!strcmp(cmd, "eval")) return dispatch_weak(hrkd_cmd_eval, "eval", sub_argc, sub_argv);
+    if (!strcmp(cmd, "bench")) return hrkd_cmd_bench(sub_argc, sub_argv);
+    if (!strcmp(cmd, "inspect")) return hrkd_cmd_inspect(sub_argc, sub_argv);
+    if (!strcmp(cmd, "compare")) return hrkd_cmd_compare(sub_argc, sub_argv);
+    if (!strcmp(cmd, "eval")) return hrkd_cmd_eval(sub_argc, sub_argv);
     if (!strcmp(cmd, "data")) {
         if (argc < 3 || strcmp(argv[2], "stats") != 0)
             return usage_error("data: expected 'data stats FILE.ini'%s", "");
-        return dispatch_weak(hrkd_cmd_data_stats, "data stats", argc - 2, argv + 2);
+        return hrkd_cmd_data_stats(argc - 2, argv + 2);
     }
     return usage_error("unknown command '%s'", cmd);
 }

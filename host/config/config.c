@@ -93,7 +93,7 @@ static char *cfg_join(const char *base_file, const char *rel)
 
 /* For values: like cfg_join, but made absolute (against the working folder) so that the
  * effective configuration means the same wherever it is read again. */
-static char *cfg_join_abs(const char *base_file, const char *rel)
+char *cfg_join_abs(const char *base_file, const char *rel)
 {
     char *joined = cfg_join(base_file, rel);
     if (joined[0] == '/' || joined[0] == 0) return joined;

@@ -325,6 +325,9 @@ void cfg_schema_cross_check(hrkd_config *cfg, cfg_diags *ds)
         char *p = malloc(n);
         HRKD_ASSERT(p);
         snprintf(p, n, "%s%s%s.h5", dir->value, dir->value[0] ? "/" : "", name->value);
+        char *abs = cfg_join_abs(cfg->path, p); /* dir may be empty: still absolute */
+        free(p);
+        p = abs;
         const cfg_key *decl = file->decl;
         cfg_entry_set_default(cfg, out, "file", p);
         key_of(cfg, "output", "file")->decl = decl;

@@ -115,7 +115,9 @@ int hrkd_cmd_compare(int argc, char **argv)
         double *row = i < na ? A[i] : Bv[i - na];
         int d = read_test(p, D < 0 ? names : names2, row);
         if (d < 0) return 1;
-        if (D >= 0 && (d != D || memcmp(names, names2, sizeof names[0] * (size_t)D))) {
+        int same = D < 0 || d == D;
+        for (int k = 0; D >= 0 && same && k < D; k++) same = !strcmp(names[k], names2[k]);
+        if (!same) {
             fprintf(stderr, "hrkd compare: %s has other domains than %s\n", p, ga[0]);
             return 2;
         }
