@@ -454,8 +454,7 @@ hrkd_status hrkd_load_teachers(const char *path, hrkd_backend *be, const hrkd_be
         teachers[d] = hrkd_bert_create(be, cfg, name, 0, 0, err);
         if (!teachers[d]) { st = err ? err->status : HRKD_STATUS_INVALID; break; }
         hrkd_params *s = teachers[d]->params;
-        st = hrkd_run_load_checkpoint(run, group, &s, 1, NULL, err);
-        if (st != HRKD_STATUS_OK) hrkd_error_prefix(err, "%s: ", path);
+        st = hrkd_run_load_checkpoint(run, group, &s, 1, NULL, err); /* names the file */
     }
     hrkd_run_free(run);
     return st;
