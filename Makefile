@@ -58,7 +58,7 @@ CUDA_TARGET := $(CUDA_BE)
 endif
 endif
 
-.PHONY: all deps test test-fast asan run bench fuzz install clean check-cuda
+.PHONY: all deps test test-fast asan run bench bench-vs-reference reproduce-amazon-minilm fuzz install clean check-cuda
 all: $(LIBHRKD) $(HRKD_BIN) $(CPU_BE) $(PLUGINS) $(CUDA_TARGET)
 	@if [ -z "$(NVCC)" ]; then echo "note: nvcc not found, CUDA backend skipped"; fi
 
@@ -124,6 +124,15 @@ run: deps all
 
 bench: deps all
 	@bash scripts/bench.sh
+
+# A distillation step at the paper's shape beside the PyTorch reference code (needs torch
+# and REF=<checkout of github.com/cheneydon/hrkd>).
+bench-vs-reference: deps all
+	@bash scripts/bench_vs_reference.sh
+
+# Real-data acceptance runs (Amazon reviews, MiniLM teacher): ~1.5 h on 2 cores.
+reproduce-amazon-minilm: deps all
+	@bash scripts/reproduce_amazon_minilm.sh
 
 FUZZ_SECONDS ?= 60
 fuzz: deps

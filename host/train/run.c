@@ -73,11 +73,35 @@ static void output_path(run_ctx *r, const char *suffix, char *out, size_t cap)
     snprintf(out, cap, "%s%s.h5", base, suffix);
 }
 
+/* [data] vocab left empty: the vocab.txt of the [teacher] or [student] checkpoint folder
+ * (a Hugging Face model folder), as the key's documentation promises. */
+static int default_vocab(const run_ctx *r, char *out, size_t cap)
+{
+    const hrkd_config_section *secs[2] = {r->teacher, r->student};
+    for (int i = 0; i < 2; i++) {
+        const char *ck = S(secs[i], "checkpoint");
+        struct stat sb;
+        if (!ck || !*ck || stat(ck, &sb) != 0 || !S_ISDIR(sb.st_mode)) continue;
+        snprintf(out, cap, "%s/vocab.txt", ck);
+        if (access(out, R_OK) == 0) return 1;
+    }
+    return 0;
+}
+
 static hrkd_status load_data(run_ctx *r, uint64_t seed, hrkd_error *err)
 {
     hrkd_data_options o;
     hrkd_data_options_from_config(r->sdata, &o);
     (void)seed;
+    char vocab[PATH_MAX];
+    if ((!o.vocab || !*o.vocab) && strcmp(o.format, "synthetic") != 0) {
+        if (!default_vocab(r, vocab, sizeof vocab))
+            return hrkd_error_set(err, HRKD_STATUS_INVALID,
+                                  "%s: [data] vocab is empty and neither [teacher] nor [student] "
+                                  "checkpoint is a folder holding vocab.txt; set [data] vocab",
+                                  hrkd_config_path(r->cfg));
+        o.vocab = vocab;
+    }
     hrkd_status st = hrkd_data_load(&o, &r->ds, err);
     if (st != HRKD_STATUS_OK) return st;
     if (r->ds->D > HRKD_MAX_DOMAINS || r->ds->D > 32)

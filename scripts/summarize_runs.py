@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Per-domain test accuracy (mean ± std over seeds) of groups of hrkd run files, as a
+Markdown table; with --inference, the forward-pass speed-up of the second model over the
+first from alternating `hrkd bench --mode forward` JSON lines (medians).
+
+usage: summarize_runs.py --group "NAME=a.h5,b.h5,c.h5" [--group ...] [--inference FILE.jsonl]
+Test accuracy is the last row of /metrics/test/<domain>, column "accuracy" (results/README.md).
+"""
+import argparse
+import json
+import statistics
+
+import h5py
+
+
+def test_acc(path):
+    with h5py.File(path, "r") as f:
+        g = f["metrics/test"]
+        cols = [c.decode() if isinstance(c, bytes) else str(c) for c in f.attrs.get("metric_names", ["accuracy"])]
+        k = cols.index("accuracy") if "accuracy" in cols else 0
+        doms = [d.decode() if isinstance(d, bytes) else str(d) for d in f.attrs["domains"]]
+        return {d: 100.0 * float(g[d][-1, k]) for d in doms}, doms
+
+
+def fmt(v):
+    if len(v) == 1:
+        return "%.2f" % v[0]
+    return "%.2f ± %.2f" % (statistics.mean(v), statistics.stdev(v))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--group", action="append", required=True)
+    ap.add_argument("--inference")
+    a = ap.parse_args()
+    rows, doms = [], None
+    for g in a.group:
+        name, files = g.split("=", 1)
+        accs = []
+        for p in files.split(","):
+            acc, doms = test_acc(p)
+            accs.append(acc)
+        cols = [[acc[d] for acc in accs] for d in doms]
+        avg = [statistics.mean(acc[d] for d in doms) for acc in accs]
+        rows.append((name, len(accs), cols, avg))
+    print("| model | seeds | " + " | ".join(doms) + " | average |")
+    print("|---|---|" + "---|" * (len(doms) + 1))
+    for name, n, cols, avg in rows:
+        print("| %s | %d | %s | %s |" % (name, n, " | ".join(fmt(c) for c in cols), fmt(avg)))
+    if a.inference:
+        recs = [json.loads(l) for l in open(a.inference) if l.strip().startswith("{")]
+        t = [r["examples_per_s"] for r in recs[0::2]]
+        s = [r["examples_per_s"] for r in recs[1::2]]
+        print("\ninference (forward, examples/s, medians of %d alternating runs): teacher %.1f, "
+              "student %.1f, speed-up %.2fx" % (len(t), statistics.median(t), statistics.median(s),
+                                               statistics.median(s) / statistics.median(t)))
+
+
+if __name__ == "__main__":
+    main()
