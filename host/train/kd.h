@@ -22,6 +22,7 @@ typedef struct hrkd_batch {
     const int32_t *types;  /* [B, T] */
     const int32_t *mask;   /* [B, T] 1 token, 0 padding */
     const int32_t *labels; /* [B] */
+    const int64_t *index;  /* [B] rows of the training split (NULL: not known) */
 } hrkd_batch;
 
 typedef struct hrkd_kd {
@@ -33,6 +34,7 @@ typedef struct hrkd_kd {
     hrkd_plugin_inst  loss, reference, aggregate, graph;
     int               relational; /* 0: plain TinyBERT-KD (all r = 1, prediction not / D) */
     float             gamma, temperature, hidden_ratio, pred_ratio;
+    struct hrkd_teacher_cache *cache; /* precomputed teacher outputs, or NULL */
 } hrkd_kd;
 
 /* What a step reports for logging (host memory). */
