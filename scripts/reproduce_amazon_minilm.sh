@@ -4,7 +4,8 @@
 # fine-tuned as the HRKD-teacher, 3L-384 students: teacher (seeds 1, 2, 3), TinyBERT-KD and
 # HRKD students (seeds 1, 2, 3, all from the seed-1 teacher), each Table 4 ablation once
 # (seed 1), then the inference speed-up and a summary table (scripts/summarize_runs.py).
-# Runs whose result file exists are skipped, so the script can be re-run after a stop.
+# Runs whose result file exists are skipped, so the script can be re-run after a stop
+# (a run writes <file>.part.h5 and renames it when finished).
 # Logs: results/logs/<run>.log. Total on 2 cores: about 1.5 hours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,24 +13,34 @@ B=${B:-build}
 HRKD="$B/bin/hrkd"
 bash scripts/fetch_minilm.sh
 mkdir -p results/logs
-run() { # INI FILE-THAT-MARKS-DONE
-  local ini=$1 done=$2 log
-  log=results/logs/$(basename "$ini" .ini).log
-  if [ -f "$done" ]; then echo "reproduce: $done exists, skipping $ini"; return; fi
-  echo "reproduce: $ini (log $log)"
-  local t0=$SECONDS
-  "$HRKD" run "$ini" > "$log" 2>&1 || { tail -n 20 "$log" >&2; exit 1; }
-  echo "reproduce: $ini done in $((SECONDS - t0)) s"
-  echo "wall_s $((SECONDS - t0))" >> "$log"
-}
+JOBS=${JOBS:-1}; THREADS=${THREADS:-2}   # e.g. JOBS=2 THREADS=1: two runs at once, one core each
 I=ini/amazon_minilm R=results/amazon_minilm
-run $I/teacher.ini ${R}_teacher.h5
-run $I/hrkd.ini ${R}_hrkd_seed3.h5
-run $I/tinybert.ini ${R}_tinybert_seed3.h5
-for a in no_self_attention no_comp_agg no_hierarchical no_domain_rel; do
-  run $I/ablation_$a.ini ${R}_ablation_${a}.h5
-done
-run $I/teacher_seeds.ini ${R}_teacher_seed3.h5
+# the seed-1 teacher first: every student distils from it
+job() { # INI SEED OUT: one run of INI with one seed, written to OUT; skipped when OUT exists
+  local ini=$1 seed=$2 out=$3 name log t0
+  name=$(basename "$out" .h5); log=results/logs/$name.log
+  if [ -f "$out" ]; then echo "reproduce: $out exists, skipping"; return 0; fi
+  printf '[run]\nbase = %s\nseeds = %s\n[backend]\nthreads = %s\n[output]\nfile = %s\n' \
+    "$PWD/$ini" "$seed" "$THREADS" "$PWD/$out.part.h5" > "results/logs/$name.ini"
+  echo "reproduce: $ini seed $seed -> $out (log $log)"
+  t0=$SECONDS
+  rm -f "$out.part.h5"
+  "$HRKD" run "results/logs/$name.ini" > "$log" 2>&1 || { echo "reproduce: $name FAILED"; tail -n 20 "$log"; return 1; }
+  mv "$out.part.h5" "$out"
+  echo "wall_s $((SECONDS - t0))" >> "$log"
+  echo "reproduce: $name done in $((SECONDS - t0)) s"
+}
+export -f job; export HRKD THREADS
+[ -f ${R}_teacher.h5 ] || job $I/teacher.ini 1 ${R}_teacher.h5
+{
+  for s in 1 2 3; do  # teachers of seeds 2 and 3 (their accuracy only) among the students
+    [ $s = 1 ] || echo "$I/teacher.ini $s ${R}_teacher_seed$s.h5"
+    echo "$I/hrkd.ini $s ${R}_hrkd_seed$s.h5"; echo "$I/tinybert.ini $s ${R}_tinybert_seed$s.h5"
+  done
+  for a in no_self_attention no_comp_agg no_hierarchical no_domain_rel; do
+    echo "$I/ablation_$a.ini 1 ${R}_ablation_$a.h5"
+  done
+} | xargs -P "$JOBS" -L 1 bash -c 'job "$@"' _
 # inference speed-up: forward of teacher (6L-384) and student (3L-384), seq 64, batch 64,
 # alternating, 3 runs each, same session
 for i in 1 2 3; do
