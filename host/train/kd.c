@@ -52,6 +52,13 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
     hrkd_tensor *protos[HRKD_BERT_MAX_LAYERS + 1][HRKD_MAX_DOMAINS];
 
     for (int d = 0; d < D; d++) {
+        if (kd->has_only_domain && d != kd->only_domain) { /* Meta-KD: one target domain */
+            const int64_t one = 1;
+            for (int m = 0; m <= M; m++) terms[d][m] = hrkd_tensor_zeros(ctx, 1, &one);
+            pred[d] = hrkd_tensor_zeros(ctx, 1, &one);
+            for (int m = 0; m <= M; m++) protos[m][d] = NULL;
+            continue;
+        }
         hrkd_tensor *ids, *types, *mask, *labels;
         if (hrkd_batch_upload(ctx, &batches[d], &ids, &types, &mask, &labels) != 0) return NULL;
         /* teacher_d: no tape, no dropout */
@@ -84,7 +91,20 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
             .layer_map = kd->layer_map, .attention_mask = mask, .student_hidden = sh,
             .teacher_hidden = th, .student_attn = sa, .teacher_attn = ta,
             .student_logits = slogits, .teacher_logits = tlogits, .labels = labels,
-            .temperature = kd->temperature};
+            .temperature = kd->temperature, .stage = kd->stage};
+        if (batches[d].transferability)
+            in.transferability = hrkd_tensor_from_host(ctx, 1, &batches[d].B, batches[d].transferability);
+        const hrkd_plugin_inst *tp = &kd->teacher_plugin[d];
+        if (tp->desc && tp->desc->abi_minor >= 1 && tp->desc->teacher->domain_repr) {
+            /* D^T from the teacher's last layer, D^S from fit(H^S_M), both through domain d's
+             * teacher branch (its weights frozen: gradients reach the student only) */
+            hrkd_ctx_set_grad(ctx, 0);
+            in.teacher_domain_repr = tp->desc->teacher->domain_repr(tp->self, ctx,
+                                                                    to.hidden[T->cfg.layers], d);
+            hrkd_ctx_set_grad(ctx, 1);
+            in.student_domain_repr = tp->desc->teacher->domain_repr(tp->self, ctx, sh[M], d);
+            if (hrkd_ctx_failed(ctx)) return NULL;
+        }
         if (kd->loss.desc->loss->compute(kd->loss.self, ctx, &in, terms[d], &pred[d]) != 0 ||
             hrkd_ctx_failed(ctx)) {
             if (!hrkd_ctx_failed(ctx))
