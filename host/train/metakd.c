@@ -121,10 +121,10 @@ static hrkd_status t_load(hrkd_run *run, const hrkd_train_data *data, const char
 {
     *found = 0;
     if (!hrkd_run_has_group(run, "transferability")) return HRKD_STATUS_OK;
-    hrkd_params *p = t_store(be, data, err);
-    if (!p) return err->status;
     hrkd_run_state got, want;
-    hrkd_status st = hrkd_run_load_checkpoint(run, "transferability", &p, 1, &got, err);
+    /* the fingerprint first: weights for other data may not even have the right shapes */
+    hrkd_status st = hrkd_run_load_checkpoint(run, "transferability", NULL, 0, &got, err);
+    hrkd_params *p = NULL;
     if (st == HRKD_STATUS_OK) {
         fingerprint(data, encoder_id ? encoder_id : "", &want);
         int same = got.step == want.step && got.n_loader == want.n_loader &&
@@ -138,6 +138,9 @@ static hrkd_status t_load(hrkd_run *run, const hrkd_train_data *data, const char
             else
                 fprintf(stderr, "transferability: %s holds weights for other data or another "
                         "encoder; not reused\n", hrkd_run_path(run));
+        } else if (!(p = t_store(be, data, err)) ||
+                   (st = hrkd_run_load_checkpoint(run, "transferability", &p, 1, NULL, err)) != HRKD_STATUS_OK) {
+            if (!p) st = err->status;
         } else {
             out->D = data->D;
             for (int d = 0; d < data->D && st == HRKD_STATUS_OK; d++) {
