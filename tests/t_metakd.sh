@@ -7,7 +7,8 @@
 #     values), a run on other data does not (fingerprint);
 #  3. meta-distillation, target = all: t_i reused from the teacher file, stage 1 (layer terms,
 #     no prediction term) into <file>_stage1.h5, then stage 2 (prediction term only) into the
-#     run file, per-domain test accuracies written;
+#     run file, per-domain test accuracies written; killed in stage 1 or in stage 2 and
+#     resumed, bit-identical to the uninterrupted run;
 #  4. target = each: one student per domain (its own stage files), the summary file holds
 #     every domain's best_d<d> and test accuracy;
 #  5. refusals: an unknown target, a teacher strategy without domain representation,
@@ -76,6 +77,22 @@ for d in 0 1 2; do
   awk -v v="$v" 'BEGIN { exit !(v >= 0 && v <= 1) }' || bad "test accuracy of domain$d: '$v'"
 done
 ok "per-domain test accuracies written"
+
+# 3b. --resume after a kill in stage 1 and after one in stage 2 (checkpoints every 4 steps;
+# stage 1 has 6 steps, stage 2 has 12): bit-identical to the uninterrupted run
+body() { h5dump -d "$2" "$1" | tail -n +2; } # without the file-name line
+for k in 5 9; do
+  md s_k$k all
+  ( "$HRKD" run "$tmp/s_k$k.ini" --kill-after-step $k ) > /dev/null 2>&1; rc=$?
+  [ $rc = 137 ] || bad "kill after step $k: exit $rc"
+  "$HRKD" run "$tmp/s_k$k.ini" --resume > "$tmp/s_k$k.out" 2> "$tmp/s_k$k.err" || { bad "resume after step $k"; cat "$tmp/s_k$k.err"; }
+  grep -q "resumed $tmp/s_k${k}_stage1.h5 at step 4\|resumed $tmp/s_k$k.h5 at step 8" "$tmp/s_k$k.err" || bad "no resume line after step $k"
+  same=1
+  for ds in /losses/values /metrics/dev/domain1 /metrics/test/domain2 /best_d0/student/encoder.layer.0.output.dense.weight; do
+    [ "$(body "$tmp/s_all.h5" $ds)" = "$(body "$tmp/s_k$k.h5" $ds)" ] || { same=0; echo "  differs: $ds"; }
+  done
+  [ $same = 1 ] && ok "killed after step $k, resumed: bit-identical to the uninterrupted run" || bad "resume after step $k differs"
+done
 
 # 4. one student per target domain
 if md s_each each; then ok "meta-distillation (target each) runs"; else bad "target each"; cat "$tmp/s_each.err"; fi

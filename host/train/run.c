@@ -891,6 +891,16 @@ int hrkd_cmd_eval(int argc, char **argv)
     hrkd_run_view v;
     hrkd_run_get_view(run, &v);
     teacher_run = teacher_run || v.M == 0;
+    int n_heads = 0; /* teachers: as many heads as the saved models have (mix, meta_teacher: 1) */
+    for (int d = 0; d < r.data.D && teacher_run; d++) {
+        char g[32];
+        hrkd_run_state rs = {0};
+        hrkd_error e2 = {0};
+        snprintf(g, sizeof g, "best_d%d", d);
+        if (hrkd_run_load_checkpoint(run, group ? group : g, NULL, 0, &rs, &e2) == HRKD_STATUS_OK &&
+            rs.n_loader >= 2 && rs.loader[1] + 1 > n_heads)
+            n_heads = (int)rs.loader[1] + 1;
+    }
     double acc[HRKD_MAX_DOMAINS];
     for (int d = 0; d < r.data.D; d++) {
         char g[32];
@@ -902,7 +912,7 @@ int hrkd_cmd_eval(int argc, char **argv)
         hrkd_bert_config c;
         if (teacher_run) {
             if (teacher_arch(&r, &c, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
-            c.num_heads_cls = head + 1 > r.data.D ? head + 1 : r.data.D;
+            c.num_heads_cls = n_heads > head ? n_heads : head + 1;
         } else {
             model_config(r.student, r.ds->vocab_size, (int)I(r.sdata, "max_seq_len"), &c);
             hrkd_bert_config tc;
