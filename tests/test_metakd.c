@@ -20,6 +20,7 @@
 #include "common/test.h"
 #include "config/cfg.h"
 #include "hrkd/plugin.h"
+#include "model/bert.h"
 #include "train/metakd.h"
 
 #define FIXTURE "tests/fixtures/metakd_small.fix"
@@ -348,6 +349,37 @@ static void test_teacher(const hrkd_plugin_descriptor *d, const fixture *fx)
     hrkd_config_free(cfg);
 }
 
+/* [teacher] head_activation = relu: the head reads relu(pooled) (the released meta-teacher) */
+static void test_head_relu(void)
+{
+    hrkd_error err = {0};
+    hrkd_bert_config c = hrkd_bert_config_default();
+    c.layers = 1; c.hidden = 4; c.heads = 1; c.ffn = 4; c.vocab = 8; c.max_positions = 4;
+    c.num_labels = 3; c.num_heads_cls = 1;
+    c.cls_relu = 1;
+    hrkd_bert *m = hrkd_bert_create(g_be, &c, "teacher_0", 0, 0, &err);
+    CHECKF(m != NULL, "bert: %s", err.msg);
+    if (!m) return;
+    hrkd_bert_init_weights(m, 3);
+    float w[12], b[3], x[8] = {0.5f, -1.0f, 2.0f, -0.25f, -3.0f, 1.5f, -0.5f, 0.75f}, got[6];
+    hrkd_params_read(m->params, m->cls_w[0], w);
+    hrkd_params_read(m->params, m->cls_b[0], b);
+    hrkd_ctx *ctx = hrkd_ctx_create(g_be, &err);
+    const int64_t shape[2] = {2, 4};
+    hrkd_tensor *z = hrkd_bert_classify(m, ctx, hrkd_tensor_from_host(ctx, 2, shape, x), 0);
+    CHECK(z && hrkd_tensor_to_host(ctx, z, got) == 0);
+    double worst = 0;
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 3; k++) {
+            double want = b[k];
+            for (int f = 0; f < 4; f++) want += w[k * 4 + f] * (x[i * 4 + f] > 0 ? x[i * 4 + f] : 0.0f);
+            if (fabs(got[i * 3 + k] - want) > worst) worst = fabs(got[i * 3 + k] - want);
+        }
+    CHECKF(worst < 1e-6, "relu head: |error| %g", worst);
+    hrkd_ctx_destroy(ctx);
+    hrkd_bert_destroy(m);
+}
+
 int main(void)
 {
     hrkd_error err = {0};
@@ -367,6 +399,7 @@ int main(void)
             test_stage2_and_old(md, fx);
         }
         if (mt) test_teacher(mt, fx);
+        test_head_relu();
         printf("metakd: largest relative error t_i %.2e, w_i %.2e, losses %.2e, gradients %.2e "
                "(tolerance %.0e)\n", g_worst[0], g_worst[1], g_worst[2], g_worst[3], TOL);
     }

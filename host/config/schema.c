@@ -103,6 +103,9 @@ static const cfg_key teacher_keys[] = {
      "train the teacher first.", 0, 0},
     {"epochs", HRKD_CFG_INT, "0", GE(0), NULL, "Teacher training epochs; 0: [run] epochs.", 0, 0},
     {"lr", HRKD_CFG_FLOAT, "0", GE(0), NULL, "Teacher learning rate; 0: [optimizer] lr.", 0, 0},
+    {"head_activation", HRKD_CFG_ENUM, "none", NONUM, "none|relu",
+     "What the classification heads read: the pooler output (none), or its ReLU (relu: the "
+     "released Meta-KD meta-teacher).", 0, 0},
     ENCODER_KEYS("12", "768", "12", "3072"),
 };
 

@@ -274,6 +274,7 @@ static hrkd_status teacher_arch(run_ctx *r, hrkd_bert_config *c, hrkd_error *err
                                   hrkd_config_path(r->cfg), c->vocab, r->ds->vocab_size);
     }
     c->num_labels = r->data.num_labels;
+    c->cls_relu = !strcmp(S(r->teacher, "head_activation"), "relu");
     return hrkd_bert_config_check(c, err);
 }
 

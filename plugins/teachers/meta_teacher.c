@@ -19,8 +19,8 @@
  * meta-distillation can compute the domain representation D = tanh(W_c(E[d] + meanpool(H))
  * + b_c) (domain_repr, no dropout) of the teacher and of the fit-projected student.
  *
- * Deviation (documented in docs/plugins-builtin.md): the shared head reads the tanh pooler
- * output like every other hrkd teacher; the released code puts a ReLU on the pooled vector.
+ * The released code's head reads relu(pooled): that is the host's [teacher] head_activation =
+ * relu (the head is the host's BERT classifier, not this plugin's).
  */
 #include "hrkd/plugin.h"
 
