@@ -136,6 +136,13 @@ static const cfg_key distill_keys[] = {
      "teacher layer numbers, e.g. 0,3,6,9,12.", 0, 0},
     {"relational", HRKD_CFG_BOOL, "true", NONUM, NULL,
      "true: HRKD (relational ratios weight the terms); false: plain multi-domain TinyBERT-KD.", 0, 0},
+    {"teacher_cache", HRKD_CFG_BOOL, "false", NONUM, NULL,
+     "Run the (frozen, dropout-free) teacher once over the training data before the first step "
+     "and read its outputs from that cache at every step: each later epoch costs the student "
+     "only. Size: examples × ((M+1)·T·F + M·H·T·T + C) × 4 bytes (printed at the start).", 0, 0},
+    {"teacher_cache_dir", HRKD_CFG_PATH, "", NONUM, NULL,
+     "Folder for the teacher cache's backing file (unlinked at once, so nothing is left "
+     "behind); empty: anonymous memory.", 0, 0},
     {"method", HRKD_CFG_ENUM, "kd", NONUM, "kd|metakd",
      "kd: one-stage distillation (HRKD or TinyBERT-KD); metakd: Meta-KD's two-stage "
      "meta-distillation ([metakd] keys; loss = meta_distill, relational = false, a teacher "

@@ -2,6 +2,7 @@
 #include "train/kd.h"
 
 #include "core/internal.h"
+#include "train/teacher_cache.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +62,27 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
         }
         hrkd_tensor *ids, *types, *mask, *labels;
         if (hrkd_batch_upload(ctx, &batches[d], &ids, &types, &mask, &labels) != 0) return NULL;
-        /* teacher_d: no tape, no dropout */
+        /* teacher_d: no tape, no dropout — or its precomputed outputs (teacher_cache.h) */
         hrkd_bert_out to, so;
-        hrkd_ctx_set_grad(ctx, 0);
-        hrkd_ctx_set_training(ctx, 0);
-        hrkd_bert *T = kd->teacher[d];
-        hrkd_bert_forward(T, ctx, ids, types, mask, &to);
-        hrkd_tensor *tlogits = hrkd_bert_classify(T, ctx, to.pooled, kd->teacher_head[d]);
-        hrkd_ctx_set_grad(ctx, 1);
-        hrkd_ctx_set_training(ctx, student_training);
+        hrkd_tensor *tlogits, *t_last = NULL; /* the teacher's last layer (Meta-KD's D^T) */
+        if (kd->cache && batches[d].index) {
+            if (hrkd_teacher_cache_get(kd->cache, ctx, d, &batches[d], to.hidden, to.attn, &tlogits) != 0)
+                return NULL;
+        } else {
+            hrkd_ctx_set_grad(ctx, 0);
+            hrkd_ctx_set_training(ctx, 0);
+            hrkd_bert *T = kd->teacher[d];
+            hrkd_bert_out full;
+            hrkd_bert_forward(T, ctx, ids, types, mask, &full);
+            tlogits = hrkd_bert_classify(T, ctx, full.pooled, kd->teacher_head[d]);
+            t_last = full.hidden[T->cfg.layers];
+            for (int m = 0; m <= M; m++) {
+                to.hidden[m] = full.hidden[kd->layer_map[m]];
+                to.attn[m] = full.attn[kd->layer_map[m]];
+            }
+            hrkd_ctx_set_grad(ctx, 1);
+            hrkd_ctx_set_training(ctx, student_training);
+        }
         /* student: on the tape */
         hrkd_bert *S = kd->student;
         hrkd_bert_forward(S, ctx, ids, types, mask, &so);
@@ -79,11 +92,10 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
         hrkd_tensor *sh[HRKD_BERT_MAX_LAYERS + 1], *th[HRKD_BERT_MAX_LAYERS + 1];
         hrkd_tensor *sa[HRKD_BERT_MAX_LAYERS + 1], *ta[HRKD_BERT_MAX_LAYERS + 1];
         for (int m = 0; m <= M; m++) {
-            int n = kd->layer_map[m];
             sh[m] = S->cfg.fit_dim > 0 ? hrkd_bert_fit(S, ctx, m, so.hidden[m]) : so.hidden[m];
-            th[m] = to.hidden[n];
+            th[m] = to.hidden[m]; /* teacher layer layer_map[m] */
             sa[m] = so.attn[m];
-            ta[m] = to.attn[n];
+            ta[m] = to.attn[m];
             protos[m][d] = prototype(ctx, sh[m]);
         }
         hrkd_kd_inputs in = {
@@ -99,8 +111,12 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
             /* D^T from the teacher's last layer, D^S from fit(H^S_M), both through domain d's
              * teacher branch (its weights frozen: gradients reach the student only) */
             hrkd_ctx_set_grad(ctx, 0);
-            in.teacher_domain_repr = tp->desc->teacher->domain_repr(tp->self, ctx,
-                                                                    to.hidden[T->cfg.layers], d);
+            if (!t_last && kd->layer_map[M] == kd->teacher[d]->cfg.layers) t_last = to.hidden[M];
+            if (!t_last)
+                return hrkd_ctx_fail(ctx, "Meta-KD: the teacher's last layer is not among the cached "
+                                     "layers ([distill] teacher_cache with a layer_map not ending "
+                                     "at layer %d)", kd->teacher[d]->cfg.layers);
+            in.teacher_domain_repr = tp->desc->teacher->domain_repr(tp->self, ctx, t_last, d);
             hrkd_ctx_set_grad(ctx, 1);
             in.student_domain_repr = tp->desc->teacher->domain_repr(tp->self, ctx, sh[M], d);
             if (hrkd_ctx_failed(ctx)) return NULL;

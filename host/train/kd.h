@@ -22,6 +22,7 @@ typedef struct hrkd_batch {
     const int32_t *types;  /* [B, T] */
     const int32_t *mask;   /* [B, T] 1 token, 0 padding */
     const int32_t *labels; /* [B] */
+    const int64_t *index;  /* [B] rows of the training split (NULL: not known) */
     const float   *transferability; /* [B] Meta-KD instance weights t_i, or NULL */
 } hrkd_batch;
 
@@ -34,6 +35,7 @@ typedef struct hrkd_kd {
     hrkd_plugin_inst  loss, reference, aggregate, graph;
     int               relational; /* 0: plain TinyBERT-KD (all r = 1, prediction not / D) */
     float             gamma, temperature, hidden_ratio, pred_ratio;
+    struct hrkd_teacher_cache *cache; /* precomputed teacher outputs, or NULL */
     /* Meta-KD (host/train/metakd.c); all zero for HRKD / TinyBERT-KD */
     int               stage;          /* hrkd_kd_inputs.stage: 0 one-stage, 1 / 2 Meta-KD stages */
     int               only_domain;    /* >= 0: only this domain has a batch (one student per

@@ -653,6 +653,8 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
     fflush(stdout);
     {
         hrkd_train_opts o = train_opts(r, seed, "student", I(r->run, "epochs"), F(r->optim, "lr"));
+        o.teacher_cache = B(r->distill, "teacher_cache");
+        o.teacher_cache_dir = S(r->distill, "teacher_cache_dir");
         o.resume = resumed;
         if (metakd) {
             o.resume = r->resume; /* stage files resume on their own */

@@ -6,6 +6,8 @@
  * dropout stream counter, and the best dev accuracies so far. */
 #include "train/trainer.h"
 
+#include "train/teacher_cache.h"
+
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,7 +90,7 @@ void hrkd_loader_next(hrkd_loader *l, const hrkd_train_data *data, int d, hrkd_b
     }
     l->pos[d] += k;
     *b = (hrkd_batch){.B = k, .T = T, .ids = l->ids[d], .types = l->types[d],
-                      .mask = l->mask[d], .labels = l->labels[d]};
+                      .mask = l->mask[d], .labels = l->labels[d], .index = l->perm[d] + l->pos[d] - k};
 }
 
 hrkd_tensor *hrkd_loader_gather_f32(hrkd_ctx *ctx, const hrkd_loader *l, int d, int64_t k,
@@ -364,6 +366,7 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
     int64_t step = 0;
     hrkd_ctx_set_rng(ctx, o->seed, 0);
     hrkd_status st = HRKD_STATUS_OK;
+    hrkd_teacher_cache *cache = NULL;
     hrkd_kd_stats *stats = malloc(sizeof *stats);
     float *losses = malloc((size_t)(M + 3) * D * sizeof *losses);
     float *ratios = malloc((size_t)(M + 1) * D * sizeof *ratios);
@@ -379,6 +382,21 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
         step = rs.step;
         restore_state(&rs, &l, ctx, best, D + 1);
         fprintf(stderr, "%s: resumed at step %lld\n", o->trained_model, (long long)step);
+    }
+    if (o->teacher_cache && step < p.total) {
+        double t0 = now_s();
+        int64_t bytes = hrkd_teacher_cache_bytes(kd, data);
+        fprintf(stderr, "%s: caching the teacher's outputs on the training data (%.1f MB, %s)\n",
+                o->trained_model, (double)bytes / 1e6,
+                o->teacher_cache_dir && *o->teacher_cache_dir ? o->teacher_cache_dir : "memory");
+        if ((st = hrkd_teacher_cache_build(kd, data, ctx, o->teacher_cache_dir, o->eval_batch_size,
+                                           &cache, err)) != HRKD_STATUS_OK)
+            goto out;
+        kd->cache = cache;
+        int64_t n = 0;
+        for (int d = 0; d < D; d++) n += data->split[d][HRKD_SPLIT_TRAIN].n;
+        fprintf(stderr, "%s: teacher outputs cached for %lld examples in %.1f s\n", o->trained_model,
+                (long long)n, now_s() - t0);
     }
     double t_start = now_s(), t_last = t_start;
     int64_t ex_since = 0;
@@ -468,6 +486,11 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
     st = hrkd_run_append_metrics(run, "test", step, test, err);
     print_table(data, "student test accuracy (%) of each domain's best dev checkpoint:", test);
 out:
+    if (cache) {
+        fprintf(stderr, "%s: teacher cache served %lld batches\n", o->trained_model, (long long)cache->served);
+        kd->cache = NULL;
+        hrkd_teacher_cache_free(cache);
+    }
     free(stats); free(losses); free(ratios); free(hier_buf);
     hrkd_loader_free(&l);
     return st;

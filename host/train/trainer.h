@@ -46,6 +46,8 @@ typedef struct hrkd_train_opts {
     const char       *run_name;
     const char       *trained_model;   /* "teacher" or "student" (logs) */
     int64_t           kill_after_step; /* tests: raise SIGKILL after this step (0: never) */
+    int               teacher_cache;   /* distillation: precompute the teacher's outputs once */
+    const char       *teacher_cache_dir; /* backing folder ("" or NULL: memory) */
 } hrkd_train_opts;
 
 /* Deterministic per-domain batch order: epoch e of domain d is a seeded permutation. */

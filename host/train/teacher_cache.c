@@ -1,0 +1,213 @@
+/* host/train/teacher_cache.c — precomputed teacher outputs (see teacher_cache.h). */
+#include "train/teacher_cache.h"
+
+#include "core/internal.h"
+#include "train/trainer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Row layout: hidden m = 0..M ([T, F] each), attention m = 1..M ([H, T, T] each), logits [C]. */
+static int64_t off_hidden(const hrkd_teacher_cache *c, int m) { return (int64_t)m * c->T * c->F; }
+static int64_t off_attn(const hrkd_teacher_cache *c, int m)
+{
+    return (int64_t)(c->M + 1) * c->T * c->F + (int64_t)(m - 1) * c->H * c->T * c->T;
+}
+static int64_t off_logits(const hrkd_teacher_cache *c)
+{
+    return (int64_t)(c->M + 1) * c->T * c->F + (int64_t)c->M * c->H * c->T * c->T;
+}
+
+static void shape_of(const hrkd_kd *kd, const hrkd_train_data *data, hrkd_teacher_cache *c)
+{
+    const hrkd_bert_config *tc = &kd->teacher[0]->cfg;
+    c->D = data->D;
+    c->M = kd->M;
+    c->T = data->split[0][HRKD_SPLIT_TRAIN].T;
+    c->F = tc->hidden;
+    c->H = tc->heads;
+    c->C = tc->num_labels;
+    c->per_example = off_logits(c) + c->C;
+}
+
+int64_t hrkd_teacher_cache_bytes(const hrkd_kd *kd, const hrkd_train_data *data)
+{
+    hrkd_teacher_cache c;
+    shape_of(kd, data, &c);
+    int64_t n = 0;
+    for (int d = 0; d < data->D; d++) n += data->split[d][HRKD_SPLIT_TRAIN].n;
+    return n * c.per_example * (int64_t)sizeof(float);
+}
+
+static float *map_rows(const char *dir, size_t bytes, hrkd_error *err)
+{
+    if (bytes == 0) bytes = sizeof(float);
+    if (!dir || !*dir) {
+        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) {
+            hrkd_error_set(err, HRKD_STATUS_NOMEM, "teacher cache: cannot map %zu bytes of memory: %s "
+                           "(set [distill] teacher_cache_dir to keep it on disk)", bytes, strerror(errno));
+            return NULL;
+        }
+        return p;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/hrkd-teacher-cache-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        hrkd_error_set(err, HRKD_STATUS_IO, "[distill] teacher_cache_dir: cannot create a file in %s: %s",
+                       dir, strerror(errno));
+        return NULL;
+    }
+    unlink(path); /* the mapping keeps it alive; nothing remains after the run, or a kill */
+    void *p = MAP_FAILED;
+    int rc = ftruncate(fd, (off_t)bytes);
+    if (rc == 0) p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int e = errno;
+    close(fd);
+    if (rc != 0 || p == MAP_FAILED) {
+        hrkd_error_set(err, HRKD_STATUS_IO, "[distill] teacher_cache_dir: cannot size or map %zu bytes in %s: %s",
+                       bytes, dir, strerror(e));
+        return NULL;
+    }
+    return p;
+}
+
+void hrkd_teacher_cache_free(hrkd_teacher_cache *c)
+{
+    if (!c) return;
+    for (int d = 0; d < c->D; d++)
+        if (c->rows[d]) munmap(c->rows[d], c->bytes[d]);
+    free(c);
+}
+
+/* One contiguous batch [i, i + k) of domain d: teacher forward, rows i..i+k-1 filled. */
+static int fill_batch(const hrkd_kd *kd, hrkd_teacher_cache *c, hrkd_ctx *ctx, int d,
+                      const hrkd_split_data *s, int64_t i, int64_t k, float *tmp)
+{
+    const int64_t T = c->T;
+    hrkd_batch b = {.B = k, .T = T, .ids = s->ids + i * T, .types = s->types + i * T,
+                    .mask = s->mask + i * T, .labels = s->labels + i};
+    hrkd_ctx_reset(ctx);
+    hrkd_ctx_set_grad(ctx, 0);
+    hrkd_ctx_set_training(ctx, 0);
+    hrkd_tensor *ids, *types, *mask;
+    if (hrkd_batch_upload(ctx, &b, &ids, &types, &mask, NULL) != 0) return -1;
+    hrkd_bert_out o;
+    hrkd_bert *t = kd->teacher[d];
+    if (hrkd_bert_forward(t, ctx, ids, types, mask, &o) != 0) return -1;
+    hrkd_tensor *logits = hrkd_bert_classify(t, ctx, o.pooled, kd->teacher_head[d]);
+    if (!logits || hrkd_ctx_failed(ctx)) return -1;
+    float *rows = c->rows[d] + i * c->per_example;
+    for (int m = 0; m <= c->M; m++) {
+        int64_t len = T * c->F;
+        hrkd_tensor_to_host(ctx, o.hidden[kd->layer_map[m]], tmp);
+        for (int64_t j = 0; j < k; j++)
+            memcpy(rows + j * c->per_example + off_hidden(c, m), tmp + j * len, (size_t)len * sizeof *tmp);
+    }
+    for (int m = 1; m <= c->M; m++) {
+        int64_t len = c->H * T * T;
+        hrkd_tensor_to_host(ctx, o.attn[kd->layer_map[m]], tmp);
+        for (int64_t j = 0; j < k; j++)
+            memcpy(rows + j * c->per_example + off_attn(c, m), tmp + j * len, (size_t)len * sizeof *tmp);
+    }
+    hrkd_tensor_to_host(ctx, logits, tmp);
+    for (int64_t j = 0; j < k; j++)
+        memcpy(rows + j * c->per_example + off_logits(c), tmp + j * c->C, (size_t)c->C * sizeof *tmp);
+    return hrkd_ctx_failed(ctx) ? -1 : 0;
+}
+
+hrkd_status hrkd_teacher_cache_build(const hrkd_kd *kd, const hrkd_train_data *data, hrkd_ctx *ctx,
+                                     const char *dir, int64_t eval_batch, hrkd_teacher_cache **out,
+                                     hrkd_error *err)
+{
+    *out = NULL;
+    if (eval_batch < 1) eval_batch = 1;
+    hrkd_teacher_cache *c = calloc(1, sizeof *c);
+    if (!c) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory (teacher cache)");
+    shape_of(kd, data, c);
+    for (int d = 0; d < data->D; d++) {
+        if (data->split[d][HRKD_SPLIT_TRAIN].T != c->T) {
+            hrkd_teacher_cache_free(c);
+            return hrkd_error_set(err, HRKD_STATUS_INVALID, "teacher cache: domains differ in sequence length");
+        }
+        if (kd->teacher[d]->cfg.hidden != c->F || kd->teacher[d]->cfg.heads != c->H ||
+            kd->teacher[d]->cfg.num_labels != c->C) {
+            hrkd_teacher_cache_free(c);
+            return hrkd_error_set(err, HRKD_STATUS_INVALID, "teacher cache: the domains' teachers differ in shape");
+        }
+    }
+    /* the largest of one batch's tensors, for the device → host copies */
+    int64_t big = c->T * c->F > c->H * c->T * c->T ? c->T * c->F : c->H * c->T * c->T;
+    if (big < c->C) big = c->C;
+    float *tmp = malloc((size_t)(eval_batch * big) * sizeof *tmp);
+    if (!tmp) {
+        hrkd_teacher_cache_free(c);
+        return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory (teacher cache)");
+    }
+    hrkd_status st = HRKD_STATUS_OK;
+    for (int d = 0; d < data->D && st == HRKD_STATUS_OK; d++) {
+        const hrkd_split_data *s = &data->split[d][HRKD_SPLIT_TRAIN];
+        c->n[d] = s->n;
+        c->bytes[d] = (size_t)(s->n > 0 ? s->n : 1) * (size_t)c->per_example * sizeof(float);
+        c->rows[d] = map_rows(dir, c->bytes[d], err);
+        if (!c->rows[d]) { st = err->status ? err->status : HRKD_STATUS_NOMEM; break; }
+        for (int64_t i = 0; i < s->n; i += eval_batch) {
+            int64_t k = s->n - i < eval_batch ? s->n - i : eval_batch;
+            if (fill_batch(kd, c, ctx, d, s, i, k, tmp) != 0) {
+                st = hrkd_error_set(err, HRKD_STATUS_INVALID, "teacher cache, domain %d rows %lld..%lld: %s",
+                                    d, (long long)i, (long long)(i + k - 1), hrkd_ctx_error(ctx)->msg);
+                break;
+            }
+        }
+    }
+    free(tmp);
+    hrkd_ctx_reset(ctx);
+    hrkd_ctx_set_grad(ctx, 1);
+    if (st != HRKD_STATUS_OK) {
+        hrkd_teacher_cache_free(c);
+        return st;
+    }
+    *out = c;
+    return HRKD_STATUS_OK;
+}
+
+/* Gather the batch's rows of one block (offset off, len floats) into a [B, dims...] tensor. */
+static hrkd_tensor *gather(const hrkd_teacher_cache *c, hrkd_ctx *ctx, int d, const hrkd_batch *b,
+                           int64_t off, int64_t len, int ndim, const int64_t *shape)
+{
+    hrkd_tensor *t = hrkd_tensor_new(ctx, ndim, shape);
+    float *h = t ? hrkd_ctx_alloc_host(ctx, (size_t)(b->B * len) * sizeof *h) : NULL;
+    if (!h) return NULL;
+    for (int64_t j = 0; j < b->B; j++)
+        memcpy(h + j * len, c->rows[d] + b->index[j] * c->per_example + off, (size_t)len * sizeof *h);
+    hrkd_ctx_kernels(ctx)->copy_h2d(t->data, h, (size_t)(b->B * len) * sizeof *h);
+    return t;
+}
+
+int hrkd_teacher_cache_get(hrkd_teacher_cache *c, hrkd_ctx *ctx, int d, const hrkd_batch *b,
+                           hrkd_tensor **hidden, hrkd_tensor **attn, hrkd_tensor **logits)
+{
+    if (d < 0 || d >= c->D || !b->index || b->T != c->T) {
+        hrkd_ctx_fail(ctx, "teacher cache: batch of domain %d does not fit the cache", d);
+        return -1;
+    }
+    for (int64_t j = 0; j < b->B; j++)
+        if (b->index[j] < 0 || b->index[j] >= c->n[d]) {
+            hrkd_ctx_fail(ctx, "teacher cache: row %lld outside domain %d's %lld examples",
+                          (long long)b->index[j], d, (long long)c->n[d]);
+            return -1;
+        }
+    int64_t hs[3] = {b->B, c->T, c->F}, as[4] = {b->B, c->H, c->T, c->T}, ls[2] = {b->B, c->C};
+    attn[0] = NULL;
+    for (int m = 0; m <= c->M; m++) hidden[m] = gather(c, ctx, d, b, off_hidden(c, m), c->T * c->F, 3, hs);
+    for (int m = 1; m <= c->M; m++) attn[m] = gather(c, ctx, d, b, off_attn(c, m), c->H * c->T * c->T, 4, as);
+    *logits = gather(c, ctx, d, b, off_logits(c), c->C, 2, ls);
+    if (hrkd_ctx_failed(ctx)) return -1;
+    c->served++;
+    return 0;
+}

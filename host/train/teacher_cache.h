@@ -1,0 +1,46 @@
+/* host/train/teacher_cache.h — precomputed teacher outputs for a distillation run.
+ *
+ * The teacher of a distillation run is frozen and runs without dropout, so what it gives for
+ * a training example never changes. With [distill] teacher_cache = true the trainer runs every
+ * teacher once over every domain's training split before the first step (fixed contiguous
+ * batches of [data] eval_batch_size, so the pass is the same on every run and on --resume)
+ * and keeps exactly what the loss needs: for each example the hidden states of the mapped
+ * teacher layers (M+1 of [T, F]), the pre-softmax attention scores of layers 1..M ([H, T, T])
+ * and the domain's logits [C]. Each step then reads its examples' rows instead of running the
+ * teacher: the student's step cost only. The rows live in a file-backed mapping under
+ * [distill] teacher_cache_dir (unlinked at creation: nothing is left behind, even after a
+ * kill) or, with the key empty, in anonymous memory. */
+#ifndef HRKD_TRAIN_TEACHER_CACHE_H
+#define HRKD_TRAIN_TEACHER_CACHE_H
+
+#include "train/kd.h"
+
+struct hrkd_train_data;
+
+typedef struct hrkd_teacher_cache {
+    int     D, M;
+    int64_t T, F, H, C;
+    int64_t per_example;               /* floats per example */
+    int64_t n[HRKD_MAX_DOMAINS];       /* training examples of domain d */
+    float  *rows[HRKD_MAX_DOMAINS];    /* [n[d], per_example] */
+    size_t  bytes[HRKD_MAX_DOMAINS];
+    int64_t served;                    /* batches answered from the cache (logged at the end) */
+} hrkd_teacher_cache;
+
+/* Bytes the cache of `data`'s training splits needs for kd's teacher and layer map. */
+HRKD_API int64_t hrkd_teacher_cache_bytes(const hrkd_kd *kd, const struct hrkd_train_data *data);
+
+/* Run kd's teachers over every training split (batches of eval_batch) and keep the outputs.
+ * dir: folder for the backing file, NULL or "" for anonymous memory. */
+HRKD_API hrkd_status hrkd_teacher_cache_build(const hrkd_kd *kd, const struct hrkd_train_data *data,
+                                              hrkd_ctx *ctx, const char *dir, int64_t eval_batch,
+                                              hrkd_teacher_cache **out, hrkd_error *err);
+HRKD_API void hrkd_teacher_cache_free(hrkd_teacher_cache *c);
+
+/* The cached outputs of batch b (b->index names its training rows) of domain d as tensors in
+ * ctx: hidden[0..M] [B, T, F], attn[1..M] [B, H, T, T] (attn[0] = NULL), *logits [B, C]. */
+HRKD_API int hrkd_teacher_cache_get(hrkd_teacher_cache *c, hrkd_ctx *ctx, int d,
+                                    const hrkd_batch *b, hrkd_tensor **hidden, hrkd_tensor **attn,
+                                    hrkd_tensor **logits);
+
+#endif
