@@ -94,6 +94,18 @@ for k in 5 9; do
   [ $same = 1 ] && ok "killed after step $k, resumed: bit-identical to the uninterrupted run" || bad "resume after step $k differs"
 done
 
+# 3c. [distill] teacher_cache: the teacher's outputs (its last layer feeds D^T) read from the
+# cache give the same meta-distillation to float rounding (the cache pass batches differently)
+md s_cached all -e 's/^relational = false/relational = false\nteacher_cache = true/'
+grep -q "caching the teacher.s outputs on the training data" "$tmp/s_cached.err" && grep -q "teacher cache served 54 batches" "$tmp/s_cached.err" \
+  && ok "teacher cache built once, served every batch of both stages" || { bad "teacher cache not used"; grep cache "$tmp/s_cached.err"; }
+if command -v h5diff >/dev/null; then
+  h5diff -p 1e-4 "$tmp/s_all.h5" "$tmp/s_cached.h5" /losses /losses > /dev/null \
+    && h5diff -p 1e-4 "$tmp/s_all_stage1.h5" "$tmp/s_cached_stage1.h5" /losses /losses > /dev/null \
+    && h5diff -d 1e-5 "$tmp/s_all.h5" "$tmp/s_cached.h5" /checkpoint/student /checkpoint/student > /dev/null \
+    && ok "cached meta-distillation agrees with the uncached one (1e-4 losses, 1e-5 parameters)" || bad "cached run differs"
+fi
+
 # 4. one student per target domain
 if md s_each each; then ok "meta-distillation (target each) runs"; else bad "target each"; cat "$tmp/s_each.err"; fi
 for d in domain0 domain1 domain2; do

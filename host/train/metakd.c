@@ -4,6 +4,7 @@
 #include "train/metakd.h"
 
 #include "core/internal.h"
+#include "train/teacher_cache.h"
 
 #include <math.h>
 #include <signal.h>
@@ -508,6 +509,16 @@ hrkd_status hrkd_metakd_distill(const hrkd_train_opts *o, const hrkd_metakd_opts
     if (!init) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
     const hrkd_kernels *k = hrkd_backend_kernels(hrkd_params_backend(store));
     k->copy_d2h(init, hrkd_params_data(store), (size_t)n * sizeof *init);
+    hrkd_teacher_cache *cache = NULL; /* [distill] teacher_cache: one pass serves every stage */
+    if (o->teacher_cache) {
+        fprintf(stderr, "%s: caching the teacher's outputs on the training data (%.1f MB, %s)\n",
+                o->trained_model, (double)hrkd_teacher_cache_bytes(kd, data) / 1e6,
+                o->teacher_cache_dir && *o->teacher_cache_dir ? o->teacher_cache_dir : "memory");
+        hrkd_status cs = hrkd_teacher_cache_build(kd, data, ctx, o->teacher_cache_dir,
+                                                  o->eval_batch_size, &cache, err);
+        if (cs != HRKD_STATUS_OK) { free(init); return cs; }
+        kd->cache = cache;
+    }
     int first = mo->target >= 0 ? mo->target : 0, last = mo->target >= 0 ? mo->target : D - 1;
     int each = mo->target == -2;
     double test[HRKD_MAX_DOMAINS], all_test[HRKD_MAX_DOMAINS];
@@ -544,6 +555,11 @@ hrkd_status hrkd_metakd_distill(const hrkd_train_opts *o, const hrkd_metakd_opts
         if (!each) break;
     }
     kd->has_only_domain = 0;
+    if (cache) {
+        fprintf(stderr, "%s: teacher cache served %lld batches\n", o->trained_model, (long long)cache->served);
+        kd->cache = NULL;
+        hrkd_teacher_cache_free(cache);
+    }
     free(init);
     if (st != HRKD_STATUS_OK) return st;
     if (each) st = hrkd_run_append_metrics(run, "test", 0, all_test, err);
