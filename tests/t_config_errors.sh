@@ -40,7 +40,7 @@ mode = teacher
 [foo]
 x = 1
 X
-expect_check unknown_section.ini "unknown_section.ini:3: [foo]: unknown section (expected run, data, teacher, student, distill, relational, optimizer, output, backend, or a plugin's [loss.NAME], [relational.NAME], [teacher.NAME])"
+expect_check unknown_section.ini "unknown_section.ini:3: [foo]: unknown section (expected run, data, teacher, student, distill, relational, metakd, optimizer, output, backend, or a plugin's [loss.NAME], [relational.NAME], [teacher.NAME])"
 
 ini unknown_key.ini <<'X'
 [student]
@@ -190,7 +190,7 @@ many.ini:4: [run] epochs: -1 is out of range: must be >= 0
 many.ini:7: [student] layers: 0 is out of range [1, 48]
 many.ini:8: [student] dropout: 2 is out of range [0, 0.99]
 many.ini:10: [teacher] gelu: expected one of erf|tanh, got 'exact'
-many.ini:11: [nosuch]: unknown section (expected run, data, teacher, student, distill, relational, optimizer, output, backend, or a plugin's [loss.NAME], [relational.NAME], [teacher.NAME])
+many.ini:11: [nosuch]: unknown section (expected run, data, teacher, student, distill, relational, metakd, optimizer, output, backend, or a plugin's [loss.NAME], [relational.NAME], [teacher.NAME])
 many_inc.ini:2: [backend] device: expected one of cpu|cuda, got 'tpu'"
 
 # A good base + a one-line ablation on top; later keys override, paths follow their file.

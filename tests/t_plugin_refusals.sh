@@ -64,13 +64,14 @@ build null_table -DBROKEN_NULL_TABLE
 build null_function -DBROKEN_NULL_FUNCTION
 build bad_name '-DPLUGIN_NAME="Bad-Name"'
 build bad_default -DBROKEN_PARAM_DEFAULT
+build abi10 -DABI_MINOR_ZERO '-DPLUGIN_NAME="abi10_graph"'
 printf 'this text file is not an ELF shared object, whatever its name says; %s\n' {1..4} > "$tmp/not_elf.so"
 
 declare -A reason=(
   [no_entry]="no entry symbol 'hrkd_plugin_entry' (not an hrkd plugin?)"
   [bad_magic]="bad magic 0xdeadbeef, expected 0x484b5244"
   [abi_major]="plugin ABI major 2, host supports 1"
-  [abi_minor]="plugin ABI minor 5, host supports up to 0 (plugin built for a newer hrkd)"
+  [abi_minor]="plugin ABI minor 5, host supports up to 1 (plugin built for a newer hrkd)"
   [small]="descriptor size 8, expected at least $size"
   [bad_kind]="unknown plugin kind 42 (expected 1..5)"
   [null_create]="descriptor has no create function"
@@ -90,6 +91,10 @@ expect 2 "hrkd: $tmp/missing.so: cannot open: No such file or directory" "$H" pl
 out=$("$H" plugins describe "$tmp/good.so" 2>/dev/null)
 printf '%s\n' "$out" | grep -q '^section:  \[relational.broken_graph\]' && printf '%s\n' "$out" | grep -q '^  alpha ' \
   && echo "ok   good.so described" || { echo "FAIL describe good.so"; echo "$out"; fails=$((fails + 1)); }
+# a plugin built for ABI 1.0 (before the Meta-KD fields of 1.1) still loads
+out=$("$H" plugins describe "$tmp/abi10.so" 2>&1)
+echo "$out" | grep -q "abi10_graph" \
+  && echo "ok   abi10.so (ABI 1.0) described" || { echo "FAIL describe abi10.so"; echo "$out"; fails=$((fails + 1)); }
 printf '[run]\nmode = teacher\n[relational]\ngraph = %s\n[relational.broken_graph]\nalpha = 2\ngamma = 1\n' "$tmp/good.so" > "$tmp/params.ini"
 expect 2 "$tmp/params.ini:6: [relational.broken_graph] alpha: 2 is out of range [0, 1]
 $tmp/params.ini:7: [relational.broken_graph] gamma: unknown key" "$H" check "$tmp/params.ini"

@@ -65,7 +65,7 @@ static void test_defaults(void)
     hrkd_cfg_origin(st, "heads", &line);
     CHECK(line == 0);
     CHECK(strcmp(hrkd_cfg_section_name(st), "student") == 0);
-    CHECK(hrkd_config_section_count(c) == 9);
+    CHECK(hrkd_config_section_count(c) == 10);
     hrkd_config_free(c);
     /* an empty [output] dir still gives an absolute results file (found by fuzzing) */
     c = hrkd_config_load_string("[output]\ndir =\n", "e.ini", &e);

@@ -103,6 +103,9 @@ static const cfg_key teacher_keys[] = {
      "train the teacher first.", 0, 0},
     {"epochs", HRKD_CFG_INT, "0", GE(0), NULL, "Teacher training epochs; 0: [run] epochs.", 0, 0},
     {"lr", HRKD_CFG_FLOAT, "0", GE(0), NULL, "Teacher learning rate; 0: [optimizer] lr.", 0, 0},
+    {"head_activation", HRKD_CFG_ENUM, "none", NONUM, "none|relu",
+     "What the classification heads read: the pooler output (none), or its ReLU (relu: the "
+     "released Meta-KD meta-teacher).", 0, 0},
     ENCODER_KEYS("12", "768", "12", "3072"),
 };
 
@@ -140,6 +143,34 @@ static const cfg_key distill_keys[] = {
     {"teacher_cache_dir", HRKD_CFG_PATH, "", NONUM, NULL,
      "Folder for the teacher cache's backing file (unlinked at once, so nothing is left "
      "behind); empty: anonymous memory.", 0, 0},
+    {"method", HRKD_CFG_ENUM, "kd", NONUM, "kd|metakd",
+     "kd: one-stage distillation (HRKD or TinyBERT-KD); metakd: Meta-KD's two-stage "
+     "meta-distillation ([metakd] keys; loss = meta_distill, relational = false, a teacher "
+     "trained with strategy = meta_teacher).", 0, 0},
+};
+
+static const cfg_key metakd_keys[] = {
+    {"target", HRKD_CFG_STRING, "each", NONUM, NULL,
+     "Meta-distillation students: each (one student per target domain, trained on that domain "
+     "only, as in the paper), all (one student, all domains at once with per-domain heads, "
+     "HRKD's trainer shape) or one domain name.", 0, 0},
+    {"stage1_epochs", HRKD_CFG_INT, "10", GE(0), NULL,
+     "Stage 1 (intermediate layers + domain representation) epochs; released code: 10.", 0, 0},
+    {"stage1_lr", HRKD_CFG_FLOAT, "5e-5", GE(0), NULL,
+     "Stage 1 learning rate, constant (no warmup, no decay); released code: 5e-5.",
+     CFG_MIN_EXCLUSIVE, 0},
+    {"stage2_epochs", HRKD_CFG_INT, "3", GE(0), NULL,
+     "Stage 2 (soft cross-entropy on logits) epochs; released code: 3.", 0, 0},
+    {"stage2_lr", HRKD_CFG_FLOAT, "3e-5", GE(0), NULL,
+     "Stage 2 peak learning rate ([optimizer] warmup_ratio, linear decay); released code: 3e-5.",
+     CFG_MIN_EXCLUSIVE, 0},
+    {"encoder", HRKD_CFG_PATH, "", NONUM, NULL,
+     "Hugging Face folder of the frozen encoder that gives the transferability weights t_i; "
+     "empty: the teacher as initialised, before training (the pretrained [teacher] checkpoint "
+     "folder when there is one).", 0, 0},
+    {"transferability_cache", HRKD_CFG_PATH, "", NONUM, NULL,
+     "An HDF5 file holding t_i for reuse by later runs on the same data and encoder (written "
+     "when missing or stale); empty: none (t_i still go into the run file).", 0, 0},
 };
 
 static const cfg_key relational_keys[] = {
@@ -202,6 +233,8 @@ const cfg_schema_section hrkd_cfg_host_schema[] = {
     SEC("student", "The student model.", student_keys),
     SEC("distill", "The distillation objective (Eq. 17).", distill_keys),
     SEC("relational", "The hierarchical and domain-relational plugins (HRKD).", relational_keys),
+    SEC("metakd", "The Meta-KD baseline: transferability weights and meta-distillation stages.",
+        metakd_keys),
     SEC("optimizer", "AdamW and the learning-rate schedule.", optimizer_keys),
     SEC("output", "The HDF5 run file and checkpoints.", output_keys),
     SEC("backend", "Where kernels run.", backend_keys),
@@ -303,6 +336,12 @@ void cfg_schema_cross_check(hrkd_config *cfg, cfg_diags *ds)
             cfg_diag_add(ds, cfg, f, l, "[distill] layer_map: %lld numbers given, expected %lld "
                          "(student layers 0..%lld)", (long long)v.i, (long long)sl->v.i + 1,
                          (long long)sl->v.i);
+    }
+    /* Meta-KD's meta-distillation weights every domain alike: no relational ratios. */
+    cfg_entry *meth = key_of(cfg, "distill", "method"), *rel = key_of(cfg, "distill", "relational");
+    if (meth && rel && strcmp(meth->value, "metakd") == 0 && rel->v.b) {
+        where(cfg, "distill", meth, &f, &l);
+        cfg_diag_add(ds, cfg, f, l, "[distill] method: metakd needs [distill] relational = false");
     }
     /* Derived defaults: the run name from the file, the results file from dir and name. */
     hrkd_config_section *run = cfg_section_get(cfg, "run", 0);

@@ -218,6 +218,7 @@ hrkd_tensor *hrkd_bert_classify(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *pooled
     if (head < 0 || head >= m->cfg.num_heads_cls)
         return hrkd_ctx_fail(ctx, "bert: classification head %d outside [0, %d)", head,
                              m->cfg.num_heads_cls);
+    if (m->cfg.cls_relu) pooled = hrkd_relu(ctx, pooled);
     return hrkd_linear(ctx, pooled, P(m->cls_w[head]), P(m->cls_b[head]));
 }
 

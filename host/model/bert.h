@@ -24,6 +24,7 @@ typedef struct hrkd_bert_config {
     float layer_norm_eps;
     float dropout;       /* hidden dropout */
     float attn_dropout;  /* attention-probability dropout */
+    int   cls_relu;      /* 1: heads read relu(pooled) (the Meta-KD meta-teacher); 0: pooled */
 } hrkd_bert_config;
 
 typedef struct hrkd_bert_layer_idx {
@@ -61,7 +62,7 @@ HRKD_API void hrkd_bert_init_weights(hrkd_bert *m, uint64_t seed);
 /* ids, token_type: int32 [B, T]; mask: float [B, T] of 1 (token) / 0 (padding). */
 HRKD_API int hrkd_bert_forward(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *ids,
                                hrkd_tensor *token_type, hrkd_tensor *mask, hrkd_bert_out *out);
-/* logits [B, num_labels] of classification head `head` */
+/* logits [B, num_labels] of classification head `head` (of relu(pooled) when cfg.cls_relu) */
 HRKD_API hrkd_tensor *hrkd_bert_classify(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *pooled, int head);
 /* fit_denses.{layer}(h) */
 HRKD_API hrkd_tensor *hrkd_bert_fit(hrkd_bert *m, hrkd_ctx *ctx, int layer, hrkd_tensor *h);

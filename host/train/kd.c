@@ -53,11 +53,18 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
     hrkd_tensor *protos[HRKD_BERT_MAX_LAYERS + 1][HRKD_MAX_DOMAINS];
 
     for (int d = 0; d < D; d++) {
+        if (kd->has_only_domain && d != kd->only_domain) { /* Meta-KD: one target domain */
+            const int64_t one = 1;
+            for (int m = 0; m <= M; m++) terms[d][m] = hrkd_tensor_zeros(ctx, 1, &one);
+            pred[d] = hrkd_tensor_zeros(ctx, 1, &one);
+            for (int m = 0; m <= M; m++) protos[m][d] = NULL;
+            continue;
+        }
         hrkd_tensor *ids, *types, *mask, *labels;
         if (hrkd_batch_upload(ctx, &batches[d], &ids, &types, &mask, &labels) != 0) return NULL;
         /* teacher_d: no tape, no dropout — or its precomputed outputs (teacher_cache.h) */
         hrkd_bert_out to, so;
-        hrkd_tensor *tlogits;
+        hrkd_tensor *tlogits, *t_last = NULL; /* the teacher's last layer (Meta-KD's D^T) */
         if (kd->cache && batches[d].index) {
             if (hrkd_teacher_cache_get(kd->cache, ctx, d, &batches[d], to.hidden, to.attn, &tlogits) != 0)
                 return NULL;
@@ -68,6 +75,7 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
             hrkd_bert_out full;
             hrkd_bert_forward(T, ctx, ids, types, mask, &full);
             tlogits = hrkd_bert_classify(T, ctx, full.pooled, kd->teacher_head[d]);
+            t_last = full.hidden[T->cfg.layers];
             for (int m = 0; m <= M; m++) {
                 to.hidden[m] = full.hidden[kd->layer_map[m]];
                 to.attn[m] = full.attn[kd->layer_map[m]];
@@ -95,7 +103,24 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
             .layer_map = kd->layer_map, .attention_mask = mask, .student_hidden = sh,
             .teacher_hidden = th, .student_attn = sa, .teacher_attn = ta,
             .student_logits = slogits, .teacher_logits = tlogits, .labels = labels,
-            .temperature = kd->temperature};
+            .temperature = kd->temperature, .stage = kd->stage};
+        if (batches[d].transferability)
+            in.transferability = hrkd_tensor_from_host(ctx, 1, &batches[d].B, batches[d].transferability);
+        const hrkd_plugin_inst *tp = &kd->teacher_plugin[d];
+        if (tp->desc && tp->desc->abi_minor >= 1 && tp->desc->teacher->domain_repr) {
+            /* D^T from the teacher's last layer, D^S from fit(H^S_M), both through domain d's
+             * teacher branch (its weights frozen: gradients reach the student only) */
+            hrkd_ctx_set_grad(ctx, 0);
+            if (!t_last && kd->layer_map[M] == kd->teacher[d]->cfg.layers) t_last = to.hidden[M];
+            if (!t_last)
+                return hrkd_ctx_fail(ctx, "Meta-KD: the teacher's last layer is not among the cached "
+                                     "layers ([distill] teacher_cache with a layer_map not ending "
+                                     "at layer %d)", kd->teacher[d]->cfg.layers);
+            in.teacher_domain_repr = tp->desc->teacher->domain_repr(tp->self, ctx, t_last, d);
+            hrkd_ctx_set_grad(ctx, 1);
+            in.student_domain_repr = tp->desc->teacher->domain_repr(tp->self, ctx, sh[M], d);
+            if (hrkd_ctx_failed(ctx)) return NULL;
+        }
         if (kd->loss.desc->loss->compute(kd->loss.self, ctx, &in, terms[d], &pred[d]) != 0 ||
             hrkd_ctx_failed(ctx)) {
             if (!hrkd_ctx_failed(ctx))

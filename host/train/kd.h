@@ -23,6 +23,7 @@ typedef struct hrkd_batch {
     const int32_t *mask;   /* [B, T] 1 token, 0 padding */
     const int32_t *labels; /* [B] */
     const int64_t *index;  /* [B] rows of the training split (NULL: not known) */
+    const float   *transferability; /* [B] Meta-KD instance weights t_i, or NULL */
 } hrkd_batch;
 
 typedef struct hrkd_kd {
@@ -35,6 +36,13 @@ typedef struct hrkd_kd {
     int               relational; /* 0: plain TinyBERT-KD (all r = 1, prediction not / D) */
     float             gamma, temperature, hidden_ratio, pred_ratio;
     struct hrkd_teacher_cache *cache; /* precomputed teacher outputs, or NULL */
+    /* Meta-KD (host/train/metakd.c); all zero for HRKD / TinyBERT-KD */
+    int               stage;          /* hrkd_kd_inputs.stage: 0 one-stage, 1 / 2 Meta-KD stages */
+    int               only_domain;    /* >= 0: only this domain has a batch (one student per
+                                         target domain); set with has_only_domain */
+    int               has_only_domain;
+    hrkd_plugin_inst  teacher_plugin[HRKD_MAX_DOMAINS]; /* domain d's teacher strategy with its
+                                         weights (domain_repr: D^T, D^S), or desc NULL */
 } hrkd_kd;
 
 /* What a step reports for logging (host memory). */

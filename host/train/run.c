@@ -21,6 +21,7 @@
 #include "hrkd/hrkd.h"
 #include "plugin/registry.h"
 #include "text/text.h"
+#include "train/metakd.h"
 #include "train/trainer.h"
 
 typedef struct run_ctx {
@@ -30,7 +31,7 @@ typedef struct run_ctx {
     hrkd_dataset       *ds;
     hrkd_train_data     data;
     const hrkd_config_section *run, *sdata, *teacher, *student, *distill, *relational, *optim,
-                              *output, *backend;
+                              *output, *backend, *metakd;
     char               *ini_text;
     int                 resume;
     int64_t             kill_after;
@@ -273,7 +274,46 @@ static hrkd_status teacher_arch(run_ctx *r, hrkd_bert_config *c, hrkd_error *err
                                   hrkd_config_path(r->cfg), c->vocab, r->ds->vocab_size);
     }
     c->num_labels = r->data.num_labels;
+    c->cls_relu = !strcmp(S(r->teacher, "head_activation"), "relu");
     return hrkd_bert_config_check(c, err);
+}
+
+/* Meta-KD: the transferability weights of the training data, from the frozen [metakd]
+ * encoder or, when that is empty, from the teacher as initialised (before training). */
+static hrkd_status metakd_teacher_weights(run_ctx *r, uint64_t seed, hrkd_bert *teacher, hrkd_ctx *ctx,
+                                          hrkd_run *run, hrkd_metakd_t *tw, hrkd_error *err)
+{
+    const char *enc_dir = S(r->metakd, "encoder");
+    char id[PATH_MAX + 64];
+    hrkd_bert *enc = teacher;
+    hrkd_status st = HRKD_STATUS_OK;
+    if (enc_dir && *enc_dir) {
+        hrkd_hf_config hc;
+        hrkd_bert_config c;
+        if ((st = hrkd_hf_read_config(enc_dir, &hc, err)) != HRKD_STATUS_OK) goto fail;
+        hrkd_hf_to_bert_config(&hc, &c);
+        if (c.vocab < r->ds->vocab_size)
+            return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: [metakd] encoder: vocabulary of %d "
+                                  "ids is smaller than the data's %d", hrkd_config_path(r->cfg),
+                                  c.vocab, r->ds->vocab_size);
+        if (c.max_positions < (int)I(r->sdata, "max_seq_len")) c.max_positions = (int)I(r->sdata, "max_seq_len");
+        c.num_heads_cls = 0;
+        if (!(enc = hrkd_bert_create(r->be, &c, "encoder", 0, 0, err))) return err->status;
+        if ((st = import_pretrained(enc_dir, enc, err)) != HRKD_STATUS_OK) goto fail;
+        snprintf(id, sizeof id, "encoder:%s", enc_dir);
+    } else if (teacher_pretrained_dir(r)) {
+        snprintf(id, sizeof id, "teacher-init:%s", teacher_pretrained_dir(r));
+    } else {
+        snprintf(id, sizeof id, "teacher-init:random:seed=%llu:%dx%d", (unsigned long long)seed,
+                 teacher->cfg.layers, teacher->cfg.hidden);
+    }
+    hrkd_metakd_t_source src = {.encoder = enc, .encoder_id = id, .cache = S(r->metakd, "transferability_cache"),
+                                .eval_batch = I(r->sdata, "eval_batch_size"), .ini_text = r->ini_text};
+    st = hrkd_metakd_t_prepare(&src, &r->data, r->be, ctx, run, tw, err);
+fail:
+    if (st != HRKD_STATUS_OK && enc != teacher) hrkd_error_prefix(err, "%s: [metakd] encoder: ", hrkd_config_path(r->cfg));
+    if (enc != teacher) hrkd_bert_destroy(enc);
+    return st;
 }
 
 static hrkd_status phase_teacher(run_ctx *r, uint64_t seed, const char *path, hrkd_ctx *ctx,
@@ -284,10 +324,20 @@ static hrkd_status phase_teacher(run_ctx *r, uint64_t seed, const char *path, hr
     if (st != HRKD_STATUS_OK) return st;
     hrkd_teacher_setup ts = {0};
     int resumed = 0;
-    hrkd_plugin_args args = {.n_domains = r->data.D, .seed = seed};
-    if (bind_plugin(r, S(r->teacher, "strategy"), HRKD_KIND_TEACHER, "teacher", "strategy",
-                    &ts.strategy, &args, err) != 0)
-        return err->status;
+    /* a strategy may declare weights of its own (meta_teacher): model "strategy" */
+    hrkd_params *sp = hrkd_params_create(r->be, "strategy");
+    hrkd_plugin_args args = {.n_domains = r->data.D, .seed = seed, .params = sp,
+                             .n_teacher_layers = c.layers, .feature_dim = c.hidden};
+    if (!sp || bind_plugin(r, S(r->teacher, "strategy"), HRKD_KIND_TEACHER, "teacher", "strategy",
+                           &ts.strategy, &args, err) != 0) {
+        hrkd_params_destroy(sp);
+        return sp ? err->status : HRKD_STATUS_NOMEM;
+    }
+    if (hrkd_params_count(sp) > 0) {
+        ts.plugin_params = sp;
+        st = hrkd_params_alloc(sp, 1, 1, err);
+    }
+    hrkd_metakd_t tw = {0};
     ts.n_models = ts.strategy.desc->teacher->n_models(ts.strategy.self, r->data.D);
     ts.n_heads = ts.strategy.desc->teacher->n_heads(ts.strategy.self, r->data.D);
     c.num_heads_cls = ts.n_heads;
@@ -308,6 +358,10 @@ static hrkd_status phase_teacher(run_ctx *r, uint64_t seed, const char *path, hr
                               .domains = r->data.domains, .student_layers = 0,
                               .teacher_layers = c.layers, .n_loss_terms = 1, .loss_terms = terms};
         st = open_run(r, path, &meta, &run, &resumed, err);
+    }
+    if (st == HRKD_STATUS_OK && hrkd_teacher_loss_ex(&ts.strategy)) {
+        st = metakd_teacher_weights(r, seed, ts.models[0], ctx, run, &tw, err);
+        for (int d = 0; d < r->data.D; d++) ts.transferability[d] = tw.t[d];
     }
     if (st == HRKD_STATUS_OK) {
         printf("teacher: %d model(s) of %d layers, hidden %d, %d head(s); %d domains; run file %s\n",
@@ -333,6 +387,8 @@ static hrkd_status phase_teacher(run_ctx *r, uint64_t seed, const char *path, hr
     }
     for (int k = 0; k < ts.n_models; k++) hrkd_bert_destroy(ts.models[k]);
     unbind(&ts.strategy);
+    hrkd_params_destroy(sp);
+    hrkd_metakd_t_free(&tw);
     return st;
 }
 
@@ -366,6 +422,77 @@ static hrkd_status init_from_teacher(hrkd_bert *s, hrkd_bert *t, const int *map,
     return HRKD_STATUS_OK;
 }
 
+/* Meta-KD distillation: domain d's teacher strategy (meta_teacher) with the weights of the
+ * teacher file's best_d<d> group, for the domain representations D^T and D^S. */
+static hrkd_status metakd_bind_teachers(run_ctx *r, uint64_t seed, const char *teacher_path,
+                                        const hrkd_bert_config *tc, hrkd_kd *kd, hrkd_params **msp,
+                                        hrkd_error *err)
+{
+    hrkd_run *tr = NULL;
+    hrkd_status st = hrkd_run_open(teacher_path, &tr, err);
+    for (int d = 0; d < r->data.D && st == HRKD_STATUS_OK; d++) {
+        msp[d] = hrkd_params_create(r->be, "strategy");
+        hrkd_plugin_args args = {.n_domains = r->data.D, .seed = seed, .params = msp[d],
+                                 .n_teacher_layers = tc->layers, .feature_dim = tc->hidden};
+        if (!msp[d]) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+        if (bind_plugin(r, S(r->teacher, "strategy"), HRKD_KIND_TEACHER, "teacher", "strategy",
+                        &kd->teacher_plugin[d], &args, err) != 0) { st = err->status; break; }
+        const hrkd_plugin_descriptor *pd = kd->teacher_plugin[d].desc;
+        if (pd->abi_minor < 1 || !pd->teacher->domain_repr || hrkd_params_count(msp[d]) == 0) {
+            st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: [teacher] strategy: '%s' has no domain "
+                                "representation; [distill] method = metakd needs a meta_teacher",
+                                hrkd_config_path(r->cfg), pd->name);
+            break;
+        }
+        char g[32];
+        snprintf(g, sizeof g, "best_d%d", d);
+        if ((st = hrkd_params_alloc(msp[d], 0, 0, err)) == HRKD_STATUS_OK &&
+            (st = hrkd_run_load_checkpoint(tr, g, &msp[d], 1, NULL, err)) != HRKD_STATUS_OK)
+            hrkd_error_prefix(err, "%s: [teacher] checkpoint %s (trained with strategy = %s?): ",
+                              hrkd_config_path(r->cfg), teacher_path, pd->name);
+    }
+    hrkd_run_free(tr);
+    return st;
+}
+
+static hrkd_status metakd_distill(run_ctx *r, uint64_t seed, const hrkd_train_opts *o, hrkd_kd *kd,
+                                  int teacher_layers, const char *teacher_path, const char *path,
+                                  hrkd_ctx *ctx, hrkd_run *run, hrkd_error *err)
+{
+    hrkd_metakd_opts mo = {.epochs = {I(r->metakd, "stage1_epochs"), I(r->metakd, "stage2_epochs")},
+                           .lr = {F(r->metakd, "stage1_lr"), F(r->metakd, "stage2_lr")}, .path = path};
+    const char *target = S(r->metakd, "target");
+    mo.target = !strcmp(target, "all") ? -1 : !strcmp(target, "each") ? -2 : -3;
+    for (int d = 0; d < r->data.D && mo.target == -3; d++)
+        if (!strcmp(target, r->data.domains[d])) mo.target = d;
+    if (mo.target == -3) {
+        int line = 0;
+        const char *file = hrkd_cfg_origin(r->metakd, "target", &line);
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%d: [metakd] target: '%s' is not all, "
+                              "each or a domain of the data", file ? file : hrkd_config_path(r->cfg),
+                              line, target);
+    }
+    char *terms[HRKD_BERT_MAX_LAYERS + 3];
+    char tbuf[HRKD_BERT_MAX_LAYERS + 3][16];
+    for (int m = 0; m <= kd->M; m++) { snprintf(tbuf[m], 16, "layer_%d", m); terms[m] = tbuf[m]; }
+    terms[kd->M + 1] = "pred";
+    terms[kd->M + 2] = "total";
+    mo.meta = (hrkd_run_meta){.ini_text = r->ini_text, .backend = S(r->backend, "device"),
+                              .threads = r->threads, .seed = seed, .n_domains = r->data.D,
+                              .domains = r->data.domains, .student_layers = kd->M,
+                              .teacher_layers = teacher_layers, .layer_map = kd->layer_map,
+                              .n_loss_terms = kd->M + 3, .loss_terms = (const char *const *)terms};
+    hrkd_metakd_t tw;
+    hrkd_status st = hrkd_metakd_t_read(teacher_path, &r->data, r->be, &tw, err);
+    if (st != HRKD_STATUS_OK) {
+        hrkd_error_prefix(err, "%s: [teacher] checkpoint: ", hrkd_config_path(r->cfg));
+        return st;
+    }
+    st = hrkd_metakd_distill(o, &mo, &r->data, kd, &tw, ctx, run, err);
+    hrkd_metakd_t_free(&tw);
+    return st;
+}
+
 static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_path,
                                  const char *path, hrkd_ctx *ctx, double *test_out, hrkd_error *err)
 {
@@ -375,6 +502,8 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
     if (st != HRKD_STATUS_OK) return st;
     hrkd_kd kd = {0};
     kd.D = D;
+    const int metakd = !strcmp(S(r->distill, "method"), "metakd");
+    hrkd_params *msp[HRKD_MAX_DOMAINS] = {0}; /* Meta-KD: domain d's teacher-strategy weights */
     hrkd_params *rel = NULL;
     hrkd_run *run = NULL;
     int resumed = 0;
@@ -425,6 +554,8 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
         hrkd_error_prefix(err, "%s: [teacher] checkpoint: ", hrkd_config_path(r->cfg));
         goto out;
     }
+    if (metakd && (st = metakd_bind_teachers(r, seed, teacher_path, &tc, &kd, msp, err)) != HRKD_STATUS_OK)
+        goto out;
     /* student */
     hrkd_bert_config sc;
     model_config(r->student, tc.vocab, (int)I(r->sdata, "max_seq_len"), &sc);
@@ -517,6 +648,7 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
     }
     printf("student: %d layers, hidden %d, heads %d from teacher %s (%d layers, hidden %d); %s; run file %s\n",
            sc.layers, sc.hidden, sc.heads, teacher_path, tc.layers, tc.hidden,
+           metakd ? "Meta-KD (meta-distillation)" :
            kd.relational ? "HRKD (relational ratios)" : "TinyBERT-KD (uniform ratios)", path);
     fflush(stdout);
     {
@@ -524,7 +656,12 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
         o.teacher_cache = B(r->distill, "teacher_cache");
         o.teacher_cache_dir = S(r->distill, "teacher_cache_dir");
         o.resume = resumed;
-        st = hrkd_train_distill(&o, &r->data, &kd, trainable ? rel : NULL, ctx, run, err);
+        if (metakd) {
+            o.resume = r->resume; /* stage files resume on their own */
+            st = metakd_distill(r, seed, &o, &kd, tc.layers, teacher_path, path, ctx, run, err);
+        } else {
+            st = hrkd_train_distill(&o, &r->data, &kd, trainable ? rel : NULL, ctx, run, err);
+        }
     }
     if (st == HRKD_STATUS_OK && test_out) {
         hrkd_run_view v;
@@ -559,6 +696,10 @@ out:
     unbind(&kd.reference);
     unbind(&kd.aggregate);
     unbind(&kd.graph);
+    for (int d = 0; d < D; d++) {
+        unbind(&kd.teacher_plugin[d]);
+        hrkd_params_destroy(msp[d]);
+    }
     hrkd_params_destroy(rel);
     hrkd_bert_destroy(kd.student);
     for (int d = 0; d < D; d++) hrkd_bert_destroy(kd.teacher[d]);
@@ -599,6 +740,7 @@ static int load_config(run_ctx *r, const char *ini)
     r->optim = hrkd_config_get_section(r->cfg, "optimizer");
     r->output = hrkd_config_get_section(r->cfg, "output");
     r->backend = hrkd_config_get_section(r->cfg, "backend");
+    r->metakd = hrkd_config_get_section(r->cfg, "metakd");
     return 0;
 }
 
@@ -752,6 +894,16 @@ int hrkd_cmd_eval(int argc, char **argv)
     hrkd_run_view v;
     hrkd_run_get_view(run, &v);
     teacher_run = teacher_run || v.M == 0;
+    int n_heads = 0; /* teachers: as many heads as the saved models have (mix, meta_teacher: 1) */
+    for (int d = 0; d < r.data.D && teacher_run; d++) {
+        char g[32];
+        hrkd_run_state rs = {0};
+        hrkd_error e2 = {0};
+        snprintf(g, sizeof g, "best_d%d", d);
+        if (hrkd_run_load_checkpoint(run, group ? group : g, NULL, 0, &rs, &e2) == HRKD_STATUS_OK &&
+            rs.n_loader >= 2 && rs.loader[1] + 1 > n_heads)
+            n_heads = (int)rs.loader[1] + 1;
+    }
     double acc[HRKD_MAX_DOMAINS];
     for (int d = 0; d < r.data.D; d++) {
         char g[32];
@@ -763,7 +915,7 @@ int hrkd_cmd_eval(int argc, char **argv)
         hrkd_bert_config c;
         if (teacher_run) {
             if (teacher_arch(&r, &c, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
-            c.num_heads_cls = head + 1 > r.data.D ? head + 1 : r.data.D;
+            c.num_heads_cls = n_heads > head ? n_heads : head + 1;
         } else {
             model_config(r.student, r.ds->vocab_size, (int)I(r.sdata, "max_seq_len"), &c);
             hrkd_bert_config tc;

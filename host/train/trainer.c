@@ -72,6 +72,8 @@ static void loader_seek(hrkd_loader *l, int d, int64_t epoch, int64_t pos)
     permute(l->perm[d], l->n[d], l->seed, d, epoch);
 }
 
+void hrkd_loader_seek(hrkd_loader *l, int d, int64_t epoch, int64_t pos) { loader_seek(l, d, epoch, pos); }
+
 void hrkd_loader_next(hrkd_loader *l, const hrkd_train_data *data, int d, hrkd_batch *b)
 {
     const hrkd_split_data *s = &data->split[d][HRKD_SPLIT_TRAIN];
@@ -89,6 +91,17 @@ void hrkd_loader_next(hrkd_loader *l, const hrkd_train_data *data, int d, hrkd_b
     l->pos[d] += k;
     *b = (hrkd_batch){.B = k, .T = T, .ids = l->ids[d], .types = l->types[d],
                       .mask = l->mask[d], .labels = l->labels[d], .index = l->perm[d] + l->pos[d] - k};
+}
+
+hrkd_tensor *hrkd_loader_gather_f32(hrkd_ctx *ctx, const hrkd_loader *l, int d, int64_t k,
+                                    const float *values)
+{
+    float *h = malloc((size_t)(k > 0 ? k : 1) * sizeof *h);
+    if (!h) return hrkd_ctx_fail(ctx, "out of memory (instance weights)");
+    for (int64_t i = 0; i < k; i++) h[i] = values[l->perm[d][l->pos[d] - k + i]];
+    hrkd_tensor *t = hrkd_tensor_from_host(ctx, 1, &k, h);
+    free(h);
+    return t;
 }
 
 double hrkd_evaluate(hrkd_bert *model, int head, hrkd_ctx *ctx, const hrkd_split_data *s,
@@ -182,13 +195,21 @@ static void print_table(const hrkd_train_data *data, const char *title, const do
 }
 
 static hrkd_status checkpoint_best_d(hrkd_run *run, int d, hrkd_params *store, int model, int head,
-                                     int64_t step, double acc, hrkd_error *err)
+                                     int64_t step, double acc, hrkd_params *extra, hrkd_error *err)
 {
     char group[32];
     snprintf(group, sizeof group, "best_d%d", d);
     hrkd_run_state st = {.step = step, .n_loader = 2, .loader = {model, head}, .n_best = 1,
                          .best = {acc}};
-    return hrkd_run_checkpoint(run, group, &store, 1, &st, err);
+    hrkd_params *stores[2] = {store, extra};
+    return hrkd_run_checkpoint(run, group, stores, extra ? 2 : 1, &st, err);
+}
+
+hrkd_tensor *(*hrkd_teacher_loss_ex(const hrkd_plugin_inst *s))(void *, hrkd_ctx *,
+                                                                 const hrkd_teacher_batch *)
+{
+    if (!s->desc || s->desc->abi_minor < 1) return NULL; /* a 1.0 table ends at train_loss */
+    return s->desc->teacher->train_loss_ex;
 }
 
 /* ---- teacher ---- */
@@ -201,8 +222,12 @@ hrkd_status hrkd_train_teacher(const hrkd_train_opts *o, const hrkd_train_data *
     hrkd_adamw_config ac = o->optim;
     ac.total_steps = p.total;
     ac.warmup_steps = (int64_t)(o->warmup_ratio * (double)p.total);
-    hrkd_params *stores[HRKD_MAX_DOMAINS];
+    hrkd_params *stores[HRKD_MAX_DOMAINS + 1];
     for (int k = 0; k < K; k++) stores[k] = ts->models[k]->params;
+    const int NS = K + (ts->plugin_params ? 1 : 0); /* the strategy's own weights last */
+    if (ts->plugin_params) stores[K] = ts->plugin_params;
+    hrkd_tensor *(*loss_ex)(void *, hrkd_ctx *, const hrkd_teacher_batch *) =
+        hrkd_teacher_loss_ex(&ts->strategy);
     int route_model[HRKD_MAX_DOMAINS], route_head[HRKD_MAX_DOMAINS];
     for (int d = 0; d < D; d++)
         ts->strategy.desc->teacher->route(ts->strategy.self, d, &route_model[d], &route_head[d]);
@@ -217,7 +242,7 @@ hrkd_status hrkd_train_teacher(const hrkd_train_opts *o, const hrkd_train_data *
     hrkd_status st = HRKD_STATUS_OK;
     if (o->resume) {
         hrkd_run_state rs;
-        st = hrkd_run_load_checkpoint(run, "checkpoint", stores, K, &rs, err);
+        st = hrkd_run_load_checkpoint(run, "checkpoint", stores, NS, &rs, err);
         if (st != HRKD_STATUS_OK) goto out;
         step = rs.step;
         restore_state(&rs, &l, ctx, best, D);
@@ -229,8 +254,10 @@ hrkd_status hrkd_train_teacher(const hrkd_train_opts *o, const hrkd_train_data *
         hrkd_ctx_reset(ctx);
         hrkd_ctx_set_training(ctx, 1);
         hrkd_ctx_set_grad(ctx, 1);
-        for (int k = 0; k < K; k++) hrkd_params_zero_grad(stores[k]);
+        for (int k = 0; k < NS; k++) hrkd_params_zero_grad(stores[k]);
         hrkd_tensor *logits[HRKD_MAX_DOMAINS], *labels[HRKD_MAX_DOMAINS];
+        hrkd_tensor *pooled[HRKD_MAX_DOMAINS], *last[HRKD_MAX_DOMAINS], *masks[HRKD_MAX_DOMAINS];
+        hrkd_tensor *tw[HRKD_MAX_DOMAINS] = {0};
         for (int d = 0; d < D; d++) {
             hrkd_batch b;
             hrkd_loader_next(&l, data, d, &b);
@@ -241,8 +268,21 @@ hrkd_status hrkd_train_teacher(const hrkd_train_opts *o, const hrkd_train_data *
             hrkd_bert_out out;
             hrkd_bert_forward(m, ctx, ids, types, mask, &out);
             logits[d] = hrkd_bert_classify(m, ctx, out.pooled, route_head[d]);
+            pooled[d] = out.pooled;
+            last[d] = out.hidden[m->cfg.layers];
+            masks[d] = mask;
+            if (ts->transferability[d]) /* rows of this batch: the loader's last b.B positions */
+                tw[d] = hrkd_loader_gather_f32(ctx, &l, d, b.B, ts->transferability[d]);
         }
-        hrkd_tensor *loss = ts->strategy.desc->teacher->train_loss(ts->strategy.self, ctx, D, logits, labels);
+        hrkd_tensor *loss;
+        if (loss_ex) {
+            hrkd_teacher_batch tb = {.struct_size = sizeof tb, .n_domains = D, .logits = logits,
+                                     .labels = labels, .pooled = pooled, .last_hidden = last,
+                                     .mask = masks, .transferability = tw};
+            loss = loss_ex(ts->strategy.self, ctx, &tb);
+        } else {
+            loss = ts->strategy.desc->teacher->train_loss(ts->strategy.self, ctx, D, logits, labels);
+        }
         if (!loss || hrkd_ctx_failed(ctx) || hrkd_backward(ctx, loss) != HRKD_STATUS_OK) {
             st = hrkd_error_set(err, HRKD_STATUS_INVALID, "teacher step %lld: %s", (long long)step + 1,
                                 hrkd_ctx_error(ctx)->msg);
@@ -255,7 +295,7 @@ hrkd_status hrkd_train_teacher(const hrkd_train_opts *o, const hrkd_train_data *
             ce[d] = hrkd_tensor_item(ctx, hrkd_cross_entropy(ctx, hrkd_detach(ctx, logits[d]), labels[d]));
         float total = hrkd_tensor_item(ctx, loss);
         double gn = 0;
-        st = hrkd_adamw_step(stores, K, &ac, &step, &gn, err);
+        st = hrkd_adamw_step(stores, NS, &ac, &step, &gn, err);
         if (st != HRKD_STATUS_OK) goto out;
         if ((st = hrkd_run_append_losses(run, step - 1, ce, err)) != HRKD_STATUS_OK) goto out;
         if (o->log_every > 0 && (step % o->log_every == 0 || step == p.total)) {
@@ -275,14 +315,14 @@ hrkd_status hrkd_train_teacher(const hrkd_train_opts *o, const hrkd_train_data *
                 if (acc[d] > best[d]) {
                     best[d] = acc[d];
                     st = checkpoint_best_d(run, d, stores[route_model[d]], route_model[d],
-                                           route_head[d], step, acc[d], err);
+                                           route_head[d], step, acc[d], ts->plugin_params, err);
                     if (st != HRKD_STATUS_OK) goto out;
                 }
         }
         if ((o->checkpoint_every > 0 && step % o->checkpoint_every == 0) || step == p.total) {
             hrkd_run_state rs;
             save_state(&rs, step, &l, ctx, best, D);
-            if ((st = hrkd_run_checkpoint(run, "checkpoint", stores, K, &rs, err)) != HRKD_STATUS_OK)
+            if ((st = hrkd_run_checkpoint(run, "checkpoint", stores, NS, &rs, err)) != HRKD_STATUS_OK)
                 goto out;
         }
         if (o->kill_after_step > 0 && step == o->kill_after_step) raise(SIGKILL);
@@ -424,7 +464,7 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
             for (int d = 0; d < D; d++)
                 if (acc[d] > best[d]) {
                     best[d] = acc[d];
-                    st = checkpoint_best_d(run, d, stores[0], 0, d, step, acc[d], err);
+                    st = checkpoint_best_d(run, d, stores[0], 0, d, step, acc[d], NULL, err);
                     if (st != HRKD_STATUS_OK) goto out;
                 }
         }

@@ -65,8 +65,15 @@ typedef struct hrkd_loader {
 
 HRKD_API int hrkd_loader_init(hrkd_loader *l, const hrkd_train_data *data, int64_t B, uint64_t seed);
 HRKD_API void hrkd_loader_free(hrkd_loader *l);
+/* Position domain d at (epoch, pos): the epoch's permutation is recomputed (resume). */
+HRKD_API void hrkd_loader_seek(hrkd_loader *l, int d, int64_t epoch, int64_t pos);
 /* Next batch of domain d into b (pointers into the loader's buffers). */
 HRKD_API void hrkd_loader_next(hrkd_loader *l, const hrkd_train_data *data, int d, hrkd_batch *b);
+
+/* values[row] of the k rows of domain d that the last hrkd_loader_next returned, as a [k]
+ * tensor in ctx (Meta-KD instance weights). */
+HRKD_API hrkd_tensor *hrkd_loader_gather_f32(hrkd_ctx *ctx, const hrkd_loader *l, int d, int64_t k,
+                                            const float *values);
 
 /* Accuracy of model/head on split s of domain d. */
 HRKD_API double hrkd_evaluate(hrkd_bert *model, int head, hrkd_ctx *ctx, const hrkd_split_data *s,
@@ -76,7 +83,16 @@ typedef struct hrkd_teacher_setup {
     hrkd_plugin_inst strategy;
     int              n_models, n_heads;
     hrkd_bert       *models[HRKD_MAX_DOMAINS];
+    /* ABI 1.1 strategies (Meta-KD meta-teacher): the strategy's own weights (trained, saved in
+     * every checkpoint group beside the models; NULL: none) and per-domain instance weights
+     * over the training split (transferability[d] [n_train_d]; NULL: none). */
+    hrkd_params     *plugin_params;
+    const float     *transferability[HRKD_MAX_DOMAINS];
 } hrkd_teacher_setup;
+
+/* The strategy's train_loss_ex (ABI 1.1), or NULL for older plugins and strategies without. */
+HRKD_API hrkd_tensor *(*hrkd_teacher_loss_ex(const hrkd_plugin_inst *s))(void *, hrkd_ctx *,
+                                                                          const hrkd_teacher_batch *);
 
 /* Train teachers; the run file (created or, with opts->resume, reopened) gets logs,
  * checkpoints, best_d<d> groups and the final test metrics. */

@@ -41,6 +41,8 @@ static const hrkd_plugin_descriptor descriptor = {
 #endif
 #ifdef BROKEN_ABI_MINOR
     .abi_minor = 5,
+#elif defined(ABI_MINOR_ZERO) /* not broken: a plugin built for ABI 1.0 still loads */
+    .abi_minor = 0,
 #else
     .abi_minor = HRKD_PLUGIN_ABI_MINOR,
 #endif

@@ -30,7 +30,7 @@ extern "C" {
 
 #define HRKD_PLUGIN_MAGIC     0x484b5244u /* "HRKD" */
 #define HRKD_PLUGIN_ABI_MAJOR 1u
-#define HRKD_PLUGIN_ABI_MINOR 0u
+#define HRKD_PLUGIN_ABI_MINOR 1u /* 1.1: Meta-KD fields (hrkd_kd_inputs tail, teacher train_loss_ex / domain_repr) */
 #define HRKD_PLUGIN_ENTRY     "hrkd_plugin_entry"
 #define HRKD_PLUGIN_EXPORT    __attribute__((visibility("default")))
 
@@ -75,7 +75,28 @@ typedef struct hrkd_kd_inputs {
     hrkd_tensor  *labels;                  /* int32 [B] */
     float         temperature;             /* soft cross-entropy temperature t ([distill]);
                                               <= 0 (or a struct_size without it): 1 */
+    /* ---- ABI 1.1 (Meta-KD); a plugin MUST check struct_size before reading these ---- */
+    hrkd_tensor  *transferability;         /* [B] instance transferability t_i, or NULL (no weighting) */
+    int           stage;                   /* 0: one-stage distillation (HRKD, TinyBERT-KD);
+                                              1: Meta-KD stage 1 (intermediate layers + domain
+                                              representation); 2: Meta-KD stage 2 (logits) */
+    hrkd_tensor  *student_domain_repr;     /* [B, F] on the tape, or NULL */
+    hrkd_tensor  *teacher_domain_repr;     /* [B, F] no gradient, or NULL */
 } hrkd_kd_inputs;
+
+/* What a teacher strategy's train_loss_ex sees in one step (ABI 1.1). Entries of the arrays
+ * are NULL for domains without a batch this step. */
+typedef struct hrkd_teacher_batch {
+    size_t        struct_size;
+    int           n_domains;     /* D */
+    hrkd_tensor **logits;        /* [D] of [B_d, C] */
+    hrkd_tensor **labels;        /* [D] of int32 [B_d] */
+    hrkd_tensor **pooled;        /* [D] of [B_d, F] pooler output (after its dropout) */
+    hrkd_tensor **last_hidden;   /* [D] of [B_d, T, F] last encoder layer */
+    hrkd_tensor **mask;          /* [D] of [B_d, T] 1 = token, 0 = padding */
+    hrkd_tensor **transferability; /* [D] of [B_d] instance weights t_i; the array or an
+                                      entry may be NULL (no weighting) */
+} hrkd_teacher_batch;
 
 typedef struct hrkd_loss_fns {
     /* Fill layer_terms[0..M] (each [1]: m = 0 embedding term, m ≥ 1 attention + hidden) and
@@ -112,6 +133,15 @@ typedef struct hrkd_teacher_fns {
      * logits[d] / labels[d] are NULL for domains without a batch this step. */
     hrkd_tensor *(*train_loss)(void *self, hrkd_ctx *ctx, int n_domains, hrkd_tensor **logits,
                                hrkd_tensor **labels);
+    /* ---- ABI 1.1: read by the host only when the descriptor's abi_minor >= 1; either may
+     * be NULL. ---- */
+    /* Training loss with the encoder states and instance weights; when set the host calls it
+     * instead of train_loss. */
+    hrkd_tensor *(*train_loss_ex)(void *self, hrkd_ctx *ctx, const hrkd_teacher_batch *in);
+    /* The strategy's domain representation of a batch of domain `domain`: hidden [B, T, F]
+     * (last layer) → [B, F], in eval form (no dropout). Used by Meta-KD distillation for the
+     * teacher (D^T) and the fit-projected student (D^S). NULL when the strategy has none. */
+    hrkd_tensor *(*domain_repr)(void *self, hrkd_ctx *ctx, hrkd_tensor *hidden, int domain);
 } hrkd_teacher_fns;
 
 /* A declared parameter (INI key) of a plugin. Defaults are written as the INI would. */
