@@ -22,6 +22,9 @@ typedef struct hrkd_batch {
     const int32_t *types;  /* [B, T] */
     const int32_t *mask;   /* [B, T] 1 token, 0 padding */
     const int32_t *labels; /* [B] */
+    /* data-parallel shard (train/dist.h): these B rows are rows [offset, offset+B) of a global
+     * batch of global_B rows; global_B = 0: not sharded */
+    int64_t        offset, global_B;
 } hrkd_batch;
 
 typedef struct hrkd_kd {
@@ -33,6 +36,7 @@ typedef struct hrkd_kd {
     hrkd_plugin_inst  loss, reference, aggregate, graph;
     int               relational; /* 0: plain TinyBERT-KD (all r = 1, prediction not / D) */
     float             gamma, temperature, hidden_ratio, pred_ratio;
+    struct hrkd_comm *comm;       /* data-parallel ranks (NULL: one process), train/dist.h */
 } hrkd_kd;
 
 /* What a step reports for logging (host memory). */

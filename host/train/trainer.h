@@ -46,6 +46,9 @@ typedef struct hrkd_train_opts {
     const char       *run_name;
     const char       *trained_model;   /* "teacher" or "student" (logs) */
     int64_t           kill_after_step; /* tests: raise SIGKILL after this step (0: never) */
+    int               kill_rank;       /* tests: only this rank is killed (-1: every rank) */
+    struct hrkd_comm *comm;            /* data-parallel ranks of distillation (NULL: one
+                                        * process); rank 0 alone writes `run` (train/dist.h) */
 } hrkd_train_opts;
 
 /* Deterministic per-domain batch order: epoch e of domain d is a seeded permutation. */
