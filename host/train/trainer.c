@@ -449,7 +449,7 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
         }
         if (o->kill_after_step > 0 && step == o->kill_after_step &&
             (o->kill_rank < 0 || o->kill_rank == hrkd_comm_rank(comm)))
-            raise(SIGKILL);
+            raise(getenv("HRKD_TEST_STALL") ? SIGSTOP : SIGKILL); /* tests: a hung rank */
     }
     if (root && comm && step > step0)
         dist_report(comm, step - step0, ex_total, t_steps, hrkd_comm_reduce_seconds(comm) - reduce0,
