@@ -154,6 +154,11 @@ run: deps all
 bench: deps all
 	@bash scripts/bench.sh
 
+# data-parallel throughput and all-reduce cost at 1 and 2 MPI ranks (docs/scale-out.md)
+bench-mpi: deps all
+	@B=$(B) bash scripts/bench_mpi.sh
+.PHONY: bench-mpi
+
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)

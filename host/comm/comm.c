@@ -21,8 +21,9 @@ struct hrkd_comm {
     double                  timeout_s;
     float                  *stage;  /* host staging for device buffers */
     int64_t                 stage_n;
-    double                  reduce_s;
+    double                  reduce_s, skew_s;
     int64_t                 reduce_calls;
+    int                     profile; /* $HRKD_COMM_PROFILE: barrier first, timed apart */
 };
 
 static double now_s(void)
@@ -104,6 +105,7 @@ hrkd_status hrkd_comm_open(const char *kind, double timeout_s, hrkd_comm **out, 
         /* no dlclose: MPI may have started threads that live in the library */
         return hrkd_error_set(err, HRKD_STATUS_IO, "comm '%s': %s", kind, msg);
     }
+    c->profile = getenv("HRKD_COMM_PROFILE") && atoi(getenv("HRKD_COMM_PROFILE")) > 0;
     c->rank = vt->rank(c->self);
     c->size = vt->size(c->self);
     *out = c;
@@ -123,6 +125,7 @@ int hrkd_comm_rank(const hrkd_comm *c) { return c ? c->rank : 0; }
 int hrkd_comm_size(const hrkd_comm *c) { return c ? c->size : 1; }
 const char *hrkd_comm_name(const hrkd_comm *c) { return c ? c->vt->name : "none"; }
 double hrkd_comm_reduce_seconds(const hrkd_comm *c) { return c ? c->reduce_s : 0.0; }
+double hrkd_comm_skew_seconds(const hrkd_comm *c) { return c ? c->skew_s : 0.0; }
 int64_t hrkd_comm_reduce_calls(const hrkd_comm *c) { return c ? c->reduce_calls : 0; }
 
 static hrkd_status result(int rc, const char *what, const char *msg, hrkd_error *err)
@@ -166,6 +169,12 @@ hrkd_status hrkd_comm_allreduce_backend(hrkd_comm *c, const hrkd_kernels *k, flo
     if (!c || c->size == 1 || n == 0) return HRKD_STATUS_OK;
     double t0 = now_s();
     hrkd_status st;
+    if (c->profile) { /* waiting for the slowest rank is not the cost of moving the bytes */
+        if ((st = hrkd_comm_barrier(c, -1, err)) != HRKD_STATUS_OK) return st;
+        double t1 = now_s();
+        c->skew_s += t1 - t0;
+        t0 = t1;
+    }
     int host_mem = !strcmp(k->name, "cpu");
     if (host_mem) {
         st = hrkd_comm_allreduce_f32(c, buf, n, err);

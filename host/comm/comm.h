@@ -42,9 +42,13 @@ HRKD_API hrkd_status hrkd_comm_barrier(hrkd_comm *c, double timeout_s, hrkd_erro
 /* Ends every rank (no return) when c has more than one rank; else returns. */
 HRKD_API void hrkd_comm_abort(hrkd_comm *c, int code);
 
-/* Time spent in allreduce_backend (seconds) and bytes it moved per call, since open. */
+/* Time spent in allreduce_backend (seconds) and the number of calls, since open. */
 HRKD_API double hrkd_comm_reduce_seconds(const hrkd_comm *c);
 HRKD_API int64_t hrkd_comm_reduce_calls(const hrkd_comm *c);
+/* With HRKD_COMM_PROFILE=1 in the environment every gradient all-reduce is preceded by a
+ * barrier: reduce_seconds is then the transfer alone and skew_seconds the time spent waiting
+ * for the slowest rank to finish its backward (scripts/bench_mpi.sh). */
+HRKD_API double hrkd_comm_skew_seconds(const hrkd_comm *c);
 
 /* Names of the comm libraries in the build's folder, space-separated, into buf; returns the
  * folder searched. */

@@ -316,12 +316,13 @@ static hrkd_status dist_share_checkpoint(hrkd_comm *c, hrkd_params *const *store
 
 /* One line for people and scripts/bench_mpi.sh: training-step throughput and all-reduce cost. */
 static void dist_report(const hrkd_comm *c, int64_t steps, int64_t examples, double t_steps,
-                        double t_reduce, int64_t numel)
+                        double t_reduce, double t_skew, int64_t numel)
 {
     fprintf(stderr, "data-parallel: %d ranks (%s), %lld steps, %.2f examples/s in training steps, "
-            "all-reduce %.3f ms/step of %lld bytes\n", hrkd_comm_size(c), hrkd_comm_name(c),
-            (long long)steps, (double)examples / t_steps, 1e3 * t_reduce / (double)steps,
-            (long long)(numel * (int64_t)sizeof(float)));
+            "all-reduce %.3f ms/step of %lld bytes (+%.3f ms/step waiting for the slowest rank)\n",
+            hrkd_comm_size(c), hrkd_comm_name(c), (long long)steps, (double)examples / t_steps,
+            1e3 * t_reduce / (double)steps, (long long)(numel * (int64_t)sizeof(float)),
+            1e3 * t_skew / (double)steps);
 }
 
 hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *data, hrkd_kd *kd,
@@ -363,7 +364,8 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
         restore_state(&rs, &l, ctx, best, D + 1);
         fprintf(stderr, "%s: resumed at step %lld\n", o->trained_model, (long long)step);
     }
-    double t_start = now_s(), t_last = t_start, t_steps = 0, reduce0 = hrkd_comm_reduce_seconds(comm);
+    double t_start = now_s(), t_last = t_start, t_steps = 0, reduce0 = hrkd_comm_reduce_seconds(comm),
+           skew0 = hrkd_comm_skew_seconds(comm);
     int64_t ex_since = 0, ex_total = 0, step0 = step;
     while (step < p.total) {
         double t_step = now_s();
@@ -453,7 +455,7 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
     }
     if (root && comm && step > step0)
         dist_report(comm, step - step0, ex_total, t_steps, hrkd_comm_reduce_seconds(comm) - reduce0,
-                    hrkd_params_numel(stores[0]));
+                    hrkd_comm_skew_seconds(comm) - skew0, hrkd_params_numel(stores[0]));
     double test[HRKD_MAX_DOMAINS];
     for (int d = 0; d < D; d++) {
         char group[32];
