@@ -137,6 +137,51 @@ hrkd_status hrkd_dist_bcast_state(hrkd_comm *c, hrkd_run_state *st, hrkd_error *
     return hrkd_comm_bcast(c, st, sizeof *st, err);
 }
 
+/* FNV-1a over the values' bits */
+static uint64_t params_hash(hrkd_params *p, hrkd_status *st, hrkd_error *err)
+{
+    const hrkd_kernels *k = hrkd_params_backend(p)->k;
+    int64_t n = hrkd_params_numel(p);
+    const float *v = hrkd_params_data(p);
+    float *h = NULL;
+    if (strcmp(k->name, "cpu") != 0) {
+        if (!(h = malloc((size_t)n * sizeof *h))) {
+            *st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory (parameter hash)");
+            return 0;
+        }
+        k->copy_d2h(h, v, (size_t)n * sizeof *h);
+        v = h;
+    }
+    uint64_t x = 0xcbf29ce484222325ull;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t b;
+        memcpy(&b, &v[i], sizeof b);
+        x = (x ^ b) * 0x100000001b3ull;
+    }
+    free(h);
+    return x;
+}
+
+hrkd_status hrkd_dist_check_sync(hrkd_comm *c, hrkd_params *const *stores, int n, int64_t step,
+                                 hrkd_error *err)
+{
+    if (hrkd_comm_size(c) == 1) return HRKD_STATUS_OK;
+    for (int s = 0; s < n; s++) {
+        hrkd_status st = HRKD_STATUS_OK;
+        uint64_t mine = params_hash(stores[s], &st, err), root = mine;
+        if (st != HRKD_STATUS_OK) return st;
+        if ((st = hrkd_comm_bcast(c, &root, sizeof root, err)) != HRKD_STATUS_OK) return st;
+        double drifted = mine != root;
+        if ((st = hrkd_comm_allreduce_f64(c, &drifted, 1, err)) != HRKD_STATUS_OK) return st;
+        if (drifted > 0)
+            return hrkd_error_set(err, HRKD_STATUS_INTERNAL,
+                                  "after step %lld the parameters of '%s' differ from rank 0's on "
+                                  "%g rank(s)%s", (long long)step, hrkd_params_model_name(stores[s]),
+                                  drifted, mine != root ? ", this one included" : "");
+    }
+    return HRKD_STATUS_OK;
+}
+
 hrkd_status hrkd_dist_evaluate(hrkd_comm *c, hrkd_bert *model, int head, hrkd_ctx *ctx,
                                const hrkd_split_data *s, int64_t eval_batch, double *acc,
                                hrkd_error *err)

@@ -49,6 +49,12 @@ HRKD_API hrkd_status hrkd_dist_allreduce_grads(hrkd_comm *c, hrkd_params *p, hrk
 /* Rank 0's values and AdamW moments of p to every rank. */
 HRKD_API hrkd_status hrkd_dist_bcast_params(hrkd_comm *c, hrkd_params *p, hrkd_error *err);
 HRKD_API hrkd_status hrkd_dist_bcast_state(hrkd_comm *c, hrkd_run_state *st, hrkd_error *err);
+/* Every rank holds bit-identical parameters, or an error names the step, the store and how
+ * many ranks drifted from rank 0 (a reduction that gave ranks different sums, a rank that
+ * skipped an update). Cheap: a hash per store, one broadcast and one all-reduce; the trainer
+ * calls it at every checkpoint. */
+HRKD_API hrkd_status hrkd_dist_check_sync(hrkd_comm *c, hrkd_params *const *stores, int n,
+                                          int64_t step, hrkd_error *err);
 /* Accuracy over split s, each rank evaluating its contiguous share of the examples. */
 HRKD_API hrkd_status hrkd_dist_evaluate(hrkd_comm *c, hrkd_bert *model, int head, hrkd_ctx *ctx,
                                         const hrkd_split_data *s, int64_t eval_batch, double *acc,

@@ -314,6 +314,17 @@ static hrkd_status dist_share_checkpoint(hrkd_comm *c, hrkd_params *const *store
     return st;
 }
 
+/* Tests of hrkd_dist_check_sync: nudge the first value of a store on this rank only. */
+static void test_drift(hrkd_params *p)
+{
+    const hrkd_param_info *pi = hrkd_params_info(p, 0);
+    float *v = malloc((size_t)pi->numel * sizeof *v);
+    if (!v || hrkd_params_read(p, 0, v) != HRKD_STATUS_OK) { free(v); return; }
+    v[0] += 1e-3f;
+    hrkd_params_write(p, 0, v);
+    free(v);
+}
+
 /* One line for people and scripts/bench_mpi.sh: training-step throughput and all-reduce cost. */
 static void dist_report(const hrkd_comm *c, int64_t steps, int64_t examples, double t_steps,
                         double t_reduce, double t_skew, int64_t numel)
@@ -446,12 +457,15 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
         if ((o->checkpoint_every > 0 && step % o->checkpoint_every == 0) || step == p.total) {
             hrkd_run_state rs;
             save_state(&rs, step, &l, ctx, best, D + 1);
+            if ((st = hrkd_dist_check_sync(comm, stores, n_stores, step, err)) != HRKD_STATUS_OK) goto out;
             if (root && (st = hrkd_run_checkpoint(run, "checkpoint", stores, n_stores, &rs, err)) != HRKD_STATUS_OK)
                 goto out;
         }
         if (o->kill_after_step > 0 && step == o->kill_after_step &&
-            (o->kill_rank < 0 || o->kill_rank == hrkd_comm_rank(comm)))
-            raise(getenv("HRKD_TEST_STALL") ? SIGSTOP : SIGKILL); /* tests: a hung rank */
+            (o->kill_rank < 0 || o->kill_rank == hrkd_comm_rank(comm))) {
+            if (getenv("HRKD_TEST_DRIFT")) test_drift(stores[0]); /* tests: a rank out of step */
+            else raise(getenv("HRKD_TEST_STALL") ? SIGSTOP : SIGKILL); /* tests: a hung rank */
+        }
     }
     if (root && comm && step > step0)
         dist_report(comm, step - step0, ex_total, t_steps, hrkd_comm_reduce_seconds(comm) - reduce0,
