@@ -11,6 +11,7 @@
 #include "comm_mpi.h"
 
 #include <mpi.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,24 +33,28 @@ static int mpi_fail(int rc, const char *what, char *err, size_t cap)
     return -1;
 }
 
-/* Complete req, spinning for the first ~50 µs and then sleeping 50 µs between tests. */
+/* Complete req. For the first 2 ms the loop tests and yields (a collective progresses only
+ * inside MPI_Test, segment by segment, so sleeping here would add a nap per segment); after
+ * that it naps 50 µs between tests, so a rank waiting long for a slower one (a teacher being
+ * trained on rank 0, a stalled rank) gives its core back. */
 static int wait_req(mpi_self *m, MPI_Request *req, const char *what, double timeout_s, char *err,
                     size_t cap)
 {
-    double t0 = now_s();
-    struct timespec nap = {0, 50000};
-    for (long polls = 0;; polls++) {
+    const double t0 = now_s(), spin_until = t0 + 2e-3;
+    const struct timespec nap = {0, 50000};
+    for (;;) {
         int done = 0;
         int rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS) return mpi_fail(rc, what, err, cap);
         if (done) return 0;
-        if (polls < 200) continue;
-        if (timeout_s > 0 && now_s() - t0 > timeout_s) {
+        double t = now_s();
+        if (timeout_s > 0 && t - t0 > timeout_s) {
             snprintf(err, cap, "rank %d of %d: %s waited %.0f s for the other ranks; one of them "
                      "died or stalled (MPI_Request left pending)", m->rank, m->size, what, timeout_s);
             return -1;
         }
-        nanosleep(&nap, NULL);
+        if (t < spin_until) sched_yield();
+        else nanosleep(&nap, NULL);
     }
 }
 
