@@ -38,6 +38,7 @@ mk "$tmp/np2.h5" "$tmp/np2.ini"
 check '[ $? -eq 0 ]' "one-process distillation"
 timeout 120 "${MPIRUN[@]}" -np 2 "$HRKD" run "$tmp/np2.ini" > "$tmp/np2.log" 2>&1
 check '[ $? -eq 0 ]' "mpirun -np 2 distillation"
+check '"$HRKD" --version | grep -q "^comm: .*mpi"' "hrkd --version lists the MPI communicator"
 check 'grep -q "rank 0 of 2 ranks (mpi)" "$tmp/np2.log"' "the np 2 run used two MPI ranks"
 check 'grep -q "data-parallel: 2 ranks (mpi), 8 steps" "$tmp/np2.log"' "the np 2 run reports its all-reduce cost"
 check '[ "$(grep -c "student test accuracy" "$tmp/np2.log")" -eq 1 ]' "only rank 0 prints the result table"

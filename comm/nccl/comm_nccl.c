@@ -5,9 +5,8 @@
  * checkpoints, barriers — goes through MPI (comm/mpi/comm_mpi.c, linked into this library).
  * Rendezvous: rank 0 creates the ncclUniqueId and MPI broadcasts it; every rank then calls
  * ncclCommInitRank. Device: the rank's index among the ranks of its machine
- * (OMPI_COMM_WORLD_LOCAL_RANK) modulo the visible devices, selected before the CUDA backend
- * opens device 0 of what it sees — so launch with one rank per GPU, or pin each rank with
- * CUDA_VISIBLE_DEVICES. A collective that does not finish within the timeout aborts the NCCL
+ * (OMPI_COMM_WORLD_LOCAL_RANK) modulo the visible devices, handed to the CUDA backend through
+ * HRKD_CUDA_DEVICE (unless already set) — so launch one rank per GPU. A collective that does not finish within the timeout aborts the NCCL
  * communicator and fails with a message (NCCL itself would wait forever). */
 #include "comm/comm_abi.h"
 #include "../mpi/comm_mpi.h"
@@ -56,6 +55,10 @@ static int pick_device(char *err, size_t cap)
     int dev = lr ? atoi(lr) % count : 0;
     e = cudaSetDevice(dev);
     if (e != cudaSuccess) { snprintf(err, cap, "cudaSetDevice(%d): %s", dev, cudaGetErrorString(e)); return -1; }
+    /* the CUDA backend has its own copy of the runtime (nvcc links it statically): tell it */
+    char v[16];
+    snprintf(v, sizeof v, "%d", dev);
+    setenv("HRKD_CUDA_DEVICE", v, 0);
     return 0;
 }
 
