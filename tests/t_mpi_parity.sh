@@ -14,6 +14,7 @@ set -u
 B=${HRKD_BUILD:-build}
 HRKD="$B/bin/hrkd"
 command -v mpirun >/dev/null || { echo "skip: mpirun not found (apt-get install openmpi-bin)"; exit 77; }
+mpirun --version 2>&1 | grep -q "Open MPI" || { echo "skip: mpirun is not Open MPI (the flags below are Open MPI's)"; exit 77; }
 [ -f "$B/lib/hrkd/comm/hrkd_comm_mpi.so" ] || { echo "skip: $B/lib/hrkd/comm/hrkd_comm_mpi.so not built (libopenmpi-dev missing)"; exit 77; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # libmpi keeps allocations until exit that LeakSanitizer reports as leaks (not ours); the
