@@ -58,9 +58,27 @@ CUDA_TARGET := $(CUDA_BE)
 endif
 endif
 
+# Communicators (data-parallel runs, docs/scale-out.md): MPI where Open MPI's compiler wrapper
+# or pkg-config knows it; NCCL (GPU all-reduce, MPI rendezvous) where nccl.h and nvcc exist too.
+MPI_CFLAGS := $(shell pkg-config --cflags ompi 2>/dev/null || mpicc --showme:compile 2>/dev/null)
+MPI_LIBS   := $(shell pkg-config --libs ompi 2>/dev/null || mpicc --showme:link 2>/dev/null)
+COMM_MPI   := $(B)/lib/hrkd/comm/hrkd_comm_mpi.so
+COMM_NCCL  := $(B)/lib/hrkd/comm/hrkd_comm_nccl.so
+CUDA_HOME  := $(if $(NVCC),$(patsubst %/bin/,%,$(dir $(realpath $(NVCC)))))
+NCCL_H     := $(firstword $(wildcard $(CUDA_HOME)/include/nccl.h /usr/include/nccl.h /usr/local/include/nccl.h))
+ifneq ($(MPI_LIBS),)
+COMM_TARGETS := $(COMM_MPI)
+ifneq ($(NVCC),)
+ifneq ($(NCCL_H),)
+COMM_TARGETS += $(COMM_NCCL)
+endif
+endif
+endif
+
 .PHONY: all deps test test-fast asan run bench bench-vs-reference reproduce-amazon-minilm fuzz install clean check-cuda
-all: $(LIBHRKD) $(HRKD_BIN) $(CPU_BE) $(PLUGINS) $(CUDA_TARGET)
+all: $(LIBHRKD) $(HRKD_BIN) $(CPU_BE) $(PLUGINS) $(CUDA_TARGET) $(COMM_TARGETS)
 	@if [ -z "$(NVCC)" ]; then echo "note: nvcc not found, CUDA backend skipped"; fi
+	@if [ -z "$(MPI_LIBS)" ]; then echo "note: MPI not found (libopenmpi-dev), hrkd_comm_mpi skipped"; fi
 
 deps:
 	@bash scripts/deps.sh
@@ -86,6 +104,17 @@ $(CUDA_BE): $(CUDA_SRCS) $(wildcard backends/cuda/*.cuh) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(NVCC) -O2 -std=c++17 -Xcompiler -fPIC,-fvisibility=hidden -Ihost/include -shared \
 	    -o $@ $(CUDA_SRCS) -lcublas -lcudart
+
+$(COMM_MPI): comm/mpi/comm_mpi.c comm/mpi/comm_mpi.h host/comm/comm_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(MPI_CFLAGS) -shared -fvisibility=hidden -o $@ comm/mpi/comm_mpi.c \
+	    $(LDFLAGS_ALL) $(MPI_LIBS)
+
+$(COMM_NCCL): comm/nccl/comm_nccl.c comm/mpi/comm_mpi.c comm/mpi/comm_mpi.h host/comm/comm_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(MPI_CFLAGS) -I$(dir $(NCCL_H)) -I$(CUDA_HOME)/include -DHRKD_COMM_NO_MPI_ENTRY \
+	    -shared -fvisibility=hidden -o $@ comm/nccl/comm_nccl.c comm/mpi/comm_mpi.c $(LDFLAGS_ALL) \
+	    $(MPI_LIBS) -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lnccl -lcudart
 
 # Plugins see the public SDK headers only (no -Ihost): what a third-party author has.
 PLUGIN_CFLAGS = $(filter-out -Ihost,$(CFLAGS_ALL))
@@ -134,6 +163,11 @@ bench-vs-reference: deps all
 reproduce-amazon-minilm: deps all
 	@bash scripts/reproduce_amazon_minilm.sh
 
+# data-parallel throughput and all-reduce cost at 1 and 2 MPI ranks (docs/scale-out.md)
+bench-mpi: deps all
+	@B=$(B) bash scripts/bench_mpi.sh
+.PHONY: bench-mpi
+
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
@@ -147,6 +181,8 @@ install: all
 	install -m 755 $(B)/lib/hrkd/backends/*.so $(DESTDIR)$(PREFIX)/lib/hrkd/backends/
 	if ls $(B)/lib/hrkd/plugins/*.so >/dev/null 2>&1; then \
 	    install -m 755 $(B)/lib/hrkd/plugins/*.so $(DESTDIR)$(PREFIX)/lib/hrkd/plugins/; fi
+	if ls $(B)/lib/hrkd/comm/*.so >/dev/null 2>&1; then install -d $(DESTDIR)$(PREFIX)/lib/hrkd/comm; \
+	    install -m 755 $(B)/lib/hrkd/comm/*.so $(DESTDIR)$(PREFIX)/lib/hrkd/comm/; fi
 	install -m 644 host/include/hrkd/*.h $(DESTDIR)$(PREFIX)/include/hrkd/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*HRKD_VERSION_STRING "\(.*\)"/\1/p' host/include/hrkd/hrkd.h)|g' \
 	    scripts/hrkd.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hrkd.pc

@@ -9,6 +9,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.cuh"
@@ -108,13 +109,19 @@ static int cuda_init(int threads, hrkd_error *err)
         return fail(err, HRKD_STATUS_UNSUPPORTED, "cuda backend: cannot query CUDA devices "
                     "(cudaGetDeviceCount: %s)", cudaGetErrorString(e));
 
-    g_cuda.device = 0; /* CUDA_VISIBLE_DEVICES picks another */
+    /* device 0 of those visible (CUDA_VISIBLE_DEVICES picks others), or the one the NCCL
+     * communicator chose for this rank (HRKD_CUDA_DEVICE, docs/scale-out.md) */
+    const char *dev = getenv("HRKD_CUDA_DEVICE");
+    g_cuda.device = dev ? atoi(dev) : 0;
+    if (g_cuda.device < 0 || g_cuda.device >= count)
+        return fail(err, HRKD_STATUS_UNSUPPORTED, "cuda backend: HRKD_CUDA_DEVICE=%s, but %d "
+                    "device(s) are visible", dev, count);
     cudaDeviceProp prop;
     e = cudaSetDevice(g_cuda.device);
     if (e == cudaSuccess) e = cudaGetDeviceProperties(&prop, g_cuda.device);
     if (e != cudaSuccess)
-        return fail(err, HRKD_STATUS_UNSUPPORTED, "cuda backend: cannot open device 0 (%s)",
-                    cudaGetErrorString(e));
+        return fail(err, HRKD_STATUS_UNSUPPORTED, "cuda backend: cannot open device %d (%s)",
+                    g_cuda.device, cudaGetErrorString(e));
     cudaFuncAttributes attr;
     e = cudaFuncGetAttributes(&attr, probe_kernel);
     if (e != cudaSuccess)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm/comm.h"
 #include "config/cfg.h"
 #include "core/commands.h"
 #include "hrkd/hrkd.h"
@@ -249,6 +250,9 @@ static int cmd_version(void)
         }
         printf("%s (in %s)\n", found ? "" : " none", dir);
         printf("plugins: %s/hrkd/plugins\n", lib);
+        char comms[256], cdir[4200];
+        hrkd_comm_list(comms, sizeof comms, cdir, sizeof cdir);
+        printf("comm: %s (in %s; docs/scale-out.md)\n", comms[0] ? comms : "none", cdir);
     }
     printf("commands: check, plugins, run, bench, data stats, inspect, compare, eval\n");
     return EXIT_OK;

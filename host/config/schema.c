@@ -42,6 +42,15 @@ static const cfg_key run_keys[] = {
     {"plugin_path", HRKD_CFG_PATH, "", NONUM, NULL,
      "Extra ':'-separated plugin folders, searched after the built-in folder and "
      "$HRKD_PLUGIN_PATH. Relative to this file.", CFG_PATH_LIST, 0},
+    {"comm", HRKD_CFG_ENUM, "auto", NONUM, "auto|none|mpi|nccl",
+     "Data-parallel distillation across processes (docs/scale-out.md): auto joins the MPI job "
+     "when started by mpirun (OMPI_COMM_WORLD_SIZE or PMI_SIZE set), else runs alone; mpi: "
+     "lib/hrkd/comm/hrkd_comm_mpi.so; nccl: GPU all-reduce with NCCL, set up through MPI; "
+     "none: one process even under mpirun. The rest of the file does not depend on the number "
+     "of ranks.", 0, 0},
+    {"comm_timeout", HRKD_CFG_FLOAT, "300", GE(0), NULL,
+     "Seconds a rank waits in one collective (all-reduce, broadcast) before it stops with a "
+     "message that another rank died or stalled; 0: wait forever.", 0, 0},
 };
 
 static const cfg_key data_keys[] = {

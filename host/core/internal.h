@@ -73,12 +73,18 @@ struct hrkd_ctx {
     int                 training;
     int                 grad_enabled;
     uint64_t            rng_seed, rng_counter;
+    int64_t             shard_lo, shard_n, shard_global; /* data-parallel batch shard; 0: none */
     hrkd_error          err;
     int32_t            *scratch_i32; /* host scratch for id checks */
     int64_t             scratch_cap;
 };
 
 int hrkd_lib_dir(char *out, size_t cap);
+/* Data-parallel runs (train/dist.c): while set, the batch of the tensors being built is rows
+ * [lo, lo+n) of a global batch of global rows, and dropout draws the masks of exactly those
+ * rows of the global batch and advances the stream by the global batch's count, so every
+ * mask — and every later draw — matches the one-process run. n = 0 clears it. */
+void hrkd_ctx_set_batch_shard(hrkd_ctx *ctx, int64_t lo, int64_t n, int64_t global);
 
 void *hrkd_arena_alloc(arena *a, size_t bytes);
 float *hrkd_ctx_alloc_f32(hrkd_ctx *ctx, int64_t n);  /* device, uninitialised */

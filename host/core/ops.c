@@ -436,7 +436,16 @@ hrkd_tensor *hrkd_dropout(hrkd_ctx *ctx, hrkd_tensor *x, float p)
     if (!out) return NULL;
     int64_t n = hrkd_tensor_numel(x);
     uint64_t offset = ctx->rng_counter;
-    ctx->rng_counter += (uint64_t)n;
+    if (ctx->shard_n > 0) { /* rows [lo, lo+n) of the global batch: the batch is outermost */
+        if (n % ctx->shard_n != 0)
+            return hrkd_ctx_fail(ctx, "dropout: %lld elements are not %lld batch rows",
+                                 (long long)n, (long long)ctx->shard_n);
+        int64_t per_row = n / ctx->shard_n;
+        offset += (uint64_t)(ctx->shard_lo * per_row);
+        ctx->rng_counter += (uint64_t)(ctx->shard_global * per_row);
+    } else {
+        ctx->rng_counter += (uint64_t)n;
+    }
     ctx->k->dropout_fwd(out->data, x->data, n, p, ctx->rng_seed, offset);
     hrkd_node *node = record(ctx, HRKD_OP_DROPOUT, out, &x, 1);
     if (node) { node->f[0] = p; node->i[0] = (int64_t)offset; }

@@ -131,6 +131,12 @@ void hrkd_ctx_set_rng(hrkd_ctx *ctx, uint64_t seed, uint64_t counter)
     ctx->rng_seed = seed;
     ctx->rng_counter = counter;
 }
+void hrkd_ctx_set_batch_shard(hrkd_ctx *ctx, int64_t lo, int64_t n, int64_t global)
+{
+    ctx->shard_lo = n > 0 ? lo : 0;
+    ctx->shard_n = n > 0 ? n : 0;
+    ctx->shard_global = n > 0 ? global : 0;
+}
 uint64_t hrkd_ctx_rng_counter(const hrkd_ctx *ctx) { return ctx->rng_counter; }
 uint64_t hrkd_ctx_rng_seed(const hrkd_ctx *ctx) { return ctx->rng_seed; }
 int hrkd_ctx_failed(const hrkd_ctx *ctx) { return ctx->err.status != HRKD_STATUS_OK; }

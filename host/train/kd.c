@@ -3,6 +3,7 @@
 
 #include "core/internal.h"
 #include "train/teacher_cache.h"
+#include "train/dist.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
     if (D < 1 || D > HRKD_MAX_DOMAINS || M < 1 || M > HRKD_BERT_MAX_LAYERS)
         return hrkd_ctx_fail(ctx, "distill: %d domains, %d student layers out of range", D, M);
     const int student_training = hrkd_ctx_training(ctx);
+    const int sharded = hrkd_comm_size(kd->comm) > 1;
     hrkd_tensor *terms[HRKD_MAX_DOMAINS][HRKD_BERT_MAX_LAYERS + 1];
     hrkd_tensor *pred[HRKD_MAX_DOMAINS];
     hrkd_tensor *protos[HRKD_BERT_MAX_LAYERS + 1][HRKD_MAX_DOMAINS];
@@ -85,9 +87,13 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
         }
         /* student: on the tape */
         hrkd_bert *S = kd->student;
+        if (sharded) hrkd_ctx_set_batch_shard(ctx, batches[d].offset, batches[d].B, batches[d].global_B);
         hrkd_bert_forward(S, ctx, ids, types, mask, &so);
         hrkd_tensor *slogits = hrkd_bert_classify(S, ctx, so.pooled, d);
+        hrkd_ctx_set_batch_shard(ctx, 0, 0, 0);
         if (hrkd_ctx_failed(ctx)) return NULL;
+        /* a shard's means weigh local_B / global_B: summed over ranks they are the global means */
+        float w = sharded ? (float)batches[d].B / (float)batches[d].global_B : 1.0f;
 
         hrkd_tensor *sh[HRKD_BERT_MAX_LAYERS + 1], *th[HRKD_BERT_MAX_LAYERS + 1];
         hrkd_tensor *sa[HRKD_BERT_MAX_LAYERS + 1], *ta[HRKD_BERT_MAX_LAYERS + 1];
@@ -96,7 +102,7 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
             th[m] = to.hidden[m]; /* teacher layer layer_map[m] */
             sa[m] = so.attn[m];
             ta[m] = to.attn[m];
-            protos[m][d] = prototype(ctx, sh[m]);
+            protos[m][d] = sharded ? hrkd_scale(ctx, prototype(ctx, sh[m]), w) : prototype(ctx, sh[m]);
         }
         hrkd_kd_inputs in = {
             .struct_size = sizeof in, .domain = d, .n_student_layers = M,
@@ -127,7 +133,16 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
                 hrkd_ctx_fail(ctx, "loss plugin '%s' failed without a message", kd->loss.desc->name);
             return NULL;
         }
+        if (sharded) {
+            for (int m = 0; m <= M; m++) terms[d][m] = hrkd_scale(ctx, terms[d][m], w);
+            pred[d] = hrkd_scale(ctx, pred[d], w);
+        }
     }
+    /* global prototypes on every rank (relational plugins then agree), global term values */
+    float lg[HRKD_MAX_DOMAINS][HRKD_BERT_MAX_LAYERS + 1], pg[HRKD_MAX_DOMAINS];
+    if (sharded && ((kd->relational && hrkd_dist_global_protos(kd->comm, ctx, protos, M, D) != 0) ||
+                    hrkd_dist_global_terms(kd->comm, ctx, terms, pred, M, D, lg, pg) != 0))
+        return NULL;
 
     /* the relational pipeline: r[m] [D] for m = 0..M */
     hrkd_tensor *ratio[HRKD_BERT_MAX_LAYERS + 1] = {0};
@@ -157,7 +172,8 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
         hrkd_tensor *hid = NULL;
         for (int m = 0; m <= M; m++) {
             hrkd_tensor *t = terms[d][m];
-            if (kd->relational) t = hrkd_mul(ctx, t, scalar_at(ctx, ratio[m], d));
+            if (kd->relational && sharded) t = hrkd_dist_ratio_term(ctx, t, scalar_at(ctx, ratio[m], d), lg[d][m]);
+            else if (kd->relational) t = hrkd_mul(ctx, t, scalar_at(ctx, ratio[m], d));
             hid = hid ? hrkd_add(ctx, hid, t) : t;
         }
         hrkd_tensor *ld = hrkd_add(ctx, hrkd_scale(ctx, hid, kd->hidden_ratio),
@@ -184,8 +200,18 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
             }
         }
         for (int d = 0; d < D; d++) {
-            for (int m = 0; m <= M; m++) stats->layer_terms[d][m] = hrkd_tensor_item(ctx, terms[d][m]);
-            stats->pred_terms[d] = hrkd_tensor_item(ctx, pred[d]);
+            for (int m = 0; m <= M; m++)
+                stats->layer_terms[d][m] = sharded ? lg[d][m] : hrkd_tensor_item(ctx, terms[d][m]);
+            stats->pred_terms[d] = sharded ? pg[d] : hrkd_tensor_item(ctx, pred[d]);
+        }
+        if (sharded) { /* this rank's total is not the global loss: rebuild it from the terms */
+            double tot = 0;
+            for (int d = 0; d < D; d++) {
+                double hid = 0;
+                for (int m = 0; m <= M; m++) hid += (double)stats->ratios[m][d] * lg[d][m];
+                tot += kd->hidden_ratio * hid + pred_w * pg[d];
+            }
+            stats->loss = (float)tot;
         }
     }
     return total;

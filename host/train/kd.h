@@ -24,6 +24,9 @@ typedef struct hrkd_batch {
     const int32_t *labels; /* [B] */
     const int64_t *index;  /* [B] rows of the training split (NULL: not known) */
     const float   *transferability; /* [B] Meta-KD instance weights t_i, or NULL */
+    /* data-parallel shard (train/dist.h): these B rows are rows [offset, offset+B) of a global
+     * batch of global_B rows; global_B = 0: not sharded */
+    int64_t        offset, global_B;
 } hrkd_batch;
 
 typedef struct hrkd_kd {
@@ -43,6 +46,7 @@ typedef struct hrkd_kd {
     int               has_only_domain;
     hrkd_plugin_inst  teacher_plugin[HRKD_MAX_DOMAINS]; /* domain d's teacher strategy with its
                                          weights (domain_repr: D^T, D^S), or desc NULL */
+    struct hrkd_comm *comm;       /* data-parallel ranks (NULL: one process), train/dist.h */
 } hrkd_kd;
 
 /* What a step reports for logging (host memory). */

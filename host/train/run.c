@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "comm/comm.h"
 #include "config/cfg.h"
 #include "core/commands.h"
 #include "hrkd/hrkd.h"
@@ -35,7 +36,9 @@ typedef struct run_ctx {
     char               *ini_text;
     int                 resume;
     int64_t             kill_after;
+    int                 kill_rank;
     int                 threads;
+    hrkd_comm          *comm;  /* data-parallel ranks (NULL: one process), docs/scale-out.md */
 } run_ctx;
 
 static const char *S(const hrkd_config_section *s, const char *k) { return hrkd_cfg_str(s, k); }
@@ -166,6 +169,8 @@ static hrkd_train_opts train_opts(run_ctx *r, uint64_t seed, const char *who, in
     o.run_name = S(r->run, "name");
     o.trained_model = who;
     o.kill_after_step = r->kill_after;
+    o.kill_rank = r->kill_rank;
+    if (hrkd_comm_rank(r->comm) != 0) o.log_every = 0; /* rank 0 reports */
     return o;
 }
 
@@ -644,7 +649,12 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
                               .domains = r->data.domains, .student_layers = kd.M,
                               .teacher_layers = tc.layers, .layer_map = kd.layer_map,
                               .n_loss_terms = kd.M + 3, .loss_terms = (const char *const *)terms};
-        if ((st = open_run(r, path, &meta, &run, &resumed, err)) != HRKD_STATUS_OK) goto out;
+        if (hrkd_comm_rank(r->comm) == 0 && (st = open_run(r, path, &meta, &run, &resumed, err)) != HRKD_STATUS_OK)
+            goto out;
+        /* rank 0 alone has the run file: whether there is a checkpoint to resume is its call */
+        int32_t flag = resumed;
+        if ((st = hrkd_comm_bcast(r->comm, &flag, sizeof flag, err)) != HRKD_STATUS_OK) goto out;
+        resumed = flag;
     }
     printf("student: %d layers, hidden %d, heads %d from teacher %s (%d layers, hidden %d); %s; run file %s\n",
            sc.layers, sc.hidden, sc.heads, teacher_path, tc.layers, tc.hidden,
@@ -656,6 +666,8 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
         o.teacher_cache = B(r->distill, "teacher_cache");
         o.teacher_cache_dir = S(r->distill, "teacher_cache_dir");
         o.resume = resumed;
+        o.comm = r->comm;
+        kd.comm = r->comm;
         if (metakd) {
             o.resume = r->resume; /* stage files resume on their own */
             st = metakd_distill(r, seed, &o, &kd, tc.layers, teacher_path, path, ctx, run, err);
@@ -663,7 +675,7 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
             st = hrkd_train_distill(&o, &r->data, &kd, trainable ? rel : NULL, ctx, run, err);
         }
     }
-    if (st == HRKD_STATUS_OK && test_out) {
+    if (st == HRKD_STATUS_OK && test_out && run) {
         hrkd_run_view v;
         hrkd_run_get_view(run, &v);
         for (int i = 0; i < v.n_split; i++)
@@ -671,7 +683,7 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
                 for (int d = 0; d < D; d++)
                     test_out[d] = v.split_vals[i][(v.split_rows[i] - 1) * v.D * v.K + d * v.K];
     }
-    if (st == HRKD_STATUS_OK && S(r->output, "export_hf")[0]) {
+    if (st == HRKD_STATUS_OK && S(r->output, "export_hf")[0] && hrkd_comm_rank(r->comm) == 0) {
         hrkd_hf_export_info info = {0};
         info.cfg.layers = sc.layers; info.cfg.hidden = sc.hidden; info.cfg.heads = sc.heads;
         info.cfg.intermediate = sc.ffn; info.cfg.vocab = sc.vocab; info.cfg.max_positions = sc.max_positions;
@@ -704,6 +716,37 @@ out:
     hrkd_bert_destroy(kd.student);
     for (int d = 0; d < D; d++) hrkd_bert_destroy(kd.teacher[d]);
     return st;
+}
+
+/* [run] comm: join the data-parallel job this process belongs to (none: run alone). Ranks
+ * other than 0 print nothing on stdout; their errors still reach stderr. */
+static hrkd_status open_comm(run_ctx *r, const char *ini, hrkd_error *err)
+{
+    hrkd_status st = hrkd_comm_open(S(r->run, "comm"), F(r->run, "comm_timeout"), &r->comm, err);
+    if (st != HRKD_STATUS_OK) {
+        hrkd_error_prefix(err, "%s: [run] comm: ", ini);
+        return st;
+    }
+    if (hrkd_comm_rank(r->comm) != 0 && !freopen("/dev/null", "w", stdout))
+        return hrkd_error_set(err, HRKD_STATUS_IO, "cannot silence stdout of rank %d", hrkd_comm_rank(r->comm));
+    if (hrkd_comm_size(r->comm) > 1 && hrkd_comm_rank(r->comm) == 0)
+        fprintf(stderr, "hrkd run: rank 0 of %d ranks (%s); distillation is data-parallel\n",
+                hrkd_comm_size(r->comm), hrkd_comm_name(r->comm));
+    return HRKD_STATUS_OK;
+}
+
+/* Teacher training is not data-parallel: rank 0 trains, the other ranks wait (without a
+ * timeout, politely) and then read the teacher file like rank 0 does. */
+static hrkd_status teacher_on_rank0(run_ctx *r, uint64_t seed, const char *path, hrkd_ctx *ctx,
+                                    double *test_out, hrkd_error *err)
+{
+    if (hrkd_comm_rank(r->comm) == 0) {
+        if (hrkd_comm_size(r->comm) > 1)
+            fprintf(stderr, "hrkd run: the teacher phase runs on rank 0 only; other ranks wait\n");
+        hrkd_status st = phase_teacher(r, seed, path, ctx, test_out, err);
+        if (st != HRKD_STATUS_OK) return st;
+    }
+    return hrkd_comm_barrier(r->comm, 0, err);
 }
 
 static int parse_seeds(const char *list, uint64_t *seeds, int cap)
@@ -753,10 +796,11 @@ static void usage_run(void)
 int hrkd_cmd_run(int argc, char **argv)
 {
     const char *ini = NULL;
-    run_ctx r = {0};
+    run_ctx r = {.kill_rank = -1};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--resume")) r.resume = 1;
         else if (!strcmp(argv[i], "--kill-after-step") && i + 1 < argc) r.kill_after = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--kill-rank") && i + 1 < argc) r.kill_rank = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage_run(); return 0; }
         else if (argv[i][0] == '-') { fprintf(stderr, "hrkd run: unknown option '%s'\n", argv[i]); usage_run(); return 2; }
         else if (!ini) ini = argv[i];
@@ -783,6 +827,7 @@ int hrkd_cmd_run(int argc, char **argv)
         goto done;
     }
     if (n_seeds == 0) { seeds[0] = (uint64_t)I(r.run, "seed"); n_seeds = 1; }
+    if (open_comm(&r, ini, &err) != HRKD_STATUS_OK) { rc = 3; goto fail; }
     r.reg = hrkd_registry_create(S(r.run, "plugin_path"), &err);
     if (!r.reg) { rc = 2; goto fail; }
     r.threads = (int)I(r.backend, "threads");
@@ -810,7 +855,7 @@ int hrkd_cmd_run(int argc, char **argv)
         output_path(&r, suffix, path, sizeof path);
         if (n_seeds > 1) printf("== seed %llu ==\n", (unsigned long long)seeds[si]);
         if (!distill) {
-            if (phase_teacher(&r, seeds[si], path, ctx, test[si], &err) != HRKD_STATUS_OK) { rc = 1; goto fail; }
+            if (teacher_on_rank0(&r, seeds[si], path, ctx, test[si], &err) != HRKD_STATUS_OK) { rc = 1; goto fail; }
             continue;
         }
         const char *tck = S(r.teacher, "checkpoint");
@@ -820,7 +865,7 @@ int hrkd_cmd_run(int argc, char **argv)
             char ts[64];
             snprintf(ts, sizeof ts, "%s_teacher", suffix);
             output_path(&r, ts, tpath, sizeof tpath);
-            if (phase_teacher(&r, seeds[si], tpath, ctx, NULL, &err) != HRKD_STATUS_OK) { rc = 1; goto fail; }
+            if (teacher_on_rank0(&r, seeds[si], tpath, ctx, NULL, &err) != HRKD_STATUS_OK) { rc = 1; goto fail; }
         }
         if (phase_distill(&r, seeds[si], tpath, path, ctx, test[si], &err) != HRKD_STATUS_OK) {
             rc = err.status == HRKD_STATUS_INVALID ? 2 : 1;
@@ -848,9 +893,16 @@ int hrkd_cmd_run(int argc, char **argv)
     }
     goto done;
 fail:
-    fprintf(stderr, "hrkd run: %s\n", err.msg[0] ? err.msg : "failed");
+    if (hrkd_comm_size(r.comm) > 1)
+        fprintf(stderr, "hrkd run: rank %d of %d: %s\n", hrkd_comm_rank(r.comm), hrkd_comm_size(r.comm),
+                err.msg[0] ? err.msg : "failed");
+    else
+        fprintf(stderr, "hrkd run: %s\n", err.msg[0] ? err.msg : "failed");
     if (!rc) rc = 1;
+    fflush(NULL);
+    hrkd_comm_abort(r.comm, rc); /* the other ranks would wait for this one: end them all */
 done:
+    hrkd_comm_close(r.comm);
     free(r.ini_text);
     hrkd_ctx_destroy(ctx);
     hrkd_dataset_destroy(r.ds);

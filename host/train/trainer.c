@@ -5,6 +5,7 @@
  * epoch and position (the permutation is a pure function of seed, domain and epoch), the
  * dropout stream counter, and the best dev accuracies so far. */
 #include "train/trainer.h"
+#include "train/dist.h"
 
 #include "train/teacher_cache.h"
 
@@ -346,11 +347,44 @@ out:
 
 /* ---- distillation ---- */
 
+/* Rank 0 read the checkpoint; every rank gets its parameters, moments and state. */
+static hrkd_status dist_share_checkpoint(hrkd_comm *c, hrkd_params *const *stores, int n,
+                                         hrkd_run_state *rs, hrkd_error *err)
+{
+    hrkd_status st = hrkd_dist_bcast_state(c, rs, err);
+    for (int s = 0; s < n && st == HRKD_STATUS_OK; s++) st = hrkd_dist_bcast_params(c, stores[s], err);
+    return st;
+}
+
+/* Tests of hrkd_dist_check_sync: nudge the first value of a store on this rank only. */
+static void test_drift(hrkd_params *p)
+{
+    const hrkd_param_info *pi = hrkd_params_info(p, 0);
+    float *v = malloc((size_t)pi->numel * sizeof *v);
+    if (!v || hrkd_params_read(p, 0, v) != HRKD_STATUS_OK) { free(v); return; }
+    v[0] += 1e-3f;
+    hrkd_params_write(p, 0, v);
+    free(v);
+}
+
+/* One line for people and scripts/bench_mpi.sh: training-step throughput and all-reduce cost. */
+static void dist_report(const hrkd_comm *c, int64_t steps, int64_t examples, double t_steps,
+                        double t_reduce, double t_skew, int64_t numel)
+{
+    fprintf(stderr, "data-parallel: %d ranks (%s), %lld steps, %.2f examples/s in training steps, "
+            "all-reduce %.3f ms/step of %lld bytes (+%.3f ms/step waiting for the slowest rank)\n",
+            hrkd_comm_size(c), hrkd_comm_name(c), (long long)steps, (double)examples / t_steps,
+            1e3 * t_reduce / (double)steps, (long long)(numel * (int64_t)sizeof(float)),
+            1e3 * t_skew / (double)steps);
+}
+
 hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *data, hrkd_kd *kd,
                                hrkd_params *relational, hrkd_ctx *ctx, hrkd_run *run,
                                hrkd_error *err)
 {
     const int D = data->D, M = kd->M;
+    hrkd_comm *comm = o->comm;
+    const int root = hrkd_comm_rank(comm) == 0; /* writes the run file (NULL elsewhere) */
     plan p = make_plan(o, data);
     hrkd_adamw_config ac = o->optim;
     ac.total_steps = p.total;
@@ -377,16 +411,17 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
     }
     if (o->resume) {
         hrkd_run_state rs;
-        st = hrkd_run_load_checkpoint(run, "checkpoint", stores, n_stores, &rs, err);
-        if (st != HRKD_STATUS_OK) goto out;
+        if (root && (st = hrkd_run_load_checkpoint(run, "checkpoint", stores, n_stores, &rs, err)) != HRKD_STATUS_OK)
+            goto out;
+        if ((st = dist_share_checkpoint(comm, stores, n_stores, &rs, err)) != HRKD_STATUS_OK) goto out;
         step = rs.step;
         restore_state(&rs, &l, ctx, best, D + 1);
         fprintf(stderr, "%s: resumed at step %lld\n", o->trained_model, (long long)step);
     }
-    if (o->teacher_cache && step < p.total) {
+    if (o->teacher_cache && !kd->cache && step < p.total) { /* every rank holds the whole cache */
         double t0 = now_s();
         int64_t bytes = hrkd_teacher_cache_bytes(kd, data);
-        fprintf(stderr, "%s: caching the teacher's outputs on the training data (%.1f MB, %s)\n",
+        if (root) fprintf(stderr, "%s: caching the teacher's outputs on the training data (%.1f MB, %s)\n",
                 o->trained_model, (double)bytes / 1e6,
                 o->teacher_cache_dir && *o->teacher_cache_dir ? o->teacher_cache_dir : "memory");
         if ((st = hrkd_teacher_cache_build(kd, data, ctx, o->teacher_cache_dir, o->eval_batch_size,
@@ -395,12 +430,14 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
         kd->cache = cache;
         int64_t n = 0;
         for (int d = 0; d < D; d++) n += data->split[d][HRKD_SPLIT_TRAIN].n;
-        fprintf(stderr, "%s: teacher outputs cached for %lld examples in %.1f s\n", o->trained_model,
+        if (root) fprintf(stderr, "%s: teacher outputs cached for %lld examples in %.1f s\n", o->trained_model,
                 (long long)n, now_s() - t0);
     }
-    double t_start = now_s(), t_last = t_start;
-    int64_t ex_since = 0;
+    double t_start = now_s(), t_last = t_start, t_steps = 0, reduce0 = hrkd_comm_reduce_seconds(comm),
+           skew0 = hrkd_comm_skew_seconds(comm);
+    int64_t ex_since = 0, ex_total = 0, step0 = step;
     while (step < p.total) {
+        double t_step = now_s();
         hrkd_ctx_reset(ctx);
         hrkd_ctx_set_training(ctx, 1);
         hrkd_ctx_set_grad(ctx, 1);
@@ -408,7 +445,9 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
         hrkd_batch b[HRKD_MAX_DOMAINS];
         for (int d = 0; d < D; d++) {
             hrkd_loader_next(&l, data, d, &b[d]);
-            ex_since += b[d].B;
+            ex_since += b[d].B; /* global examples */
+            ex_total += b[d].B;
+            if ((st = hrkd_dist_shard_batch(comm, &b[d], data->domains[d], err)) != HRKD_STATUS_OK) goto out;
         }
         hrkd_tensor *loss = hrkd_kd_forward(kd, ctx, b, stats);
         if (!loss || hrkd_backward(ctx, loss) != HRKD_STATUS_OK) {
@@ -416,8 +455,11 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
                                 (long long)step + 1, hrkd_ctx_error(ctx)->msg);
             goto out;
         }
+        /* one all-reduce of the student's flat gradient buffer, before the (global) clip norm */
+        if ((st = hrkd_dist_allreduce_grads(comm, stores[0], err)) != HRKD_STATUS_OK) goto out;
         double gn = 0;
         if ((st = hrkd_adamw_step(stores, n_stores, &ac, &step, &gn, err)) != HRKD_STATUS_OK) goto out;
+        t_steps += now_s() - t_step;
         /* log: ratios [M+1][D], hierarchical [m] → [D][m+1], losses [layer_0..M, pred, total][D];
          * rows carry the 0-based index of the step that produced them (results/README.md) */
         const float *hier[HRKD_BERT_MAX_LAYERS + 1];
@@ -439,8 +481,8 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
             losses[(M + 1) * D + d] = stats->pred_terms[d];
             losses[(M + 2) * D + d] = tot + stats->pred_terms[d];
         }
-        if ((st = hrkd_run_append_ratios(run, step - 1, ratios, kd->relational ? hier : NULL, err)) != HRKD_STATUS_OK ||
-            (st = hrkd_run_append_losses(run, step - 1, losses, err)) != HRKD_STATUS_OK)
+        if (root && ((st = hrkd_run_append_ratios(run, step - 1, ratios, kd->relational ? hier : NULL, err)) != HRKD_STATUS_OK ||
+                     (st = hrkd_run_append_losses(run, step - 1, losses, err)) != HRKD_STATUS_OK))
             goto out;
         if (o->log_every > 0 && (step % o->log_every == 0 || step == p.total)) {
             double t = now_s();
@@ -452,42 +494,57 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
         if (evaluate) {
             double acc[HRKD_MAX_DOMAINS], avg = 0;
             for (int d = 0; d < D; d++) {
-                acc[d] = hrkd_evaluate(kd->student, d, ctx, &data->split[d][HRKD_SPLIT_DEV], o->eval_batch_size);
+                st = hrkd_dist_evaluate(comm, kd->student, d, ctx, &data->split[d][HRKD_SPLIT_DEV],
+                                        o->eval_batch_size, &acc[d], err);
+                if (st != HRKD_STATUS_OK) goto out;
                 avg += acc[d] / D;
             }
-            if ((st = hrkd_run_append_metrics(run, "dev", step, acc, err)) != HRKD_STATUS_OK) goto out;
+            if (root && (st = hrkd_run_append_metrics(run, "dev", step, acc, err)) != HRKD_STATUS_OK) goto out;
             if (avg > best[D]) {
                 best[D] = avg;
                 hrkd_run_state rs = {.step = step, .n_best = 1, .best = {avg}};
-                if ((st = hrkd_run_checkpoint(run, "best", stores, 1, &rs, err)) != HRKD_STATUS_OK) goto out;
+                if (root && (st = hrkd_run_checkpoint(run, "best", stores, 1, &rs, err)) != HRKD_STATUS_OK) goto out;
             }
             for (int d = 0; d < D; d++)
                 if (acc[d] > best[d]) {
                     best[d] = acc[d];
-                    st = checkpoint_best_d(run, d, stores[0], 0, d, step, acc[d], NULL, err);
+                    st = root ? checkpoint_best_d(run, d, stores[0], 0, d, step, acc[d], NULL, err) : HRKD_STATUS_OK;
                     if (st != HRKD_STATUS_OK) goto out;
                 }
         }
         if ((o->checkpoint_every > 0 && step % o->checkpoint_every == 0) || step == p.total) {
             hrkd_run_state rs;
             save_state(&rs, step, &l, ctx, best, D + 1);
-            if ((st = hrkd_run_checkpoint(run, "checkpoint", stores, n_stores, &rs, err)) != HRKD_STATUS_OK)
+            if ((st = hrkd_dist_check_sync(comm, stores, n_stores, step, err)) != HRKD_STATUS_OK) goto out;
+            if (root && (st = hrkd_run_checkpoint(run, "checkpoint", stores, n_stores, &rs, err)) != HRKD_STATUS_OK)
                 goto out;
         }
-        if (o->kill_after_step > 0 && step == o->kill_after_step) raise(SIGKILL);
+        if (o->kill_after_step > 0 && step == o->kill_after_step &&
+            (o->kill_rank < 0 || o->kill_rank == hrkd_comm_rank(comm))) {
+            if (getenv("HRKD_TEST_DRIFT")) test_drift(stores[0]); /* tests: a rank out of step */
+            else raise(getenv("HRKD_TEST_STALL") ? SIGSTOP : SIGKILL); /* tests: a hung rank */
+        }
     }
+    if (root && comm && step > step0)
+        dist_report(comm, step - step0, ex_total, t_steps, hrkd_comm_reduce_seconds(comm) - reduce0,
+                    hrkd_comm_skew_seconds(comm) - skew0, hrkd_params_numel(stores[0]));
     double test[HRKD_MAX_DOMAINS];
     for (int d = 0; d < D; d++) {
         char group[32];
         snprintf(group, sizeof group, "best_d%d", d);
-        if ((st = hrkd_run_load_checkpoint(run, group, stores, 1, NULL, err)) != HRKD_STATUS_OK) goto out;
-        test[d] = hrkd_evaluate(kd->student, d, ctx, &data->split[d][HRKD_SPLIT_TEST], o->eval_batch_size);
+        if (root && (st = hrkd_run_load_checkpoint(run, group, stores, 1, NULL, err)) != HRKD_STATUS_OK) goto out;
+        if ((st = hrkd_dist_bcast_params(comm, stores[0], err)) != HRKD_STATUS_OK) goto out;
+        st = hrkd_dist_evaluate(comm, kd->student, d, ctx, &data->split[d][HRKD_SPLIT_TEST],
+                                o->eval_batch_size, &test[d], err);
+        if (st != HRKD_STATUS_OK) goto out;
     }
-    st = hrkd_run_append_metrics(run, "test", step, test, err);
-    print_table(data, "student test accuracy (%) of each domain's best dev checkpoint:", test);
+    if (root) {
+        st = hrkd_run_append_metrics(run, "test", step, test, err);
+        print_table(data, "student test accuracy (%) of each domain's best dev checkpoint:", test);
+    }
 out:
     if (cache) {
-        fprintf(stderr, "%s: teacher cache served %lld batches\n", o->trained_model, (long long)cache->served);
+        if (root) fprintf(stderr, "%s: teacher cache served %lld batches\n", o->trained_model, (long long)cache->served);
         kd->cache = NULL;
         hrkd_teacher_cache_free(cache);
     }

@@ -48,6 +48,9 @@ typedef struct hrkd_train_opts {
     int64_t           kill_after_step; /* tests: raise SIGKILL after this step (0: never) */
     int               teacher_cache;   /* distillation: precompute the teacher's outputs once */
     const char       *teacher_cache_dir; /* backing folder ("" or NULL: memory) */
+    int               kill_rank;       /* tests: only this rank is killed (-1: every rank) */
+    struct hrkd_comm *comm;            /* data-parallel ranks of distillation (NULL: one
+                                        * process); rank 0 alone writes `run` (train/dist.h) */
 } hrkd_train_opts;
 
 /* Deterministic per-domain batch order: epoch e of domain d is a seeded permutation. */

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Failure of a rank (docs/scale-out.md): under `mpirun -np 2`,
+#  1. rank 1 is SIGKILLed after step 6: the job ends non-zero within 60 s with a message
+#     naming rank 1 (mpirun's), and the last checkpoint (step 4, written by rank 0) resumes
+#     on ONE process and ends where an uninterrupted one-process run ends (<= 1e-5);
+#  2. rank 1 hangs (SIGSTOP) after step 6: rank 0 gives up after [run] comm_timeout (5 s),
+#     says which collective it waited in, and the job ends non-zero within 60 s;
+#  3. a one-process checkpoint resumes under `mpirun -np 2` to the same end (<= 1e-5).
+set -u
+B=${HRKD_BUILD:-build}
+HRKD="$B/bin/hrkd"
+command -v mpirun >/dev/null || { echo "skip: mpirun not found (apt-get install openmpi-bin)"; exit 77; }
+mpirun --version 2>&1 | grep -q "Open MPI" || { echo "skip: mpirun is not Open MPI (the flags below are Open MPI's)"; exit 77; }
+[ -f "$B/lib/hrkd/comm/hrkd_comm_mpi.so" ] || { echo "skip: $B/lib/hrkd/comm/hrkd_comm_mpi.so not built (libopenmpi-dev missing)"; exit 77; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# libmpi keeps allocations until exit that LeakSanitizer reports as leaks (not ours)
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
+MPIRUN=(mpirun --oversubscribe --bind-to none -x ASAN_OPTIONS -x UBSAN_OPTIONS)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { if ! eval "$1"; then echo "FAILED: $2"; fail=1; fi; }
+mk() { # out.h5 ini
+  sed -e "s|^\[output\]|[output]\nfile = $1|" -e "s|^\[teacher\]|[teacher]\ncheckpoint = $tmp/t.h5|" \
+      -e "s|^\[run\]|[run]\ncomm_timeout = 5|" tests/ini/mpi_distill.ini > "$2"
+}
+elapsed() { echo "$(date +%s.%N) - $1" | bc; }
+sed -e "s|^\[output\]|[output]\nfile = $tmp/t.h5|" -e 's/^mode = distill/mode = teacher/' \
+    tests/ini/mpi_distill.ini > "$tmp/t.ini"
+"$HRKD" run "$tmp/t.ini" > "$tmp/t.log" 2>&1
+check '[ $? -eq 0 ]' "teacher run"
+mk "$tmp/ref.h5" "$tmp/ref.ini"
+"$HRKD" run "$tmp/ref.ini" > "$tmp/ref.log" 2>&1
+check '[ $? -eq 0 ]' "uninterrupted one-process run"
+
+# 1. a rank dies
+mk "$tmp/k.h5" "$tmp/k.ini"
+t0=$(date +%s.%N)
+timeout 120 "${MPIRUN[@]}" -np 2 "$HRKD" run "$tmp/k.ini" --kill-after-step 6 --kill-rank 1 > "$tmp/k.log" 2>&1
+rc=$?; secs=$(elapsed "$t0")
+echo "killed rank: exit $rc after ${secs}s: $(grep -m1 'rank 1' "$tmp/k.log")"
+check '[ $rc -ne 0 ] && [ $rc -ne 124 ]' "job with a killed rank exits non-zero by itself (rc $rc)"
+check '[ "$(echo "$secs < 60" | bc)" -eq 1 ]' "job with a killed rank ends within 60 s (${secs}s)"
+check 'grep -Eq "process rank 1 .*(signal 9|Killed)" "$tmp/k.log"' "the message names the lost rank 1"
+check 'h5ls "$tmp/k.h5/checkpoint/state" >/dev/null' "a checkpoint survived"
+"$HRKD" run "$tmp/k.ini" --resume > "$tmp/kr.log" 2>&1
+check '[ $? -eq 0 ]' "the np 2 checkpoint resumes on one process"
+check 'grep -q "resumed at step 4" "$tmp/kr.log"' "resume starts from the step-4 checkpoint"
+p=$(bash tests/tools/h5relcmp.sh "$tmp/ref.h5" "$tmp/k.h5" /checkpoint/student 1e-5 '/adam_'); rc=$?
+echo "np 2 → kill → np 1 resume vs np 1: parameters $p"
+check '[ $rc -eq 0 ]' "resumed across rank counts: parameters within 1e-5 ($p)"
+r=$(bash tests/tools/h5relcmp.sh "$tmp/ref.h5" "$tmp/k.h5" /ratios 1e-5); rc=$?
+check '[ $rc -eq 0 ]' "resumed across rank counts: ratios of all 8 steps within 1e-5 ($r)"
+
+# 2. a rank hangs
+mk "$tmp/s.h5" "$tmp/s.ini"
+t0=$(date +%s.%N)
+HRKD_TEST_STALL=1 timeout 120 "${MPIRUN[@]}" -x HRKD_TEST_STALL -np 2 "$HRKD" run "$tmp/s.ini" \
+    --kill-after-step 6 --kill-rank 1 > "$tmp/s.log" 2>&1
+rc=$?; secs=$(elapsed "$t0")
+echo "stalled rank: exit $rc after ${secs}s: $(grep -m1 'waited' "$tmp/s.log")"
+check '[ $rc -ne 0 ] && [ $rc -ne 124 ]' "job with a hung rank exits non-zero by itself (rc $rc)"
+check '[ "$(echo "$secs < 60" | bc)" -eq 1 ]' "job with a hung rank ends within 60 s (${secs}s)"
+check 'grep -q "rank 0 of 2: all-reduce waited 5 s for the other ranks" "$tmp/s.log"' "rank 0 says it waited for the others"
+
+# 3. a one-process checkpoint resumes under mpirun -np 2
+mk "$tmp/u.h5" "$tmp/u.ini"
+"$HRKD" run "$tmp/u.ini" --kill-after-step 5 > "$tmp/u.log" 2>&1
+check '[ $? -eq 137 ]' "one-process run killed after step 5"
+timeout 120 "${MPIRUN[@]}" -np 2 "$HRKD" run "$tmp/u.ini" --resume > "$tmp/ur.log" 2>&1
+check '[ $? -eq 0 ]' "the one-process checkpoint resumes under mpirun -np 2"
+check 'grep -q "resumed at step 4" "$tmp/ur.log"' "np 2 resume starts from the step-4 checkpoint"
+p=$(bash tests/tools/h5relcmp.sh "$tmp/ref.h5" "$tmp/u.h5" /checkpoint/student 1e-5 '/adam_'); rc=$?
+echo "np 1 → kill → np 2 resume vs np 1: parameters $p"
+check '[ $rc -eq 0 ]' "np 1 checkpoint resumed at np 2: parameters within 1e-5 ($p)"
+if [ $fail -ne 0 ]; then for f in "$tmp"/*.log; do echo "== $f"; tail -n 15 "$f"; done; fi
+exit $fail
