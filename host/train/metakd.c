@@ -486,18 +486,6 @@ out:
     return st;
 }
 
-static void print_acc(const hrkd_train_data *data, const char *title, const double *acc)
-{
-    printf("%s\n", title);
-    double sum = 0;
-    int n = 0;
-    for (int d = 0; d < data->D; d++) {
-        printf("  %-24s %6.2f\n", data->domains[d], 100.0 * acc[d]);
-        if (!isnan(acc[d])) { sum += acc[d]; n++; }
-    }
-    printf("  %-24s %6.2f\n", "average", n ? 100.0 * sum / n : NAN);
-}
-
 hrkd_status hrkd_metakd_distill(const hrkd_train_opts *o, const hrkd_metakd_opts *mo,
                                 const hrkd_train_data *data, hrkd_kd *kd, const hrkd_metakd_t *tw,
                                 hrkd_ctx *ctx, hrkd_run *run, hrkd_error *err)
@@ -563,6 +551,6 @@ hrkd_status hrkd_metakd_distill(const hrkd_train_opts *o, const hrkd_metakd_opts
     free(init);
     if (st != HRKD_STATUS_OK) return st;
     if (each) st = hrkd_run_append_metrics(run, "test", 0, all_test, err);
-    print_acc(data, "student test accuracy (%) of each domain's best dev checkpoint (Meta-KD):", all_test);
+    hrkd_print_accuracy_table(data, "student test accuracy (%) of each domain's best dev checkpoint (Meta-KD):", all_test);
     return st;
 }

@@ -183,7 +183,7 @@ static void progress(const hrkd_train_opts *o, const plan *p, int64_t step, doub
     }
 }
 
-static void print_table(const hrkd_train_data *data, const char *title, const double *acc)
+void hrkd_print_accuracy_table(const hrkd_train_data *data, const char *title, const double *acc)
 {
     printf("%s\n", title);
     double sum = 0;
@@ -339,7 +339,7 @@ hrkd_status hrkd_train_teacher(const hrkd_train_opts *o, const hrkd_train_data *
                                 &data->split[d][HRKD_SPLIT_TEST], o->eval_batch_size);
     }
     st = hrkd_run_append_metrics(run, "test", step, test, err);
-    print_table(data, "teacher test accuracy (%) of each domain's best dev checkpoint:", test);
+    hrkd_print_accuracy_table(data, "teacher test accuracy (%) of each domain's best dev checkpoint:", test);
 out:
     hrkd_loader_free(&l);
     return st;
@@ -540,7 +540,7 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
     }
     if (root) {
         st = hrkd_run_append_metrics(run, "test", step, test, err);
-        print_table(data, "student test accuracy (%) of each domain's best dev checkpoint:", test);
+        hrkd_print_accuracy_table(data, "student test accuracy (%) of each domain's best dev checkpoint:", test);
     }
 out:
     if (cache) {

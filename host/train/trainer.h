@@ -78,6 +78,10 @@ HRKD_API void hrkd_loader_next(hrkd_loader *l, const hrkd_train_data *data, int 
 HRKD_API hrkd_tensor *hrkd_loader_gather_f32(hrkd_ctx *ctx, const hrkd_loader *l, int d, int64_t k,
                                             const float *values);
 
+/* Prints title, then one "  domain  acc%" line per domain and the average (NaN ignored). */
+HRKD_API void hrkd_print_accuracy_table(const hrkd_train_data *data, const char *title,
+                                        const double *acc);
+
 /* Accuracy of model/head on split s of domain d. */
 HRKD_API double hrkd_evaluate(hrkd_bert *model, int head, hrkd_ctx *ctx, const hrkd_split_data *s,
                               int64_t eval_batch);
