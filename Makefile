@@ -159,7 +159,7 @@ bench: deps all
 bench-vs-reference: deps all
 	@bash scripts/bench_vs_reference.sh
 
-# Real-data acceptance runs (Amazon reviews, MiniLM teacher): ~1.5 h on 2 cores.
+# Real-data acceptance runs (Amazon reviews, MiniLM teacher): ~2 h on 2 cores.
 reproduce-amazon-minilm: deps all
 	@bash scripts/reproduce_amazon_minilm.sh
 

@@ -6,7 +6,7 @@
 # (seed 1), then the inference speed-up and a summary table (scripts/summarize_runs.py).
 # Runs whose result file exists are skipped, so the script can be re-run after a stop
 # (a run writes <file>.part.h5 and renames it when finished).
-# Logs: results/logs/<run>.log. Total on 2 cores: about 1.5 hours.
+# Logs: results/logs/<run>.log. Total on 2 cores: about 2 hours (JOBS=2 THREADS=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${B:-build}
