@@ -499,11 +499,8 @@ hrkd_status hrkd_metakd_distill(const hrkd_train_opts *o, const hrkd_metakd_opts
     k->copy_d2h(init, hrkd_params_data(store), (size_t)n * sizeof *init);
     hrkd_teacher_cache *cache = NULL; /* [distill] teacher_cache: one pass serves every stage */
     if (o->teacher_cache) {
-        fprintf(stderr, "%s: caching the teacher's outputs on the training data (%.1f MB, %s)\n",
-                o->trained_model, (double)hrkd_teacher_cache_bytes(kd, data) / 1e6,
-                o->teacher_cache_dir && *o->teacher_cache_dir ? o->teacher_cache_dir : "memory");
         hrkd_status cs = hrkd_teacher_cache_build(kd, data, ctx, o->teacher_cache_dir,
-                                                  o->eval_batch_size, &cache, err);
+                                                  o->eval_batch_size, o->trained_model, &cache, err);
         if (cs != HRKD_STATUS_OK) { free(init); return cs; }
         kd->cache = cache;
     }
@@ -544,9 +541,8 @@ hrkd_status hrkd_metakd_distill(const hrkd_train_opts *o, const hrkd_metakd_opts
     }
     kd->has_only_domain = 0;
     if (cache) {
-        fprintf(stderr, "%s: teacher cache served %lld batches\n", o->trained_model, (long long)cache->served);
         kd->cache = NULL;
-        hrkd_teacher_cache_free(cache);
+        hrkd_teacher_cache_free(cache, o->trained_model);
     }
     free(init);
     if (st != HRKD_STATUS_OK) return st;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Row layout: hidden m = 0..M ([T, F] each), attention m = 1..M ([H, T, T] each), logits [C]. */
@@ -77,9 +78,10 @@ static float *map_rows(const char *dir, size_t bytes, hrkd_error *err)
     return p;
 }
 
-void hrkd_teacher_cache_free(hrkd_teacher_cache *c)
+void hrkd_teacher_cache_free(hrkd_teacher_cache *c, const char *who)
 {
     if (!c) return;
+    if (who) fprintf(stderr, "%s: teacher cache served %lld batches\n", who, (long long)c->served);
     for (int d = 0; d < c->D; d++)
         if (c->rows[d]) munmap(c->rows[d], c->bytes[d]);
     free(c);
@@ -122,22 +124,27 @@ static int fill_batch(const hrkd_kd *kd, hrkd_teacher_cache *c, hrkd_ctx *ctx, i
 }
 
 hrkd_status hrkd_teacher_cache_build(const hrkd_kd *kd, const hrkd_train_data *data, hrkd_ctx *ctx,
-                                     const char *dir, int64_t eval_batch, hrkd_teacher_cache **out,
-                                     hrkd_error *err)
+                                     const char *dir, int64_t eval_batch, const char *who,
+                                     hrkd_teacher_cache **out, hrkd_error *err)
 {
     *out = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (who)
+        fprintf(stderr, "%s: caching the teacher's outputs on the training data (%.1f MB, %s)\n", who,
+                (double)hrkd_teacher_cache_bytes(kd, data) / 1e6, dir && *dir ? dir : "memory");
     if (eval_batch < 1) eval_batch = 1;
     hrkd_teacher_cache *c = calloc(1, sizeof *c);
     if (!c) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory (teacher cache)");
     shape_of(kd, data, c);
     for (int d = 0; d < data->D; d++) {
         if (data->split[d][HRKD_SPLIT_TRAIN].T != c->T) {
-            hrkd_teacher_cache_free(c);
+            hrkd_teacher_cache_free(c, NULL);
             return hrkd_error_set(err, HRKD_STATUS_INVALID, "teacher cache: domains differ in sequence length");
         }
         if (kd->teacher[d]->cfg.hidden != c->F || kd->teacher[d]->cfg.heads != c->H ||
             kd->teacher[d]->cfg.num_labels != c->C) {
-            hrkd_teacher_cache_free(c);
+            hrkd_teacher_cache_free(c, NULL);
             return hrkd_error_set(err, HRKD_STATUS_INVALID, "teacher cache: the domains' teachers differ in shape");
         }
     }
@@ -146,7 +153,7 @@ hrkd_status hrkd_teacher_cache_build(const hrkd_kd *kd, const hrkd_train_data *d
     if (big < c->C) big = c->C;
     float *tmp = malloc((size_t)(eval_batch * big) * sizeof *tmp);
     if (!tmp) {
-        hrkd_teacher_cache_free(c);
+        hrkd_teacher_cache_free(c, NULL);
         return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory (teacher cache)");
     }
     hrkd_status st = HRKD_STATUS_OK;
@@ -169,8 +176,15 @@ hrkd_status hrkd_teacher_cache_build(const hrkd_kd *kd, const hrkd_train_data *d
     hrkd_ctx_reset(ctx);
     hrkd_ctx_set_grad(ctx, 1);
     if (st != HRKD_STATUS_OK) {
-        hrkd_teacher_cache_free(c);
+        hrkd_teacher_cache_free(c, NULL);
         return st;
+    }
+    if (who) {
+        int64_t n = 0;
+        for (int d = 0; d < c->D; d++) n += c->n[d];
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        fprintf(stderr, "%s: teacher outputs cached for %lld examples in %.1f s\n", who, (long long)n,
+                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     }
     *out = c;
     return HRKD_STATUS_OK;

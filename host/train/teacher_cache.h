@@ -31,11 +31,14 @@ typedef struct hrkd_teacher_cache {
 HRKD_API int64_t hrkd_teacher_cache_bytes(const hrkd_kd *kd, const struct hrkd_train_data *data);
 
 /* Run kd's teachers over every training split (batches of eval_batch) and keep the outputs.
- * dir: folder for the backing file, NULL or "" for anonymous memory. */
+ * dir: folder for the backing file, NULL or "" for anonymous memory. who: the label of the
+ * two stderr lines (size before, examples and time after); NULL: silent. */
 HRKD_API hrkd_status hrkd_teacher_cache_build(const hrkd_kd *kd, const struct hrkd_train_data *data,
                                               hrkd_ctx *ctx, const char *dir, int64_t eval_batch,
-                                              hrkd_teacher_cache **out, hrkd_error *err);
-HRKD_API void hrkd_teacher_cache_free(hrkd_teacher_cache *c);
+                                              const char *who, hrkd_teacher_cache **out,
+                                              hrkd_error *err);
+/* Free the cache; with who non-NULL first log how many batches it served. NULL is a no-op. */
+HRKD_API void hrkd_teacher_cache_free(hrkd_teacher_cache *c, const char *who);
 
 /* The cached outputs of batch b (b->index names its training rows) of domain d as tensors in
  * ctx: hidden[0..M] [B, T, F], attn[1..M] [B, H, T, T] (attn[0] = NULL), *logits [B, C]. */

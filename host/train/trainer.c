@@ -419,19 +419,10 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
         fprintf(stderr, "%s: resumed at step %lld\n", o->trained_model, (long long)step);
     }
     if (o->teacher_cache && !kd->cache && step < p.total) { /* every rank holds the whole cache */
-        double t0 = now_s();
-        int64_t bytes = hrkd_teacher_cache_bytes(kd, data);
-        if (root) fprintf(stderr, "%s: caching the teacher's outputs on the training data (%.1f MB, %s)\n",
-                o->trained_model, (double)bytes / 1e6,
-                o->teacher_cache_dir && *o->teacher_cache_dir ? o->teacher_cache_dir : "memory");
         if ((st = hrkd_teacher_cache_build(kd, data, ctx, o->teacher_cache_dir, o->eval_batch_size,
-                                           &cache, err)) != HRKD_STATUS_OK)
+                                           root ? o->trained_model : NULL, &cache, err)) != HRKD_STATUS_OK)
             goto out;
         kd->cache = cache;
-        int64_t n = 0;
-        for (int d = 0; d < D; d++) n += data->split[d][HRKD_SPLIT_TRAIN].n;
-        if (root) fprintf(stderr, "%s: teacher outputs cached for %lld examples in %.1f s\n", o->trained_model,
-                (long long)n, now_s() - t0);
     }
     double t_start = now_s(), t_last = t_start, t_steps = 0, reduce0 = hrkd_comm_reduce_seconds(comm),
            skew0 = hrkd_comm_skew_seconds(comm);
@@ -544,9 +535,8 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
     }
 out:
     if (cache) {
-        if (root) fprintf(stderr, "%s: teacher cache served %lld batches\n", o->trained_model, (long long)cache->served);
         kd->cache = NULL;
-        hrkd_teacher_cache_free(cache);
+        hrkd_teacher_cache_free(cache, root ? o->trained_model : NULL);
     }
     free(stats); free(losses); free(ratios); free(hier_buf);
     hrkd_loader_free(&l);
