@@ -38,6 +38,11 @@ check 'h5diff -q "$tmp/ref.h5" "$tmp/k1.h5" /losses /losses' "resumed loss log b
 # `hrkd eval` reproduces the run's own test table; `hrkd compare` of identical runs shows Δ 0
 "$HRKD" eval "$tmp/ref.ini" "$tmp/ref.h5" --split test > "$tmp/eval.log" 2>&1
 check 'grep -q average "$tmp/eval.log" && [ "$(grep average "$tmp/eval.log")" = "$(grep average "$tmp/ref.log")" ]' "hrkd eval reproduces the test accuracy"
+# under mpirun only rank 0 evaluates and prints (the launcher's variables, without MPI)
+OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=1 "$HRKD" eval "$tmp/ref.ini" "$tmp/ref.h5" > "$tmp/eval1.log" 2>&1; rc1=$?
+check '[ $rc1 -eq 0 ] && [ ! -s "$tmp/eval1.log" ]' "hrkd eval on rank 1 of an MPI job prints nothing"
+OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=0 "$HRKD" eval "$tmp/ref.ini" "$tmp/ref.h5" > "$tmp/eval0.log" 2>&1
+check 'grep -q average "$tmp/eval0.log"' "hrkd eval on rank 0 of an MPI job prints the table"
 "$HRKD" compare "$tmp/ref.h5" "$tmp/k1.h5" > "$tmp/cmp.log" 2>&1
 check 'grep -Eq "^average +[0-9.]+ +[0-9.]+ +[+-]0\.00 " "$tmp/cmp.log"' "hrkd compare of identical runs"
 

@@ -41,6 +41,17 @@ const char *hrkd_comm_launcher(void)
     return v && atoi(v) >= 1 ? "mpi" : NULL;
 }
 
+int hrkd_comm_launcher_rank(void)
+{
+    const char *names[3] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"};
+    if (!hrkd_comm_launcher()) return 0;
+    for (int i = 0; i < 3; i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v) return atoi(v);
+    }
+    return 0;
+}
+
 static void comm_dir(char *dir, size_t cap)
 {
     char lib[PATH_MAX];

@@ -25,8 +25,12 @@ HRKD_API void hrkd_comm_close(hrkd_comm *c);
 HRKD_API int hrkd_comm_rank(const hrkd_comm *c);
 HRKD_API int hrkd_comm_size(const hrkd_comm *c);
 HRKD_API const char *hrkd_comm_name(const hrkd_comm *c);   /* "none" for NULL */
-/* "mpi" or "nccl" when a launcher environment variable is present, else NULL */
+/* "mpi" when an MPI launcher's environment variable (OMPI_COMM_WORLD_SIZE, PMI_SIZE,
+ * PMIX_SIZE) is present, else NULL. */
 HRKD_API const char *hrkd_comm_launcher(void);
+/* This process's rank as the launcher's environment gives it, without joining the job;
+ * 0 when no launcher started the process. */
+HRKD_API int hrkd_comm_launcher_rank(void);
 
 /* Sums over ranks, in place, host memory. */
 HRKD_API hrkd_status hrkd_comm_allreduce_f32(hrkd_comm *c, float *buf, int64_t n, hrkd_error *err);

@@ -931,6 +931,8 @@ int hrkd_cmd_eval(int argc, char **argv)
         fprintf(stderr, "usage: hrkd eval FILE.ini RUN.h5 [--split dev|test|train] [--group NAME]\n");
         return 2;
     }
+    /* Evaluation is not sharded: under mpirun rank 0 evaluates alone and prints once. */
+    if (hrkd_comm_launcher_rank() > 0) return 0;
     run_ctx r = {0};
     if (load_config(&r, ini) != 0) return 2;
     hrkd_error err = {0};
