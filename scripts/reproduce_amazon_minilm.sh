@@ -6,31 +6,13 @@
 # (seed 1), then the inference speed-up and a summary table (scripts/summarize_runs.py).
 # Runs whose result file exists are skipped, so the script can be re-run after a stop
 # (a run writes <file>.part.h5 and renames it when finished).
-# Logs: results/logs/<run>.log. Total on 2 cores: about 2 hours (JOBS=2 THREADS=1).
+# Logs: results/logs/<run>.log. JOBS=2 THREADS=1 runs two at once, one core each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=${B:-build}
-HRKD="$B/bin/hrkd"
+source scripts/reproduce_jobs.sh   # job / jobs_run, JOBS, THREADS
 bash scripts/fetch_minilm.sh
-mkdir -p results/logs
-JOBS=${JOBS:-1}; THREADS=${THREADS:-2}   # e.g. JOBS=2 THREADS=1: two runs at once, one core each
 I=ini/amazon_minilm R=results/amazon_minilm
 # the seed-1 teacher first: every student distils from it
-job() { # INI SEED OUT: one run of INI with one seed, written to OUT; skipped when OUT exists
-  local ini=$1 seed=$2 out=$3 name log t0
-  name=$(basename "$out" .h5); log=results/logs/$name.log
-  if [ -f "$out" ]; then echo "reproduce: $out exists, skipping"; return 0; fi
-  printf '[run]\nbase = %s\nseeds = %s\n[backend]\nthreads = %s\n[output]\nfile = %s\n' \
-    "$PWD/$ini" "$seed" "$THREADS" "$PWD/$out.part.h5" > "results/logs/$name.ini"
-  echo "reproduce: $ini seed $seed -> $out (log $log)"
-  t0=$SECONDS
-  rm -f "$out.part.h5"
-  "$HRKD" run "results/logs/$name.ini" > "$log" 2>&1 || { echo "reproduce: $name FAILED"; tail -n 20 "$log"; return 1; }
-  mv "$out.part.h5" "$out"
-  echo "wall_s $((SECONDS - t0))" >> "$log"
-  echo "reproduce: $name done in $((SECONDS - t0)) s"
-}
-export -f job; export HRKD THREADS
 [ -f ${R}_teacher.h5 ] || job $I/teacher.ini 1 ${R}_teacher.h5
 {
   for s in 1 2 3; do  # teachers of seeds 2 and 3 (their accuracy only) among the students
@@ -40,7 +22,7 @@ export -f job; export HRKD THREADS
   for a in no_self_attention no_comp_agg no_hierarchical no_domain_rel; do
     echo "$I/ablation_$a.ini 1 ${R}_ablation_$a.h5"
   done
-} | xargs -P "$JOBS" -L 1 bash -c 'job "$@"' _
+} | jobs_run
 # inference speed-up: forward of teacher (6L-384) and student (3L-384), seq 64, batch 64,
 # alternating, 3 runs each, same session
 for i in 1 2 3; do

@@ -5,27 +5,15 @@
 # then Meta-KD students (one per target domain, seeds 1, 2, 3, from the seed-1 meta-teacher),
 # then one table beside the TinyBERT-KD and HRKD students of scripts/reproduce_amazon_minilm.sh
 # (which must have run: it fetches MiniLM and writes those files) and `hrkd compare` p-values.
-# Runs whose result file exists are skipped, so the script can be re-run after a stop
-# (a stopped run itself continues with `hrkd run INI --resume`). Logs: results/logs/<run>.log.
+# Runs whose result file exists are skipped, so the script can be re-run after a stop.
+# Logs: results/logs/<run>.log. JOBS=2 THREADS=1 runs two seeds at once, one core each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=${B:-build}
-HRKD="$B/bin/hrkd"
-mkdir -p results/logs
-run() { # INI FILE-THAT-MARKS-DONE
-  local ini=$1 done=$2 log
-  log=results/logs/$(basename "$ini" .ini).log
-  if [ -f "$done" ]; then echo "reproduce: $done exists, skipping $ini"; return; fi
-  echo "reproduce: $ini (log $log)"
-  local t0=$SECONDS
-  "$HRKD" run "$ini" > "$log" 2>&1 || { tail -n 20 "$log" >&2; exit 1; }
-  echo "reproduce: $ini done in $((SECONDS - t0)) s"
-  echo "wall_s $((SECONDS - t0))" >> "$log"
-}
+source scripts/reproduce_jobs.sh   # job / jobs_run, JOBS, THREADS
 I=ini/amazon_minilm R=results/amazon_minilm
 [ -d results/models/all-minilm-l6-v2 ] || bash scripts/fetch_minilm.sh
-run $I/meta_teacher.ini ${R}_meta_teacher.h5
-run $I/metakd.ini ${R}_metakd_seed3.h5
+job $I/meta_teacher.ini 1 ${R}_meta_teacher.h5
+for s in 1 2 3; do echo "$I/metakd.ini $s ${R}_metakd_seed$s.h5"; done | jobs_run
 files() { echo "${R}_$1_seed1.h5,${R}_$1_seed2.h5,${R}_$1_seed3.h5"; }
 python3 scripts/summarize_runs.py \
   --group "Meta-teacher (MiniLM-L6)=${R}_meta_teacher.h5" \
