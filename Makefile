@@ -159,9 +159,13 @@ bench: deps all
 bench-vs-reference: deps all
 	@bash scripts/bench_vs_reference.sh
 
-# Real-data acceptance runs (Amazon reviews, MiniLM teacher): ~2 h on 2 cores.
+# Real-data acceptance runs (Amazon reviews, MiniLM teacher): ~2 h on 2 cores
+# (JOBS=2 THREADS=1: two runs at once, one core each). The Meta-KD rows come after them.
 reproduce-amazon-minilm: deps all
-	@bash scripts/reproduce_amazon_minilm.sh
+	@B=$(B) bash scripts/reproduce_amazon_minilm.sh
+reproduce-amazon-minilm-metakd: deps all
+	@B=$(B) bash scripts/reproduce_amazon_minilm_metakd.sh
+.PHONY: reproduce-amazon-minilm-metakd
 
 # data-parallel throughput and all-reduce cost at 1 and 2 MPI ranks (docs/scale-out.md)
 bench-mpi: deps all

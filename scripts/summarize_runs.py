@@ -28,7 +28,7 @@ def test_acc(path):
 def dev_curve(path):
     """(steps, average dev accuracy over domains at each step) or None without /metrics/dev."""
     with h5py.File(path, "r") as f:
-        if "metrics/dev/step" not in f:
+        if "metrics/dev/step" not in f or "domains" not in f.attrs:
             return None
         doms = [d.decode() if isinstance(d, bytes) else str(d) for d in f.attrs["domains"]]
         g = f["metrics/dev"]
@@ -69,7 +69,7 @@ def main():
             name, files = g.split("=", 1)
             curves = [dev_curve(p) for p in files.split(",")]
             if any(c is None for c in curves) or len({tuple(c[0]) for c in curves}) != 1:
-                print("- %s: no common dev steps" % name)
+                print("- %s: no dev curve shared by its files (Meta-KD: one per target domain)" % name)
                 continue
             steps = curves[0][0]
             means = [statistics.mean(c[1][i] for c in curves) for i in range(len(steps))]
