@@ -12,6 +12,13 @@ command -v cc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
 command -v bc >/dev/null || need+=(bc)
 command -v h5dump >/dev/null || need+=(hdf5-tools)
+# Optional: Open MPI for the data-parallel communicator (lib/hrkd/comm/hrkd_comm_mpi.so) and
+# its tests; installed for CI (CI=true) or on request (WITH_MPI=1), otherwise those tests
+# skip and say why.
+if [ "${CI:-}" = true ] || [ "${WITH_MPI:-0}" = 1 ]; then
+  command -v mpirun >/dev/null || need+=(openmpi-bin)
+  { pkg-config --exists ompi 2>/dev/null || command -v mpicc >/dev/null; } || need+=(libopenmpi-dev)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 line="apt-get install -y ${need[*]}"
 if [ "$(id -u)" = 0 ]; then
