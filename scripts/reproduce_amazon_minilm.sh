@@ -29,7 +29,7 @@ for i in 1 2 3; do
   "$HRKD" bench --mode forward --layers 6 --hidden 384 --heads 12 --ffn 1536 --vocab 30522 --seq 64 --batch 64 --steps 5 --threads 2
   "$HRKD" bench --mode forward --layers 3 --hidden 384 --heads 12 --ffn 1536 --vocab 30522 --seq 64 --batch 64 --steps 5 --threads 2
 done > results/logs/amazon_minilm_inference.jsonl
-python3 scripts/summarize_runs.py --inference results/logs/amazon_minilm_inference.jsonl \
+python3 scripts/summarize_runs.py --dev --inference results/logs/amazon_minilm_inference.jsonl \
   --group "teacher (MiniLM-L6, mtl)=${R}_teacher.h5,${R}_teacher_seed2.h5,${R}_teacher_seed3.h5" \
   --group "TinyBERT-KD (3L-384)=${R}_tinybert_seed1.h5,${R}_tinybert_seed2.h5,${R}_tinybert_seed3.h5" \
   --group "HRKD (3L-384)=${R}_hrkd_seed1.h5,${R}_hrkd_seed2.h5,${R}_hrkd_seed3.h5" \
