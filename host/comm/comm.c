@@ -26,30 +26,26 @@ struct hrkd_comm {
     int                     profile; /* $HRKD_COMM_PROFILE: barrier first, timed apart */
 };
 
-static double now_s(void)
+/* The first of Open MPI's, PMI's and PMIx's names for the same launcher variable that is set. */
+static const char *launcher_env(const char *ompi, const char *pmi, const char *pmix)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    const char *v = getenv(ompi);
+    if (!v) v = getenv(pmi);
+    if (!v) v = getenv(pmix);
+    return v;
 }
 
 const char *hrkd_comm_launcher(void)
 {
-    const char *v = getenv("OMPI_COMM_WORLD_SIZE");
-    if (!v) v = getenv("PMI_SIZE");
-    if (!v) v = getenv("PMIX_SIZE");
+    const char *v = launcher_env("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE");
     return v && atoi(v) >= 1 ? "mpi" : NULL;
 }
 
 int hrkd_comm_launcher_rank(void)
 {
-    const char *names[3] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"};
     if (!hrkd_comm_launcher()) return 0;
-    for (int i = 0; i < 3; i++) {
-        const char *v = getenv(names[i]);
-        if (v && *v) return atoi(v);
-    }
-    return 0;
+    const char *v = launcher_env("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK");
+    return v ? atoi(v) : 0;
 }
 
 static void comm_dir(char *dir, size_t cap)
@@ -178,11 +174,11 @@ hrkd_status hrkd_comm_allreduce_backend(hrkd_comm *c, const hrkd_kernels *k, flo
                                         hrkd_error *err)
 {
     if (!c || c->size == 1 || n == 0) return HRKD_STATUS_OK;
-    double t0 = now_s();
+    double t0 = hrkd_now_s();
     hrkd_status st;
     if (c->profile) { /* waiting for the slowest rank is not the cost of moving the bytes */
         if ((st = hrkd_comm_barrier(c, -1, err)) != HRKD_STATUS_OK) return st;
-        double t1 = now_s();
+        double t1 = hrkd_now_s();
         c->skew_s += t1 - t0;
         t0 = t1;
     }
@@ -197,7 +193,7 @@ hrkd_status hrkd_comm_allreduce_backend(hrkd_comm *c, const hrkd_kernels *k, flo
     } else {
         st = staged_allreduce(c, k, buf, n, err);
     }
-    c->reduce_s += now_s() - t0;
+    c->reduce_s += hrkd_now_s() - t0;
     c->reduce_calls++;
     return st;
 }

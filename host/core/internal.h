@@ -4,8 +4,17 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "hrkd/tensor.h"
+
+/* Seconds on the monotonic clock: for durations (timings in logs and benchmarks). */
+static inline double hrkd_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 struct hrkd_backend {
     void               *handle;

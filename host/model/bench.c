@@ -10,14 +10,8 @@
 #include <time.h>
 
 #include "core/commands.h"
+#include "core/internal.h"
 #include "model/bert.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -45,10 +39,10 @@ static double sgemm_peak(const hrkd_kernels *k, int64_t n, int reps)
     k->sync();
     double best = 0;
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = hrkd_now_s();
         k->gemm(&g);
         k->sync();
-        double gf = 2.0 * (double)n * n * n / (now_s() - t0) / 1e9;
+        double gf = 2.0 * (double)n * n * n / (hrkd_now_s() - t0) / 1e9;
         if (gf > best) best = gf;
     }
     k->free(a); k->free(b); k->free(c);
@@ -137,7 +131,7 @@ int hrkd_cmd_bench(int argc, char **argv)
     int64_t bt[2] = {B, T};
     int rc = 0;
     for (int s = 0; s < warmup + steps; s++) {
-        double t0 = now_s();
+        double t0 = hrkd_now_s();
         hrkd_ctx_reset(ctx);
         hrkd_ctx_set_grad(ctx, train);
         hrkd_tensor *tid = hrkd_tensor_from_host_i32(ctx, 2, bt, ids);
@@ -163,7 +157,7 @@ int hrkd_cmd_bench(int argc, char **argv)
             break;
         }
         hrkd_backend_kernels(be)->sync();
-        if (s >= warmup) times[s - warmup] = now_s() - t0;
+        if (s >= warmup) times[s - warmup] = hrkd_now_s() - t0;
     }
     if (rc == 0) {
         double med = median(times, steps);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Row layout: hidden m = 0..M ([T, F] each), attention m = 1..M ([H, T, T] each), logits [C]. */
@@ -128,8 +127,7 @@ hrkd_status hrkd_teacher_cache_build(const hrkd_kd *kd, const hrkd_train_data *d
                                      hrkd_teacher_cache **out, hrkd_error *err)
 {
     *out = NULL;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const double t0 = hrkd_now_s();
     if (who)
         fprintf(stderr, "%s: caching the teacher's outputs on the training data (%.1f MB, %s)\n", who,
                 (double)hrkd_teacher_cache_bytes(kd, data) / 1e6, dir && *dir ? dir : "memory");
@@ -182,9 +180,8 @@ hrkd_status hrkd_teacher_cache_build(const hrkd_kd *kd, const hrkd_train_data *d
     if (who) {
         int64_t n = 0;
         for (int d = 0; d < c->D; d++) n += c->n[d];
-        clock_gettime(CLOCK_MONOTONIC, &t1);
         fprintf(stderr, "%s: teacher outputs cached for %lld examples in %.1f s\n", who, (long long)n,
-                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+                hrkd_now_s() - t0);
     }
     *out = c;
     return HRKD_STATUS_OK;

@@ -8,6 +8,7 @@
 #include "train/dist.h"
 
 #include "train/teacher_cache.h"
+#include "core/internal.h"
 
 #include <math.h>
 #include <signal.h>
@@ -15,13 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- loader ---- */
 
@@ -168,7 +162,7 @@ static void restore_state(const hrkd_run_state *st, hrkd_loader *l, hrkd_ctx *ct
 static void progress(const hrkd_train_opts *o, const plan *p, int64_t step, double loss,
                      double ex_per_s, double t_start)
 {
-    double elapsed = now_s() - t_start;
+    double elapsed = hrkd_now_s() - t_start;
     double eta = step > 0 ? elapsed / (double)step * (double)(p->total - step) : 0;
     int64_t epoch = step > 0 ? (step - 1) / p->steps_per_epoch + 1 : 1;
     if (o->progress_tty) {
@@ -249,7 +243,7 @@ hrkd_status hrkd_train_teacher(const hrkd_train_opts *o, const hrkd_train_data *
         restore_state(&rs, &l, ctx, best, D);
         fprintf(stderr, "%s: resumed at step %lld\n", o->trained_model, (long long)step);
     }
-    double t_start = now_s(), t_last = t_start;
+    double t_start = hrkd_now_s(), t_last = t_start;
     int64_t ex_since = 0;
     while (step < p.total) {
         hrkd_ctx_reset(ctx);
@@ -300,7 +294,7 @@ hrkd_status hrkd_train_teacher(const hrkd_train_opts *o, const hrkd_train_data *
         if (st != HRKD_STATUS_OK) goto out;
         if ((st = hrkd_run_append_losses(run, step - 1, ce, err)) != HRKD_STATUS_OK) goto out;
         if (o->log_every > 0 && (step % o->log_every == 0 || step == p.total)) {
-            double t = now_s();
+            double t = hrkd_now_s();
             progress(o, &p, step, total, (double)ex_since / (t - t_last), t_start);
             t_last = t;
             ex_since = 0;
@@ -424,11 +418,11 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
             goto out;
         kd->cache = cache;
     }
-    double t_start = now_s(), t_last = t_start, t_steps = 0, reduce0 = hrkd_comm_reduce_seconds(comm),
+    double t_start = hrkd_now_s(), t_last = t_start, t_steps = 0, reduce0 = hrkd_comm_reduce_seconds(comm),
            skew0 = hrkd_comm_skew_seconds(comm);
     int64_t ex_since = 0, ex_total = 0, step0 = step;
     while (step < p.total) {
-        double t_step = now_s();
+        double t_step = hrkd_now_s();
         hrkd_ctx_reset(ctx);
         hrkd_ctx_set_training(ctx, 1);
         hrkd_ctx_set_grad(ctx, 1);
@@ -450,7 +444,7 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
         if ((st = hrkd_dist_allreduce_grads(comm, stores[0], err)) != HRKD_STATUS_OK) goto out;
         double gn = 0;
         if ((st = hrkd_adamw_step(stores, n_stores, &ac, &step, &gn, err)) != HRKD_STATUS_OK) goto out;
-        t_steps += now_s() - t_step;
+        t_steps += hrkd_now_s() - t_step;
         /* log: ratios [M+1][D], hierarchical [m] → [D][m+1], losses [layer_0..M, pred, total][D];
          * rows carry the 0-based index of the step that produced them (results/README.md) */
         const float *hier[HRKD_BERT_MAX_LAYERS + 1];
@@ -476,7 +470,7 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
                      (st = hrkd_run_append_losses(run, step - 1, losses, err)) != HRKD_STATUS_OK))
             goto out;
         if (o->log_every > 0 && (step % o->log_every == 0 || step == p.total)) {
-            double t = now_s();
+            double t = hrkd_now_s();
             progress(o, &p, step, stats->loss, (double)ex_since / (t - t_last), t_start);
             t_last = t;
             ex_since = 0;
