@@ -125,6 +125,12 @@ static const cfg_key student_keys[] = {
     {"checkpoint", HRKD_CFG_PATH, "", NONUM, NULL,
      "Weights for init = pretrained (Hugging Face folder or run file); for mode = eval the "
      "student run file to evaluate.", 0, 0},
+    {"fit_init", HRKD_CFG_ENUM, "random", NONUM, "random|identity",
+     "Start of the fit projections (student width → teacher width, one per layer 0..M): "
+     "random (the reference code, whose per-layer fit_denses never match a checkpoint) or "
+     "identity (needs equal widths: each student layer is then compared with its teacher layer "
+     "directly from the first step). A pretrained checkpoint's own fit_denses take precedence.",
+     0, 0},
     ENCODER_KEYS("4", "312", "12", "1200"),
 };
 

@@ -397,6 +397,27 @@ static hrkd_status phase_teacher(run_ctx *r, uint64_t seed, const char *path, hr
     return st;
 }
 
+/* [student] fit_init = identity: every fit projection starts as I (weight) and 0 (bias). */
+static hrkd_status fit_identity(run_ctx *r, hrkd_bert *s, hrkd_error *err)
+{
+    int n = s->cfg.hidden, f = s->cfg.fit_dim;
+    if (f != n)
+        return hrkd_error_set(err, HRKD_STATUS_INVALID,
+                              "%s: [student] fit_init = identity needs the student's width to equal "
+                              "the teacher's (student %d, teacher %d)", hrkd_config_path(r->cfg), n, f);
+    float *w = calloc((size_t)n * n + n, sizeof *w), *b = w ? w + (size_t)n * n : NULL; /* b = 0 */
+    if (!w) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) w[(size_t)i * n + i] = 1.0f;
+    hrkd_status st = HRKD_STATUS_OK;
+    for (int l = 0; l <= s->cfg.layers && st == HRKD_STATUS_OK; l++)
+        if ((st = hrkd_params_write(s->params, s->fit_w[l], w)) == HRKD_STATUS_OK)
+            st = hrkd_params_write(s->params, s->fit_b[l], b);
+    free(w);
+    if (st != HRKD_STATUS_OK)
+        return hrkd_error_set(err, st, "[student] fit_init: cannot write the fit projections");
+    return HRKD_STATUS_OK;
+}
+
 /* Student initialisation from the teacher layers the layer map pairs with. */
 static hrkd_status init_from_teacher(hrkd_bert *s, hrkd_bert *t, const int *map, hrkd_error *err)
 {
@@ -609,6 +630,9 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
     kd.student = hrkd_bert_create(r->be, &sc, "student", 1, 1, err);
     if (!kd.student) { st = err->status; goto out; }
     hrkd_bert_init_weights(kd.student, seed * 7919u + 1);
+    if (!strcmp(S(r->student, "fit_init"), "identity") &&
+        (st = fit_identity(r, kd.student, err)) != HRKD_STATUS_OK)
+        goto out;
     if (!strcmp(S(r->student, "init"), "pretrained"))
         st = import_pretrained(S(r->student, "checkpoint"), kd.student, err);
     else if (!strcmp(S(r->student, "init"), "teacher_layers"))
