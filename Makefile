@@ -162,7 +162,7 @@ bench-vs-reference: deps all
 # Real-data acceptance runs (Amazon reviews, MiniLM teacher): ~2 h on 2 cores
 # (JOBS=2 THREADS=1: two runs at once, one core each). The Meta-KD rows come after them.
 reproduce-amazon-minilm: deps all
-	@B=$(B) bash scripts/reproduce_amazon_minilm.sh
+	@B=$(B) SET=$(SET) bash scripts/reproduce_amazon_minilm.sh
 reproduce-amazon-minilm-metakd: deps all
 	@B=$(B) bash scripts/reproduce_amazon_minilm_metakd.sh
 .PHONY: reproduce-amazon-minilm-metakd

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `make reproduce-amazon-minilm`: issue 5's real-data acceptance runs on this CPU (not CI).
 # Amazon reviews (../shared/data layout, see ini/amazon_minilm/base.ini), all-MiniLM-L6-v2
-# fine-tuned as the HRKD-teacher, 3L-384 students: teacher (seeds 1, 2, 3), TinyBERT-KD and
+# fine-tuned as the HRKD-teacher, then students: teacher (seeds 1, 2, 3), TinyBERT-KD and
 # HRKD students (seeds 1, 2, 3, all from the seed-1 teacher), each Table 4 ablation once
 # (seed 1), then the inference speed-up and a summary table (scripts/summarize_runs.py).
+# SET picks the student setting, an INI folder under ini/ whose result files are
+# results/<SET>_*.h5: amazon_minilm (default; 3L-384 students) or amazon_minilm_4l (4L-384).
+# Both distil from the same teacher (ini/amazon_minilm/teacher.ini).
 # Runs whose result file exists are skipped, so the script can be re-run after a stop
 # (a run writes <file>.part.h5 and renames it when finished).
 # Logs: results/logs/<run>.log. JOBS=2 THREADS=1 runs two at once, one core each.
@@ -11,30 +14,34 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/reproduce_jobs.sh   # job / jobs_run, JOBS, THREADS
 bash scripts/fetch_minilm.sh
-I=ini/amazon_minilm R=results/amazon_minilm
+SET=${SET:-amazon_minilm}
+I=ini/$SET R=results/$SET
+TI=ini/amazon_minilm T=results/amazon_minilm   # the teacher every setting distils from
+[ -f "$I/hrkd.ini" ] || { echo "reproduce: no $I/hrkd.ini (SET=$SET)" >&2; exit 2; }
+SL=$("$HRKD" check --print "$I/hrkd.ini" | awk '/^\[student\]/ { s = 1 } s && /^layers =/ { print $3; exit }')
 # the seed-1 teacher first: every student distils from it
-[ -f ${R}_teacher.h5 ] || job $I/teacher.ini 1 ${R}_teacher.h5
+[ -f ${T}_teacher.h5 ] || job $TI/teacher.ini 1 ${T}_teacher.h5
 {
   for s in 1 2 3; do  # teachers of seeds 2 and 3 (their accuracy only) among the students
-    [ $s = 1 ] || echo "$I/teacher.ini $s ${R}_teacher_seed$s.h5"
+    [ $s = 1 ] || echo "$TI/teacher.ini $s ${T}_teacher_seed$s.h5"
     echo "$I/hrkd.ini $s ${R}_hrkd_seed$s.h5"; echo "$I/tinybert.ini $s ${R}_tinybert_seed$s.h5"
   done
   for a in no_self_attention no_comp_agg no_hierarchical no_domain_rel; do
     echo "$I/ablation_$a.ini 1 ${R}_ablation_$a.h5"
   done
 } | jobs_run
-# inference speed-up: forward of teacher (6L-384) and student (3L-384), seq 64, batch 64,
+# inference speed-up: forward of teacher (6L-384) and student (${SL}L-384), seq 64, batch 64,
 # alternating, 3 runs each, same session
 for i in 1 2 3; do
   "$HRKD" bench --mode forward --layers 6 --hidden 384 --heads 12 --ffn 1536 --vocab 30522 --seq 64 --batch 64 --steps 5 --threads 2
-  "$HRKD" bench --mode forward --layers 3 --hidden 384 --heads 12 --ffn 1536 --vocab 30522 --seq 64 --batch 64 --steps 5 --threads 2
-done > results/logs/amazon_minilm_inference.jsonl
-python3 scripts/summarize_runs.py --dev --inference results/logs/amazon_minilm_inference.jsonl \
-  --group "teacher (MiniLM-L6, mtl)=${R}_teacher.h5,${R}_teacher_seed2.h5,${R}_teacher_seed3.h5" \
-  --group "TinyBERT-KD (3L-384)=${R}_tinybert_seed1.h5,${R}_tinybert_seed2.h5,${R}_tinybert_seed3.h5" \
-  --group "HRKD (3L-384)=${R}_hrkd_seed1.h5,${R}_hrkd_seed2.h5,${R}_hrkd_seed3.h5" \
+  "$HRKD" bench --mode forward --layers "$SL" --hidden 384 --heads 12 --ffn 1536 --vocab 30522 --seq 64 --batch 64 --steps 5 --threads 2
+done > results/logs/${SET}_inference.jsonl
+python3 scripts/summarize_runs.py --dev --inference results/logs/${SET}_inference.jsonl \
+  --group "teacher (MiniLM-L6, mtl)=${T}_teacher.h5,${T}_teacher_seed2.h5,${T}_teacher_seed3.h5" \
+  --group "TinyBERT-KD (${SL}L-384)=${R}_tinybert_seed1.h5,${R}_tinybert_seed2.h5,${R}_tinybert_seed3.h5" \
+  --group "HRKD (${SL}L-384)=${R}_hrkd_seed1.h5,${R}_hrkd_seed2.h5,${R}_hrkd_seed3.h5" \
   --group "HRKD - Self-attention=${R}_ablation_no_self_attention.h5" \
   --group "HRKD - Comp-Agg=${R}_ablation_no_comp_agg.h5" \
   --group "HRKD - Hierarchical Rel.=${R}_ablation_no_hierarchical.h5" \
-  --group "HRKD - Domain Rel.=${R}_ablation_no_domain_rel.h5" | tee results/logs/amazon_minilm_summary.md
-"$HRKD" compare ${R}_hrkd_seed{1,2,3}.h5 -- ${R}_tinybert_seed{1,2,3}.h5 | tee -a results/logs/amazon_minilm_summary.md
+  --group "HRKD - Domain Rel.=${R}_ablation_no_domain_rel.h5" | tee results/logs/${SET}_summary.md
+"$HRKD" compare ${R}_hrkd_seed{1,2,3}.h5 -- ${R}_tinybert_seed{1,2,3}.h5 | tee -a results/logs/${SET}_summary.md
