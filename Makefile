@@ -45,7 +45,8 @@ PLUGINS    := $(foreach s,$(PLUGIN_SRCS),$(B)/lib/hrkd/plugins/$(basename $(notd
 TEST_SRCS  := $(sort $(wildcard tests/test_*.c))
 TEST_BINS  := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 TEST_COMMON:= $(sort $(wildcard tests/common/*.c))
-HEADERS    := $(wildcard host/include/hrkd/*.h) $(wildcard host/*/*.h) $(wildcard tests/common/*.h)
+HEADERS    := $(wildcard host/include/hrkd/*.h) $(wildcard host/*/*.h) $(wildcard tests/common/*.h) \
+              $(wildcard plugins/*/*.h)
 
 LIBHRKD  := $(B)/lib/libhrkd.so
 HRKD_BIN := $(B)/bin/hrkd

@@ -15,8 +15,9 @@
  * applied lazily at the first forward; a weight already non-zero then is left as it is. */
 #include "hrkd/plugin.h"
 
-#include <stdio.h>
 #include <stdlib.h>
+
+#include "weights.h"
 
 typedef struct compare_aggregate {
     hrkd_params *params;
@@ -43,14 +44,8 @@ static void ca_destroy(void *self)
 
 static int ca_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
 {
-    if (!args->params)
-        return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'compare_aggregate': "
-                              "needs a parameter store for its weights W^H_m (args->params is NULL)");
-    if (args->n_domains < 1 || args->n_student_layers < 0 || args->feature_dim < 1)
-        return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'compare_aggregate': "
-                              "%d domains, %d student layers, feature width %lld: expected "
-                              "D >= 1, M >= 0, F >= 1", args->n_domains, args->n_student_layers,
-                              (long long)args->feature_dim);
+    int rc = rel_check_args("compare_aggregate", args, err);
+    if (rc != 0) return rc;
     compare_aggregate *s = calloc(1, sizeof *s);
     if (s) s->w = calloc((size_t)args->n_student_layers + 1, sizeof *s->w);
     if (!s || !s->w) {
@@ -64,17 +59,12 @@ static int ca_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
     s->seed = args->seed;
     s->init_gain = args->config ? (float)hrkd_cfg_float(args->config, "init_gain") : 1.414f;
     s->w[0] = -1;
-    for (int m = 1; m <= s->M; m++) {
-        char name[64];
-        snprintf(name, sizeof name, "compare_aggregate.layer%d.w", m);
-        int64_t shape[3] = {s->D, s->F, s->F};
-        s->w[m] = hrkd_params_add(s->params, name, 3, shape, 0);
-        if (s->w[m] < 0) {
+    int64_t shape[3] = {s->D, s->F, s->F};
+    for (int m = 1; m <= s->M; m++)
+        if ((s->w[m] = rel_declare(s->params, "compare_aggregate", m, "w", 3, shape, err)) < 0) {
             ca_destroy(s);
-            return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'compare_aggregate': "
-                                  "cannot declare parameter '%s' (duplicate name?)", name);
+            return HRKD_STATUS_INVALID;
         }
-    }
     *out = s;
     return 0;
 }
@@ -82,23 +72,17 @@ static int ca_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
 /* Xavier-initialise every weight that is still all zero (fresh store). */
 static int ca_init(compare_aggregate *s, hrkd_ctx *ctx)
 {
-    int64_t n = (int64_t)s->D * s->F * s->F;
-    float *host = malloc((size_t)n * sizeof *host);
+    float *host = malloc((size_t)(s->D * s->F * s->F) * sizeof *host);
     if (!host) {
         hrkd_ctx_fail(ctx, "compare_aggregate: out of memory");
         return -1;
     }
-    for (int m = 1; m <= s->M; m++) {
-        if (hrkd_params_read(s->params, s->w[m], host) != HRKD_STATUS_OK) {
-            free(host);
-            hrkd_ctx_fail(ctx, "compare_aggregate: cannot read the weight of layer %d", m);
-            return -1;
-        }
-        int64_t i = 0;
-        while (i < n && host[i] == 0.0f) i++;
-        if (i == n) hrkd_params_init_xavier_uniform(s->params, s->w[m], s->init_gain, s->seed);
-    }
+    int fresh = 0;
+    for (int m = 1; m <= s->M && fresh >= 0; m++)
+        if ((fresh = rel_is_fresh(s->params, s->w[m], host, ctx, "compare_aggregate", m)) == 1)
+            hrkd_params_init_xavier_uniform(s->params, s->w[m], s->init_gain, s->seed);
     free(host);
+    if (fresh < 0) return -1;
     s->initialised = 1;
     return 0;
 }

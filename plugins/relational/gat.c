@@ -27,8 +27,9 @@
 #include "hrkd/plugin.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
+
+#include "weights.h"
 
 enum { GAT_HEADS_W, GAT_HEADS_A, GAT_OUT_W, GAT_OUT_A, GAT_N_WEIGHTS };
 
@@ -66,13 +67,8 @@ static void gat_destroy(void *self)
 
 static int gat_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
 {
-    if (!args->params)
-        return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'gat': needs a "
-                              "parameter store for its weights (args->params is NULL)");
-    if (args->n_domains < 1 || args->n_student_layers < 0 || args->feature_dim < 1)
-        return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'gat': %d domains, "
-                              "%d student layers, feature width %lld: expected D >= 1, M >= 0, F >= 1",
-                              args->n_domains, args->n_student_layers, (long long)args->feature_dim);
+    int rc = rel_check_args("gat", args, err);
+    if (rc != 0) return rc;
     gat *s = calloc(1, sizeof *s);
     if (s) s->w = calloc((size_t)args->n_student_layers + 1, sizeof *s->w);
     if (!s || !s->w) {
@@ -103,16 +99,11 @@ static int gat_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
         int64_t shapes[GAT_N_WEIGHTS][3] = {
             {s->K, s->Fh, s->F}, {s->K, 2 * s->Fh, 1}, {1, s->K * s->Fh, 0}, {2, 1, 0}};
         static const int ndim[GAT_N_WEIGHTS] = {3, 3, 2, 2};
-        for (int k = 0; k < GAT_N_WEIGHTS; k++) {
-            char name[64];
-            snprintf(name, sizeof name, "gat.layer%d.%s", m, suffix[k]);
-            s->w[m][k] = hrkd_params_add(s->params, name, ndim[k], shapes[k], 0);
-            if (s->w[m][k] < 0) {
+        for (int k = 0; k < GAT_N_WEIGHTS; k++)
+            if ((s->w[m][k] = rel_declare(s->params, "gat", m, suffix[k], ndim[k], shapes[k], err)) < 0) {
                 gat_destroy(s);
-                return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'gat': cannot "
-                                      "declare parameter '%s' (duplicate name?)", name);
+                return HRKD_STATUS_INVALID;
             }
-        }
     }
     *out = s;
     return 0;
@@ -143,21 +134,19 @@ static int gat_init(gat *s, hrkd_ctx *ctx)
     for (int m = 0; m <= s->M; m++) {
         for (int k = 0; k < GAT_N_WEIGHTS; k++) {
             int idx = s->w[m][k];
-            const hrkd_param_info *pi = hrkd_params_info(s->params, idx);
-            if (!pi || hrkd_params_read(s->params, idx, host) != HRKD_STATUS_OK) {
+            int fresh = rel_is_fresh(s->params, idx, host, ctx, "gat", m);
+            if (fresh < 0) {
                 free(host);
-                hrkd_ctx_fail(ctx, "gat: cannot read the weights of layer %d", m);
                 return -1;
             }
-            int64_t i = 0;
-            while (i < pi->numel && host[i] == 0.0f) i++;
-            if (i < pi->numel) continue; /* loaded from elsewhere */
+            if (!fresh) continue; /* loaded from elsewhere */
+            const hrkd_param_info *pi = hrkd_params_info(s->params, idx);
             hrkd_params_init_xavier_uniform(s->params, idx, s->init_gain, s->seed);
             double want = s->init_gain * sqrt(6.0 / ref_fans[k]);
             double have = xavier_bound(s->init_gain, pi);
             if (fabs(want - have) <= 1e-12 * want) continue;
             hrkd_params_read(s->params, idx, host);
-            for (i = 0; i < pi->numel; i++) host[i] = (float)(host[i] * (want / have));
+            for (int64_t i = 0; i < pi->numel; i++) host[i] = (float)(host[i] * (want / have));
             hrkd_params_write(s->params, idx, host);
         }
     }

@@ -16,8 +16,9 @@
  * loaded) is left as it is. */
 #include "hrkd/plugin.h"
 
-#include <stdio.h>
 #include <stdlib.h>
+
+#include "weights.h"
 
 typedef struct self_attention {
     hrkd_params *params;
@@ -44,14 +45,8 @@ static void sa_destroy(void *self)
 
 static int sa_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
 {
-    if (!args->params)
-        return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'self_attention': "
-                              "needs a parameter store for its weights W^D_m (args->params is NULL)");
-    if (args->n_domains < 1 || args->n_student_layers < 0 || args->feature_dim < 1)
-        return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'self_attention': "
-                              "%d domains, %d student layers, feature width %lld: expected "
-                              "D >= 1, M >= 0, F >= 1", args->n_domains, args->n_student_layers,
-                              (long long)args->feature_dim);
+    int rc = rel_check_args("self_attention", args, err);
+    if (rc != 0) return rc;
     self_attention *s = calloc(1, sizeof *s);
     if (s) s->w = calloc((size_t)args->n_student_layers + 1, sizeof *s->w);
     if (!s || !s->w) {
@@ -65,17 +60,12 @@ static int sa_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
     s->seed = args->seed;
     s->init_gain = args->config ? (float)hrkd_cfg_float(args->config, "init_gain") : 1.414f;
     s->w[0] = -1;
-    for (int m = 1; m <= s->M; m++) {
-        char name[64];
-        snprintf(name, sizeof name, "self_attention.layer%d.w", m);
-        int64_t shape[2] = {s->F, s->F};
-        s->w[m] = hrkd_params_add(s->params, name, 2, shape, 0);
-        if (s->w[m] < 0) {
+    int64_t shape[2] = {s->F, s->F};
+    for (int m = 1; m <= s->M; m++)
+        if ((s->w[m] = rel_declare(s->params, "self_attention", m, "w", 2, shape, err)) < 0) {
             sa_destroy(s);
-            return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'self_attention': "
-                                  "cannot declare parameter '%s' (duplicate name?)", name);
+            return HRKD_STATUS_INVALID;
         }
-    }
     *out = s;
     return 0;
 }
@@ -88,17 +78,12 @@ static int sa_init(self_attention *s, hrkd_ctx *ctx)
         hrkd_ctx_fail(ctx, "self_attention: out of memory");
         return -1;
     }
-    for (int m = 1; m <= s->M; m++) {
-        if (hrkd_params_read(s->params, s->w[m], host) != HRKD_STATUS_OK) {
-            free(host);
-            hrkd_ctx_fail(ctx, "self_attention: cannot read the weight of layer %d", m);
-            return -1;
-        }
-        int64_t i = 0, n = s->F * s->F;
-        while (i < n && host[i] == 0.0f) i++;
-        if (i == n) hrkd_params_init_xavier_uniform(s->params, s->w[m], s->init_gain, s->seed);
-    }
+    int fresh = 0;
+    for (int m = 1; m <= s->M && fresh >= 0; m++)
+        if ((fresh = rel_is_fresh(s->params, s->w[m], host, ctx, "self_attention", m)) == 1)
+            hrkd_params_init_xavier_uniform(s->params, s->w[m], s->init_gain, s->seed);
     free(host);
+    if (fresh < 0) return -1;
     s->initialised = 1;
     return 0;
 }
