@@ -10,21 +10,8 @@
 # all-reduced terms (~1e-7) shows up ~1e-4 in them (measured 1.4e-4, student 8.6e-6; see
 # docs/scale-out.md): tolerances 1e-3 and 1e-4 there. Last, a rank nudged out of step is
 # caught by the trainer's parameter-hash check at the next checkpoint.
-set -u
-B=${HRKD_BUILD:-build}
-HRKD="$B/bin/hrkd"
-command -v mpirun >/dev/null || { echo "skip: mpirun not found (apt-get install openmpi-bin)"; exit 77; }
-mpirun --version 2>&1 | grep -q "Open MPI" || { echo "skip: mpirun is not Open MPI (the flags below are Open MPI's)"; exit 77; }
-[ -f "$B/lib/hrkd/comm/hrkd_comm_mpi.so" ] || { echo "skip: $B/lib/hrkd/comm/hrkd_comm_mpi.so not built (libopenmpi-dev missing)"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# libmpi keeps allocations until exit that LeakSanitizer reports as leaks (not ours); the
-# address and undefined-behaviour checks stay on.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
-MPIRUN=(mpirun --oversubscribe --bind-to none -x ASAN_OPTIONS -x UBSAN_OPTIONS)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() { if ! eval "$1"; then echo "FAILED: $2"; fail=1; fi; }
+source tests/common/lib.sh
+need_openmpi
 mk() { # out.h5 ini [mode]
   sed -e "s|^\[output\]|[output]\nfile = $1|" -e "s|^\[teacher\]|[teacher]\ncheckpoint = $tmp/t.h5|" \
       tests/ini/mpi_distill.ini > "$2"

@@ -3,12 +3,7 @@
 # the teacher's layers, no dropout), identity fit projections make every layer term of the
 # first step exactly 0, while random ones do not; identity with unequal widths is refused
 # before training, naming the key.
-set -u
-B=${HRKD_BUILD:-build}
-HRKD="$B/bin/hrkd"
-tmp=${KEEP_TMP:-$(mktemp -d)}; [ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$tmp"' EXIT; mkdir -p "$tmp"
-fail=0
-check() { if ! eval "$1"; then echo "FAILED: $2"; fail=1; else echo "ok   $2"; fi; }
+source tests/common/lib.sh
 sed "s|^\[output\]|[output]\nfile = $tmp/t.h5|" tests/ini/tiny_teacher.ini > "$tmp/t.ini"
 "$HRKD" run "$tmp/t.ini" > /dev/null 2>&1 || { echo "FAILED: teacher run"; exit 1; }
 mk() { # name, fit_init, student hidden

@@ -4,12 +4,7 @@
 # cache pass batches examples differently, which changes only the last bits of a GEMM), the
 # cache is used (log line, backing file in teacher_cache_dir gone after the run), and a cached
 # run killed and resumed ends bit-identical to an uninterrupted cached run.
-set -u
-B=${HRKD_BUILD:-build}
-HRKD="$B/bin/hrkd"
-tmp=${KEEP_TMP:-$(mktemp -d)}; [ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$tmp"' EXIT; mkdir -p "$tmp"
-fail=0
-check() { if ! eval "$1"; then echo "FAILED: $2"; fail=1; fi; }
+source tests/common/lib.sh
 sed "s|^\[output\]|[output]\nfile = $tmp/t.h5|" tests/ini/tiny_teacher.ini > "$tmp/t.ini"
 "$HRKD" run "$tmp/t.ini" > /dev/null 2>&1 || { echo "FAILED: teacher run"; exit 1; }
 mk() { # name, extra [distill] lines

@@ -3,13 +3,7 @@
 # leave run files with the documented layout; a run killed with SIGKILL (at a fixed step and
 # at random moments, several times) and resumed with --resume ends with parameters, optimizer
 # moments and metrics bit-identical to an uninterrupted run (CPU backend, same threads).
-set -u
-B=${HRKD_BUILD:-build}
-HRKD="$B/bin/hrkd"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() { if ! eval "$1"; then echo "FAILED: $2"; fail=1; fi; }
+source tests/common/lib.sh
 run_ini() { # ini out [args...]
   local ini=$1 out=$2; shift 2
   sed "s|^\[output\]|[output]\nfile = $out|" "$ini" > "$tmp/$(basename "$out" .h5).ini"

@@ -1,0 +1,25 @@
+# tests/common/lib.sh — what the shell tests (tests/t_*.sh) share; source it first, from the
+# repository root (tests/run.sh runs them there):
+#   B, HRKD        the build tree under test ($HRKD_BUILD, default build) and its hrkd
+#   tmp            a fresh folder removed at exit; KEEP_TMP=DIR uses DIR and keeps it
+#   fail, check    check 'CMD' 'what' evals CMD: "ok   what", or "FAILED: what" and fail=1;
+#                  end the test with `exit $fail`
+#   need_openmpi   exits 77 (skip, saying why) unless mpirun is Open MPI and this build has
+#                  hrkd_comm_mpi.so; then sets MPIRUN (an array) and the variables mpirun
+#                  needs as root and under the sanitizers
+set -u
+B=${HRKD_BUILD:-build}
+HRKD="$B/bin/hrkd"
+tmp=${KEEP_TMP:-$(mktemp -d)}; [ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$tmp"' EXIT; mkdir -p "$tmp"
+fail=0
+check() { if ! eval "$1"; then echo "FAILED: $2"; fail=1; else echo "ok   $2"; fi; }
+need_openmpi() {
+  command -v mpirun >/dev/null || { echo "skip: mpirun not found (apt-get install openmpi-bin)"; exit 77; }
+  mpirun --version 2>&1 | grep -q "Open MPI" || { echo "skip: mpirun is not Open MPI (the flags below are Open MPI's)"; exit 77; }
+  [ -f "$B/lib/hrkd/comm/hrkd_comm_mpi.so" ] || { echo "skip: $B/lib/hrkd/comm/hrkd_comm_mpi.so not built (libopenmpi-dev missing)"; exit 77; }
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  # libmpi keeps allocations until exit that LeakSanitizer reports as leaks (not ours); the
+  # address and undefined-behaviour checks stay on.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
+  MPIRUN=(mpirun --oversubscribe --bind-to none -x ASAN_OPTIONS -x UBSAN_OPTIONS)
+}
