@@ -18,7 +18,8 @@ SET=${SET:-amazon_minilm}
 I=ini/$SET R=results/$SET
 TI=ini/amazon_minilm T=results/amazon_minilm   # the teacher every setting distils from
 [ -f "$I/hrkd.ini" ] || { echo "reproduce: no $I/hrkd.ini (SET=$SET)" >&2; exit 2; }
-SL=$("$HRKD" check --print "$I/hrkd.ini" | awk '/^\[student\]/ { s = 1 } s && /^layers =/ { print $3; exit }')
+# the student's layer count, for the inference benchmark (awk reads to the end: no SIGPIPE)
+SL=$("$HRKD" check --print "$I/hrkd.ini" | awk '/^\[/ { s = ($1 == "[student]") } s && $1 == "layers" { print $3 }')
 # the seed-1 teacher first: every student distils from it
 [ -f ${T}_teacher.h5 ] || job $TI/teacher.ini 1 ${T}_teacher.h5
 {
