@@ -15,82 +15,22 @@
  * applied lazily at the first forward; a weight already non-zero then is left as it is. */
 #include "hrkd/plugin.h"
 
-#include <stdlib.h>
-
 #include "weights.h"
-
-typedef struct compare_aggregate {
-    hrkd_params *params;
-    int          D, M;
-    int64_t      F;
-    uint64_t     seed;
-    float        init_gain;
-    int         *w;           /* [M+1] parameter index of W^H_m [D, F, F]; w[0] = -1 */
-    int          initialised;
-} compare_aggregate;
 
 static const hrkd_plugin_param ca_params[] = {
     {"init_gain", HRKD_CFG_FLOAT, "1.414", 0.0, 100.0, NULL,
      "gain of the Xavier-uniform initialisation of W^H_m (the reference's 1.414)"},
 };
 
-static void ca_destroy(void *self)
-{
-    compare_aggregate *s = self;
-    if (!s) return;
-    free(s->w);
-    free(s);
-}
-
 static int ca_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
 {
-    int rc = rel_check_args("compare_aggregate", args, err);
-    if (rc != 0) return rc;
-    compare_aggregate *s = calloc(1, sizeof *s);
-    if (s) s->w = calloc((size_t)args->n_student_layers + 1, sizeof *s->w);
-    if (!s || !s->w) {
-        ca_destroy(s);
-        return hrkd_error_set(err, HRKD_STATUS_NOMEM, "relational plugin 'compare_aggregate': out of memory");
-    }
-    s->params = args->params;
-    s->D = args->n_domains;
-    s->M = args->n_student_layers;
-    s->F = args->feature_dim;
-    s->seed = args->seed;
-    s->init_gain = args->config ? (float)hrkd_cfg_float(args->config, "init_gain") : 1.414f;
-    s->w[0] = -1;
-    int64_t shape[3] = {s->D, s->F, s->F};
-    for (int m = 1; m <= s->M; m++)
-        if ((s->w[m] = rel_declare(s->params, "compare_aggregate", m, "w", 3, shape, err)) < 0) {
-            ca_destroy(s);
-            return HRKD_STATUS_INVALID;
-        }
-    *out = s;
-    return 0;
-}
-
-/* Xavier-initialise every weight that is still all zero (fresh store). */
-static int ca_init(compare_aggregate *s, hrkd_ctx *ctx)
-{
-    float *host = malloc((size_t)(s->D * s->F * s->F) * sizeof *host);
-    if (!host) {
-        hrkd_ctx_fail(ctx, "compare_aggregate: out of memory");
-        return -1;
-    }
-    int fresh = 0;
-    for (int m = 1; m <= s->M && fresh >= 0; m++)
-        if ((fresh = rel_is_fresh(s->params, s->w[m], host, ctx, "compare_aggregate", m)) == 1)
-            hrkd_params_init_xavier_uniform(s->params, s->w[m], s->init_gain, s->seed);
-    free(host);
-    if (fresh < 0) return -1;
-    s->initialised = 1;
-    return 0;
+    return rel_layers_create("compare_aggregate", 1, args, out, err);
 }
 
 static hrkd_tensor *ca_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *protos_upto,
                                hrkd_tensor *ref, hrkd_tensor **similarity)
 {
-    compare_aggregate *s = self;
+    rel_layer_weights *s = self;
     if (similarity) *similarity = NULL;
     if (!protos_upto || !ref || hrkd_ctx_failed(ctx)) return NULL;
     char b1[64], b2[64];
@@ -111,7 +51,7 @@ static hrkd_tensor *ca_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *pr
         int64_t df[2] = {D, F};
         return hrkd_reshape(ctx, protos_upto, 2, df);
     }
-    if (!s->initialised && ca_init(s, ctx) != 0) return NULL;
+    if (rel_layers_init(s, ctx) != 0) return NULL;
     static const int to_domain_major[3] = {1, 0, 2};
     hrkd_tensor *hier = hrkd_permute(ctx, protos_upto, to_domain_major);       /* [D, m+1, F] */
     hrkd_tensor *w = hrkd_params_tensor(s->params, s->w[m]);                   /* [D, F, F] */
@@ -133,6 +73,6 @@ static const hrkd_plugin_descriptor ca_descriptor = {
     .name = "compare_aggregate", .version = "1.0.0",
     .summary = "aggregated prototypes AP_m,d = softmax(h_<=m,d W_m,d RP_m,d) h_<=m,d (Eq. 15-16)",
     .params = ca_params, .n_params = (int)(sizeof ca_params / sizeof ca_params[0]),
-    .create = ca_create, .destroy = ca_destroy, .aggregate = &ca_fns};
+    .create = ca_create, .destroy = rel_layers_destroy, .aggregate = &ca_fns};
 
 HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &ca_descriptor; }
