@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/fixture.h"
+#include "common/plugin.h"
 #include "common/test.h"
 #include "config/cfg.h"
 #include "hrkd/plugin.h"
@@ -25,35 +26,9 @@
 
 #define FIXTURE "tests/fixtures/metakd_small.fix"
 #define TOL 1e-4
-#define MAXL 8
 
 static hrkd_backend *g_be;
 static double g_worst[4]; /* t, w, stage-1 loss + terms, gradients */
-
-static const hrkd_plugin_descriptor *open_plugin(const char *name, hrkd_plugin_kind kind, void **so)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/lib/hrkd/plugins/%s.so", test_build_dir(), name);
-    *so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!*so) {
-        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-        return NULL;
-    }
-    hrkd_plugin_entry_fn entry;
-    *(void **)&entry = dlsym(*so, HRKD_PLUGIN_ENTRY);
-    const hrkd_plugin_descriptor *d = entry ? entry() : NULL;
-    CHECKF(d && d->magic == HRKD_PLUGIN_MAGIC && d->abi_major == HRKD_PLUGIN_ABI_MAJOR &&
-           d->abi_minor == 1 && d->kind == kind && strcmp(d->name, name) == 0, "descriptor of %s", path);
-    return d && d->kind == kind ? d : NULL;
-}
-
-static hrkd_tensor *fx_tensor(hrkd_ctx *ctx, const fixture *fx, const char *name, int grad)
-{
-    const fixture_tensor *t = fixture_need(fx, name);
-    hrkd_tensor *x = t->dtype == 1 ? hrkd_tensor_from_host_i32(ctx, t->ndim, t->shape, t->data)
-                                   : hrkd_tensor_from_host(ctx, t->ndim, t->shape, t->data);
-    return grad ? hrkd_tensor_set_requires_grad(ctx, x) : x;
-}
 
 static double compare(const float *got, const fixture *fx, const char *name, int slot)
 {
@@ -98,42 +73,26 @@ static void test_transferability(const fixture *fx)
 /* ---- meta_distill ---- */
 
 typedef struct inputs {
-    hrkd_tensor *sh[MAXL], *th[MAXL], *sa[MAXL], *ta[MAXL];
-    hrkd_tensor *sl, *tl, *mask, *labels, *t, *sd, *td;
-    int          map[MAXL];
+    test_kd      kd;
+    hrkd_tensor *labels, *t, *sd, *td;
     hrkd_kd_inputs in;
 } inputs;
 
 static void make_inputs(hrkd_ctx *ctx, const fixture *fx, int M, int stage, inputs *x)
 {
     memset(x, 0, sizeof *x);
-    char name[64];
-    for (int m = 0; m <= M; m++) {
-        snprintf(name, sizeof name, "md.student_hidden.%d", m);
-        x->sh[m] = fx_tensor(ctx, fx, name, 1);
-        snprintf(name, sizeof name, "md.teacher_hidden.%d", m);
-        x->th[m] = fx_tensor(ctx, fx, name, 0);
-        if (m > 0) {
-            snprintf(name, sizeof name, "md.student_attn.%d", m);
-            x->sa[m] = fx_tensor(ctx, fx, name, 1);
-            snprintf(name, sizeof name, "md.teacher_attn.%d", m);
-            x->ta[m] = fx_tensor(ctx, fx, name, 0);
-        }
-        x->map[m] = 2 * m;
-    }
-    x->sl = fx_tensor(ctx, fx, "md.student_logits", 1);
-    x->tl = fx_tensor(ctx, fx, "md.teacher_logits", 0);
-    x->mask = fx_tensor(ctx, fx, "md.mask", 0);
-    x->labels = fx_tensor(ctx, fx, "md.labels", 0);
-    x->t = fx_tensor(ctx, fx, "md.t", 0);
-    x->sd = fx_tensor(ctx, fx, "md.student_domain", 1);
-    x->td = fx_tensor(ctx, fx, "md.teacher_domain", 0);
-    x->in = (hrkd_kd_inputs){.struct_size = sizeof x->in, .domain = 0, .n_student_layers = M,
-                             .layer_map = x->map, .attention_mask = x->mask, .student_hidden = x->sh,
-                             .teacher_hidden = x->th, .student_attn = x->sa, .teacher_attn = x->ta,
-                             .student_logits = x->sl, .teacher_logits = x->tl, .labels = x->labels,
-                             .temperature = 1.0f, .transferability = x->t, .stage = stage,
-                             .student_domain_repr = x->sd, .teacher_domain_repr = x->td};
+    test_kd_from_fixture(ctx, fx, "md.", M, &x->kd);
+    x->labels = test_fx_tensor(ctx, fx, "md.labels", 0);
+    x->t = test_fx_tensor(ctx, fx, "md.t", 0);
+    x->sd = test_fx_tensor(ctx, fx, "md.student_domain", 1);
+    x->td = test_fx_tensor(ctx, fx, "md.teacher_domain", 0);
+    x->in = x->kd.in;
+    x->in.labels = x->labels;
+    x->in.temperature = 1.0f;
+    x->in.transferability = x->t;
+    x->in.stage = stage;
+    x->in.student_domain_repr = x->sd;
+    x->in.teacher_domain_repr = x->td;
 }
 
 static void *md_create(const hrkd_plugin_descriptor *d)
@@ -154,7 +113,7 @@ static void test_stage1(const hrkd_plugin_descriptor *d, const fixture *fx)
     hrkd_ctx *ctx = hrkd_ctx_create(g_be, &err);
     inputs x;
     make_inputs(ctx, fx, M, 1, &x);
-    hrkd_tensor *terms[MAXL] = {0}, *pred = NULL;
+    hrkd_tensor *terms[TEST_KD_MAXL] = {0}, *pred = NULL;
     int rc = d->loss->compute(self, ctx, &x.in, terms, &pred);
     CHECKF(rc == 0 && !hrkd_ctx_failed(ctx), "stage 1: %s", hrkd_ctx_error(ctx)->msg);
     if (rc == 0) {
@@ -170,10 +129,10 @@ static void test_stage1(const hrkd_plugin_descriptor *d, const fixture *fx)
         CHECK(hrkd_backward(ctx, loss) == HRKD_STATUS_OK);
         for (int m = 0; m <= M; m++) {
             snprintf(name, sizeof name, "md.grad.student_hidden.%d", m);
-            expect(ctx, x.sh[m], 1, fx, name, 3);
+            expect(ctx, x.kd.sh[m], 1, fx, name, 3);
             if (m > 0) {
                 snprintf(name, sizeof name, "md.grad.student_attn.%d", m);
-                expect(ctx, x.sa[m], 1, fx, name, 3);
+                expect(ctx, x.kd.sa[m], 1, fx, name, 3);
             }
         }
         expect(ctx, x.sd, 1, fx, "md.grad.student_domain", 3);
@@ -190,7 +149,7 @@ static void test_stage1(const hrkd_plugin_descriptor *d, const fixture *fx)
         const fixture_tensor *t = fixture_need(fx, "md.teacher_hidden.0");
         int64_t B = s->shape[0], row = s->numel / B;
         float *g = malloc((size_t)s->numel * sizeof *g), *w = malloc((size_t)B * sizeof *w);
-        hrkd_tensor_grad_to_host(ctx, x.sh[0], g);
+        hrkd_tensor_grad_to_host(ctx, x.kd.sh[0], g);
         for (int64_t i = 0; i < B; i++) {
             double gu = 0, uu = 0;
             for (int64_t k = i * row; k < (i + 1) * row; k++) {
@@ -219,14 +178,14 @@ static void test_stage2_and_old(const hrkd_plugin_descriptor *d, const fixture *
     hrkd_ctx *ctx = hrkd_ctx_create(g_be, &err);
     inputs x;
     make_inputs(ctx, fx, M, 2, &x);
-    hrkd_tensor *terms[MAXL] = {0}, *pred = NULL;
+    hrkd_tensor *terms[TEST_KD_MAXL] = {0}, *pred = NULL;
     int rc = d->loss->compute(self, ctx, &x.in, terms, &pred);
     CHECKF(rc == 0, "stage 2: %s", hrkd_ctx_error(ctx)->msg);
     if (rc == 0) {
         for (int m = 0; m <= M; m++) CHECK(terms[m] && hrkd_tensor_item(ctx, terms[m]) == 0.0f);
         expect(ctx, pred, 0, fx, "md.pred", 2);
         CHECK(hrkd_backward(ctx, pred) == HRKD_STATUS_OK);
-        expect(ctx, x.sl, 1, fx, "md.grad.student_logits", 3);
+        expect(ctx, x.kd.sl, 1, fx, "md.grad.student_logits", 3);
     }
     hrkd_ctx_destroy(ctx);
 
@@ -309,13 +268,13 @@ static void test_teacher(const hrkd_plugin_descriptor *d, const fixture *fx)
     hrkd_tensor *logits[8], *labels[8], *hidden[8], *tw[8], *pooled[8] = {0}, *mask[8] = {0};
     for (int dd = 0; dd < D; dd++) {
         snprintf(name, sizeof name, "mt.logits.%d", dd);
-        logits[dd] = fx_tensor(ctx, fx, name, 1);
+        logits[dd] = test_fx_tensor(ctx, fx, name, 1);
         snprintf(name, sizeof name, "mt.labels.%d", dd);
-        labels[dd] = fx_tensor(ctx, fx, name, 0);
+        labels[dd] = test_fx_tensor(ctx, fx, name, 0);
         snprintf(name, sizeof name, "mt.hidden.%d", dd);
-        hidden[dd] = fx_tensor(ctx, fx, name, 1);
+        hidden[dd] = test_fx_tensor(ctx, fx, name, 1);
         snprintf(name, sizeof name, "mt.t.%d", dd);
-        tw[dd] = fx_tensor(ctx, fx, name, 0);
+        tw[dd] = test_fx_tensor(ctx, fx, name, 0);
     }
     hrkd_teacher_batch tb = {.struct_size = sizeof tb, .n_domains = D, .logits = logits,
                              .labels = labels, .pooled = pooled, .last_hidden = hidden,
@@ -340,7 +299,7 @@ static void test_teacher(const hrkd_plugin_descriptor *d, const fixture *fx)
     }
     hrkd_ctx_reset(ctx);
     hrkd_ctx_set_grad(ctx, 0);
-    hrkd_tensor *h1 = fx_tensor(ctx, fx, "mt.hidden.1", 0);
+    hrkd_tensor *h1 = test_fx_tensor(ctx, fx, "mt.hidden.1", 0);
     expect(ctx, d->teacher->domain_repr(self, ctx, h1, 1), 0, fx, "mt.repr1", 2);
     CHECK(d->teacher->domain_repr(self, ctx, h1, D) == NULL && hrkd_ctx_failed(ctx));
     hrkd_ctx_destroy(ctx);
@@ -390,8 +349,10 @@ int main(void)
     fixture *fx = fixture_load(FIXTURE);
     CHECKF(fx != NULL, "%s", FIXTURE);
     void *so_md = NULL, *so_mt = NULL;
-    const hrkd_plugin_descriptor *md = open_plugin("meta_distill", HRKD_KIND_LOSS, &so_md);
-    const hrkd_plugin_descriptor *mt = open_plugin("meta_teacher", HRKD_KIND_TEACHER, &so_mt);
+    const hrkd_plugin_descriptor *md = test_open_plugin("meta_distill", HRKD_KIND_LOSS, &so_md);
+    const hrkd_plugin_descriptor *mt = test_open_plugin("meta_teacher", HRKD_KIND_TEACHER, &so_mt);
+    CHECK(!md || md->abi_minor == 1);
+    CHECK(!mt || mt->abi_minor == 1);
     if (fx) {
         test_transferability(fx);
         if (md) {

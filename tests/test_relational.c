@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/fixture.h"
+#include "common/plugin.h"
 #include "common/test.h"
 #include "config/cfg.h"
 #include "hrkd/plugin.h"
@@ -35,21 +36,9 @@ typedef struct plugin {
 /* dlopen $HRKD_BUILD/lib/hrkd/plugins/<name>.so and check its descriptor. */
 static int plugin_open(const char *name, hrkd_plugin_kind kind, plugin *pl)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/lib/hrkd/plugins/%s.so", test_build_dir(), name);
     memset(pl, 0, sizeof *pl);
-    pl->so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!pl->so) {
-        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-        return -1;
-    }
-    hrkd_plugin_entry_fn entry;
-    *(void **)&entry = dlsym(pl->so, HRKD_PLUGIN_ENTRY);
-    const hrkd_plugin_descriptor *d = entry ? entry() : NULL;
-    CHECKF(d && d->magic == HRKD_PLUGIN_MAGIC && d->abi_major == HRKD_PLUGIN_ABI_MAJOR &&
-           d->struct_size == sizeof *d && d->kind == kind && strcmp(d->name, name) == 0 &&
-           d->create && d->destroy, "descriptor of %s", path);
-    if (!d || d->kind != kind) return -1;
+    const hrkd_plugin_descriptor *d = test_open_plugin(name, kind, &pl->so);
+    if (!d) return -1;
     CHECK((kind == HRKD_KIND_RELATIONAL_REFERENCE) == (d->reference && d->reference->forward));
     CHECK((kind == HRKD_KIND_RELATIONAL_AGGREGATE) == (d->aggregate && d->aggregate->forward));
     CHECK((kind == HRKD_KIND_RELATIONAL_GRAPH) == (d->graph && d->graph->forward));

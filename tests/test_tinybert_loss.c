@@ -12,34 +12,17 @@
 #include <string.h>
 
 #include "common/fixture.h"
+#include "common/plugin.h"
 #include "common/test.h"
 #include "config/cfg.h"
 #include "hrkd/plugin.h"
 
 #define FIXTURE "tests/fixtures/tinybert_loss_small.fix"
 #define TOL 1e-4
-#define MAXL 8
 
 static hrkd_backend *g_be;
 static double g_worst;
 
-static const hrkd_plugin_descriptor *open_tinybert(void **so)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/lib/hrkd/plugins/tinybert.so", test_build_dir());
-    *so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!*so) {
-        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-        return NULL;
-    }
-    hrkd_plugin_entry_fn entry;
-    *(void **)&entry = dlsym(*so, HRKD_PLUGIN_ENTRY);
-    const hrkd_plugin_descriptor *d = entry ? entry() : NULL;
-    CHECKF(d && d->magic == HRKD_PLUGIN_MAGIC && d->abi_major == HRKD_PLUGIN_ABI_MAJOR &&
-           d->kind == HRKD_KIND_LOSS && strcmp(d->name, "tinybert") == 0 && d->loss &&
-           d->loss->compute && !d->reference && !d->graph, "descriptor of %s", path);
-    return d && d->loss ? d : NULL;
-}
 
 static void *create(const hrkd_plugin_descriptor *d, const char *soft_ce_mean, hrkd_config **cfg)
 {
@@ -64,12 +47,6 @@ static void *create(const hrkd_plugin_descriptor *d, const char *soft_ce_mean, h
     return self;
 }
 
-static hrkd_tensor *fx_tensor(hrkd_ctx *ctx, const fixture *fx, const char *name, int grad)
-{
-    const fixture_tensor *t = fixture_need(fx, name);
-    hrkd_tensor *x = hrkd_tensor_from_host(ctx, t->ndim, t->shape, t->data);
-    return grad ? hrkd_tensor_set_requires_grad(ctx, x) : x;
-}
 
 static void expect(hrkd_ctx *ctx, hrkd_tensor *t, int grad, const fixture *fx, const char *name)
 {
@@ -85,39 +62,20 @@ static void expect(hrkd_ctx *ctx, hrkd_tensor *t, int grad, const fixture *fx, c
 }
 
 typedef struct inputs {
-    hrkd_tensor *sh[MAXL], *th[MAXL], *sa[MAXL], *ta[MAXL];
-    hrkd_tensor *sl, *tl, *mask, *labels;
-    int          map[MAXL];
+    test_kd      kd;
+    hrkd_tensor *labels;
     hrkd_kd_inputs in;
 } inputs;
 
 static void make_inputs(hrkd_ctx *ctx, const fixture *fx, int M, inputs *x)
 {
     memset(x, 0, sizeof *x);
-    char name[64];
-    for (int m = 0; m <= M; m++) {
-        snprintf(name, sizeof name, "student_hidden.%d", m);
-        x->sh[m] = fx_tensor(ctx, fx, name, 1);
-        snprintf(name, sizeof name, "teacher_hidden.%d", m);
-        x->th[m] = fx_tensor(ctx, fx, name, 0);
-        if (m > 0) {
-            snprintf(name, sizeof name, "student_attn.%d", m);
-            x->sa[m] = fx_tensor(ctx, fx, name, 1);
-            snprintf(name, sizeof name, "teacher_attn.%d", m);
-            x->ta[m] = fx_tensor(ctx, fx, name, 0);
-        }
-        x->map[m] = 2 * m;
-    }
-    x->sl = fx_tensor(ctx, fx, "student_logits", 1);
-    x->tl = fx_tensor(ctx, fx, "teacher_logits", 0);
-    x->mask = fx_tensor(ctx, fx, "mask", 0);
-    int64_t B = x->sl->shape[0];
+    test_kd_from_fixture(ctx, fx, "", M, &x->kd);
+    int64_t B = x->kd.sl->shape[0];
     int32_t lab[16] = {0};
     x->labels = hrkd_tensor_from_host_i32(ctx, 1, &B, lab);
-    x->in = (hrkd_kd_inputs){.struct_size = sizeof x->in, .domain = 0, .n_student_layers = M,
-                             .layer_map = x->map, .attention_mask = x->mask, .student_hidden = x->sh,
-                             .teacher_hidden = x->th, .student_attn = x->sa, .teacher_attn = x->ta,
-                             .student_logits = x->sl, .teacher_logits = x->tl, .labels = x->labels};
+    x->in = x->kd.in;
+    x->in.labels = x->labels;
 }
 
 /* One temperature / averaging mode against the fixture (tag "t<i>.<mode>"). */
@@ -141,7 +99,7 @@ static void run_case(const hrkd_plugin_descriptor *d, const fixture *fx, int ti,
         x.in.temperature = 2.0f;
     }
 
-    hrkd_tensor *terms[MAXL] = {0}, *pred = NULL;
+    hrkd_tensor *terms[TEST_KD_MAXL] = {0}, *pred = NULL;
     int rc = d->loss->compute(self, ctx, &x.in, terms, &pred);
     CHECKF(rc == 0 && !hrkd_ctx_failed(ctx), "compute (%s): %s", tag, hrkd_ctx_error(ctx)->msg);
     if (rc == 0) {
@@ -159,13 +117,13 @@ static void run_case(const hrkd_plugin_descriptor *d, const fixture *fx, int ti,
         expect(ctx, loss, 0, fx, name);
         CHECK(hrkd_backward(ctx, loss) == HRKD_STATUS_OK);
         snprintf(name, sizeof name, "grad.student_logits.%s", tag);
-        expect(ctx, x.sl, 1, fx, name);
+        expect(ctx, x.kd.sl, 1, fx, name);
         for (int m = 0; m <= M; m++) {
             snprintf(name, sizeof name, "grad.student_hidden.%d", m);
-            expect(ctx, x.sh[m], 1, fx, name);
+            expect(ctx, x.kd.sh[m], 1, fx, name);
             if (m > 0) {
                 snprintf(name, sizeof name, "grad.student_attn.%d", m);
-                expect(ctx, x.sa[m], 1, fx, name);
+                expect(ctx, x.kd.sa[m], 1, fx, name);
             }
         }
     }
@@ -183,9 +141,9 @@ static void test_bad_inputs(const hrkd_plugin_descriptor *d, const fixture *fx)
     hrkd_ctx *ctx = hrkd_ctx_create(g_be, &err);
     inputs x;
     make_inputs(ctx, fx, 2, &x);
-    hrkd_tensor *terms[MAXL] = {0}, *pred = NULL;
+    hrkd_tensor *terms[TEST_KD_MAXL] = {0}, *pred = NULL;
     /* a student attention of the wrong shape: the op reports both shapes */
-    x.sa[2] = x.sh[2];
+    x.kd.sa[2] = x.kd.sh[2];
     CHECK(d->loss->compute(self, ctx, &x.in, terms, &pred) != 0 && hrkd_ctx_failed(ctx) &&
           strstr(hrkd_ctx_error(ctx)->msg, "mse"));
     hrkd_ctx_clear_error(ctx);
@@ -194,7 +152,7 @@ static void test_bad_inputs(const hrkd_plugin_descriptor *d, const fixture *fx)
     CHECK(d->loss->compute(self, ctx, &x.in, terms, &pred) != 0 &&
           strstr(hrkd_ctx_error(ctx)->msg, "tinybert"));
     hrkd_ctx_clear_error(ctx);
-    x.in.student_attn = x.sa;
+    x.in.student_attn = x.kd.sa;
     x.in.struct_size = 8; /* far too old */
     CHECK(d->loss->compute(self, ctx, &x.in, terms, &pred) != 0);
     hrkd_ctx_destroy(ctx);
@@ -209,7 +167,9 @@ int main(void)
         return 1;
     }
     void *so = NULL;
-    const hrkd_plugin_descriptor *d = open_tinybert(&so);
+    const hrkd_plugin_descriptor *d = test_open_plugin("tinybert", HRKD_KIND_LOSS, &so);
+    CHECK(!d || (d->loss && d->loss->compute && !d->reference && !d->graph));
+    if (d && !(d->loss && d->loss->compute)) d = NULL;
     fixture *fx = fixture_load(FIXTURE);
     CHECKF(fx != NULL, "%s", FIXTURE);
     if (d && fx) {
