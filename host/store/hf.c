@@ -323,18 +323,6 @@ hrkd_status hrkd_hf_import(const char *dir, hrkd_params *p, hrkd_hf_config *cfg,
 }
 
 /* ---- export ----------------------------------------------------------------------------- */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 static hrkd_status copy_file(const char *src, const char *dst, hrkd_error *err)
 {
     uint8_t *buf;
@@ -403,7 +391,7 @@ hrkd_status hrkd_hf_export(const char *dir, hrkd_params *p, const hrkd_hf_export
             c->hidden, c->layers);
     fprintf(f, "  \"num_attention_heads\": %d,\n  \"intermediate_size\": %d,\n  \"hidden_act\": ", c->heads,
             c->intermediate);
-    json_str(f, c->hidden_act[0] ? c->hidden_act : "gelu");
+    hrkd_json_write_string(f, c->hidden_act[0] ? c->hidden_act : "gelu");
     fprintf(f, ",\n  \"hidden_dropout_prob\": 0.1,\n  \"attention_probs_dropout_prob\": 0.1,\n");
     fprintf(f, "  \"max_position_embeddings\": %d,\n  \"type_vocab_size\": %d,\n", c->max_positions,
             c->type_vocab);
@@ -417,7 +405,7 @@ hrkd_status hrkd_hf_export(const char *dir, hrkd_params *p, const hrkd_hf_export
     fprintf(f, "},\n  \"hrkd_domains\": [");
     for (int d = 0; d < info->n_domains; d++) {
         if (d) fputs(", ", f);
-        json_str(f, info->domains[d]);
+        hrkd_json_write_string(f, info->domains[d]);
     }
     fprintf(f, "],\n  \"hrkd_classifier_heads\": %d,\n", n_heads);
     fprintf(f, "  \"hrkd_note\": \"classifier.* is the head of hrkd_domains[0]; classifiers.{d}.* in "

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -318,4 +319,16 @@ const hrkd_json *hrkd_json_get(const hrkd_json *obj, const char *key)
     for (const hrkd_json *c = obj->child; c; c = c->next)
         if (c->key && strcmp(c->key, key) == 0) return c;
     return NULL;
+}
+
+void hrkd_json_write_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
 }

@@ -267,19 +267,6 @@ hrkd_status hrkd_safetensors_load(const char *path, hrkd_tensor_set *out, hrkd_e
     return st;
 }
 
-/* JSON string with the escapes names could need */
-static void put_json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 hrkd_status hrkd_safetensors_save(const char *path, const hrkd_tensor_set *ts, hrkd_error *err)
 {
     for (int i = 0; i < ts->n; i++)
@@ -296,7 +283,7 @@ hrkd_status hrkd_safetensors_save(const char *path, const hrkd_tensor_set *ts, h
     for (int i = 0; i < ts->n; i++) {
         const hrkd_named_tensor *t = &ts->t[i];
         fputc(',', hf);
-        put_json_string(hf, t->name);
+        hrkd_json_write_string(hf, t->name);
         fputs(":{\"dtype\":\"F32\",\"shape\":[", hf);
         for (int d = 0; d < t->ndim; d++) fprintf(hf, "%s%lld", d ? "," : "", (long long)t->shape[d]);
         uint64_t nb = (uint64_t)t->numel * 4u;

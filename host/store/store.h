@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hrkd/tensor.h"
 
@@ -48,6 +49,8 @@ void hrkd_json_free(hrkd_json *j);
 const hrkd_json *hrkd_json_get(const hrkd_json *obj, const char *key); /* NULL: absent */
 /* 1-based line of byte offset pos in text */
 int hrkd_json_line(const char *text, size_t len, size_t pos);
+/* Write s to f as a quoted JSON string, escaping '"', '\\' and control characters. */
+void hrkd_json_write_string(FILE *f, const char *s);
 
 /* ---- named host tensors (what the checkpoint readers return) -------------------------- */
 #define HRKD_STORE_MAX_DIMS 8
