@@ -10,9 +10,10 @@
 #  3. a one-process checkpoint resumes under `mpirun -np 2` to the same end (<= 1e-5).
 source tests/common/lib.sh
 need_openmpi
+comm_timeout=15
 mk() { # out.h5 ini
   sed -e "s|^\[output\]|[output]\nfile = $1|" -e "s|^\[teacher\]|[teacher]\ncheckpoint = $tmp/t.h5|" \
-      -e "s|^\[run\]|[run]\ncomm_timeout = 15|" tests/ini/mpi_distill.ini > "$2"
+      -e "s|^\[run\]|[run]\ncomm_timeout = $comm_timeout|" tests/ini/mpi_distill.ini > "$2"
 }
 elapsed() { echo "$(date +%s.%N) - $1" | bc; }
 sed -e "s|^\[output\]|[output]\nfile = $tmp/t.h5|" -e 's/^mode = distill/mode = teacher/' \
@@ -51,7 +52,7 @@ rc=$?; secs=$(elapsed "$t0")
 echo "stalled rank: exit $rc after ${secs}s: $(grep -m1 'waited' "$tmp/s.log")"
 check '[ $rc -ne 0 ] && [ $rc -ne 124 ]' "job with a hung rank exits non-zero by itself (rc $rc)"
 check '[ "$(echo "$secs < 60" | bc)" -eq 1 ]' "job with a hung rank ends within 60 s (${secs}s)"
-check 'grep -q "rank 0 of 2: all-reduce waited 15 s for the other ranks" "$tmp/s.log"' "rank 0 says it waited for the others"
+check 'grep -q "rank 0 of 2: all-reduce waited $comm_timeout s for the other ranks" "$tmp/s.log"' "rank 0 says it waited for the others"
 
 # 3. a one-process checkpoint resumes under mpirun -np 2
 mk "$tmp/u.h5" "$tmp/u.ini"

@@ -72,27 +72,15 @@ static void test_transferability(const fixture *fx)
 
 /* ---- meta_distill ---- */
 
-typedef struct inputs {
-    test_kd      kd;
-    hrkd_tensor *labels, *t, *sd, *td;
-    hrkd_kd_inputs in;
-} inputs;
-
-static void make_inputs(hrkd_ctx *ctx, const fixture *fx, int M, int stage, inputs *x)
+static void make_inputs(hrkd_ctx *ctx, const fixture *fx, int M, int stage, test_kd *x)
 {
-    memset(x, 0, sizeof *x);
-    test_kd_from_fixture(ctx, fx, "md.", M, &x->kd);
-    x->labels = test_fx_tensor(ctx, fx, "md.labels", 0);
-    x->t = test_fx_tensor(ctx, fx, "md.t", 0);
-    x->sd = test_fx_tensor(ctx, fx, "md.student_domain", 1);
-    x->td = test_fx_tensor(ctx, fx, "md.teacher_domain", 0);
-    x->in = x->kd.in;
-    x->in.labels = x->labels;
+    test_kd_from_fixture(ctx, fx, "md.", M, x);
+    x->in.labels = test_fx_tensor(ctx, fx, "md.labels", 0);
     x->in.temperature = 1.0f;
-    x->in.transferability = x->t;
+    x->in.transferability = test_fx_tensor(ctx, fx, "md.t", 0);
     x->in.stage = stage;
-    x->in.student_domain_repr = x->sd;
-    x->in.teacher_domain_repr = x->td;
+    x->in.student_domain_repr = test_fx_tensor(ctx, fx, "md.student_domain", 1);
+    x->in.teacher_domain_repr = test_fx_tensor(ctx, fx, "md.teacher_domain", 0);
 }
 
 static void *md_create(const hrkd_plugin_descriptor *d)
@@ -111,7 +99,7 @@ static void test_stage1(const hrkd_plugin_descriptor *d, const fixture *fx)
     void *self = md_create(d);
     hrkd_error err = {0};
     hrkd_ctx *ctx = hrkd_ctx_create(g_be, &err);
-    inputs x;
+    test_kd x;
     make_inputs(ctx, fx, M, 1, &x);
     hrkd_tensor *terms[TEST_KD_MAXL] = {0}, *pred = NULL;
     int rc = d->loss->compute(self, ctx, &x.in, terms, &pred);
@@ -129,13 +117,13 @@ static void test_stage1(const hrkd_plugin_descriptor *d, const fixture *fx)
         CHECK(hrkd_backward(ctx, loss) == HRKD_STATUS_OK);
         for (int m = 0; m <= M; m++) {
             snprintf(name, sizeof name, "md.grad.student_hidden.%d", m);
-            expect(ctx, x.kd.sh[m], 1, fx, name, 3);
+            expect(ctx, x.sh[m], 1, fx, name, 3);
             if (m > 0) {
                 snprintf(name, sizeof name, "md.grad.student_attn.%d", m);
-                expect(ctx, x.kd.sa[m], 1, fx, name, 3);
+                expect(ctx, x.sa[m], 1, fx, name, 3);
             }
         }
-        expect(ctx, x.sd, 1, fx, "md.grad.student_domain", 3);
+        expect(ctx, x.in.student_domain_repr, 1, fx, "md.grad.student_domain", 3);
     }
     hrkd_ctx_destroy(ctx);
 
@@ -149,7 +137,7 @@ static void test_stage1(const hrkd_plugin_descriptor *d, const fixture *fx)
         const fixture_tensor *t = fixture_need(fx, "md.teacher_hidden.0");
         int64_t B = s->shape[0], row = s->numel / B;
         float *g = malloc((size_t)s->numel * sizeof *g), *w = malloc((size_t)B * sizeof *w);
-        hrkd_tensor_grad_to_host(ctx, x.kd.sh[0], g);
+        hrkd_tensor_grad_to_host(ctx, x.sh[0], g);
         for (int64_t i = 0; i < B; i++) {
             double gu = 0, uu = 0;
             for (int64_t k = i * row; k < (i + 1) * row; k++) {
@@ -176,7 +164,7 @@ static void test_stage2_and_old(const hrkd_plugin_descriptor *d, const fixture *
     void *self = md_create(d);
     hrkd_error err = {0};
     hrkd_ctx *ctx = hrkd_ctx_create(g_be, &err);
-    inputs x;
+    test_kd x;
     make_inputs(ctx, fx, M, 2, &x);
     hrkd_tensor *terms[TEST_KD_MAXL] = {0}, *pred = NULL;
     int rc = d->loss->compute(self, ctx, &x.in, terms, &pred);
@@ -185,7 +173,7 @@ static void test_stage2_and_old(const hrkd_plugin_descriptor *d, const fixture *
         for (int m = 0; m <= M; m++) CHECK(terms[m] && hrkd_tensor_item(ctx, terms[m]) == 0.0f);
         expect(ctx, pred, 0, fx, "md.pred", 2);
         CHECK(hrkd_backward(ctx, pred) == HRKD_STATUS_OK);
-        expect(ctx, x.kd.sl, 1, fx, "md.grad.student_logits", 3);
+        expect(ctx, x.sl, 1, fx, "md.grad.student_logits", 3);
     }
     hrkd_ctx_destroy(ctx);
 

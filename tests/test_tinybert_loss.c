@@ -23,7 +23,6 @@
 static hrkd_backend *g_be;
 static double g_worst;
 
-
 static void *create(const hrkd_plugin_descriptor *d, const char *soft_ce_mean, hrkd_config **cfg)
 {
     const hrkd_config_section *s = NULL;
@@ -47,7 +46,6 @@ static void *create(const hrkd_plugin_descriptor *d, const char *soft_ce_mean, h
     return self;
 }
 
-
 static void expect(hrkd_ctx *ctx, hrkd_tensor *t, int grad, const fixture *fx, const char *name)
 {
     const fixture_tensor *want = fixture_need(fx, name);
@@ -61,21 +59,12 @@ static void expect(hrkd_ctx *ctx, hrkd_tensor *t, int grad, const fixture *fx, c
     free(got);
 }
 
-typedef struct inputs {
-    test_kd      kd;
-    hrkd_tensor *labels;
-    hrkd_kd_inputs in;
-} inputs;
-
-static void make_inputs(hrkd_ctx *ctx, const fixture *fx, int M, inputs *x)
+static void make_inputs(hrkd_ctx *ctx, const fixture *fx, int M, test_kd *x)
 {
-    memset(x, 0, sizeof *x);
-    test_kd_from_fixture(ctx, fx, "", M, &x->kd);
-    int64_t B = x->kd.sl->shape[0];
+    test_kd_from_fixture(ctx, fx, "", M, x);
+    int64_t B = x->sl->shape[0];
     int32_t lab[16] = {0};
-    x->labels = hrkd_tensor_from_host_i32(ctx, 1, &B, lab);
-    x->in = x->kd.in;
-    x->in.labels = x->labels;
+    x->in.labels = hrkd_tensor_from_host_i32(ctx, 1, &B, lab);
 }
 
 /* One temperature / averaging mode against the fixture (tag "t<i>.<mode>"). */
@@ -88,7 +77,7 @@ static void run_case(const hrkd_plugin_descriptor *d, const fixture *fx, int ti,
     if (!self) return;
     hrkd_error err = {0};
     hrkd_ctx *ctx = hrkd_ctx_create(g_be, &err);
-    inputs x;
+    test_kd x;
     make_inputs(ctx, fx, M, &x);
     char tag[64], name[96];
     snprintf(tag, sizeof tag, "t%d.%s", ti, mode);
@@ -117,13 +106,13 @@ static void run_case(const hrkd_plugin_descriptor *d, const fixture *fx, int ti,
         expect(ctx, loss, 0, fx, name);
         CHECK(hrkd_backward(ctx, loss) == HRKD_STATUS_OK);
         snprintf(name, sizeof name, "grad.student_logits.%s", tag);
-        expect(ctx, x.kd.sl, 1, fx, name);
+        expect(ctx, x.sl, 1, fx, name);
         for (int m = 0; m <= M; m++) {
             snprintf(name, sizeof name, "grad.student_hidden.%d", m);
-            expect(ctx, x.kd.sh[m], 1, fx, name);
+            expect(ctx, x.sh[m], 1, fx, name);
             if (m > 0) {
                 snprintf(name, sizeof name, "grad.student_attn.%d", m);
-                expect(ctx, x.kd.sa[m], 1, fx, name);
+                expect(ctx, x.sa[m], 1, fx, name);
             }
         }
     }
@@ -139,11 +128,11 @@ static void test_bad_inputs(const hrkd_plugin_descriptor *d, const fixture *fx)
     if (!self) return;
     hrkd_error err = {0};
     hrkd_ctx *ctx = hrkd_ctx_create(g_be, &err);
-    inputs x;
+    test_kd x;
     make_inputs(ctx, fx, 2, &x);
     hrkd_tensor *terms[TEST_KD_MAXL] = {0}, *pred = NULL;
     /* a student attention of the wrong shape: the op reports both shapes */
-    x.kd.sa[2] = x.kd.sh[2];
+    x.sa[2] = x.sh[2];
     CHECK(d->loss->compute(self, ctx, &x.in, terms, &pred) != 0 && hrkd_ctx_failed(ctx) &&
           strstr(hrkd_ctx_error(ctx)->msg, "mse"));
     hrkd_ctx_clear_error(ctx);
@@ -152,7 +141,7 @@ static void test_bad_inputs(const hrkd_plugin_descriptor *d, const fixture *fx)
     CHECK(d->loss->compute(self, ctx, &x.in, terms, &pred) != 0 &&
           strstr(hrkd_ctx_error(ctx)->msg, "tinybert"));
     hrkd_ctx_clear_error(ctx);
-    x.in.student_attn = x.kd.sa;
+    x.in.student_attn = x.sa;
     x.in.struct_size = 8; /* far too old */
     CHECK(d->loss->compute(self, ctx, &x.in, terms, &pred) != 0);
     hrkd_ctx_destroy(ctx);
@@ -168,8 +157,9 @@ int main(void)
     }
     void *so = NULL;
     const hrkd_plugin_descriptor *d = test_open_plugin("tinybert", HRKD_KIND_LOSS, &so);
-    CHECK(!d || (d->loss && d->loss->compute && !d->reference && !d->graph));
-    if (d && !(d->loss && d->loss->compute)) d = NULL;
+    int is_loss = d && d->loss && d->loss->compute && !d->reference && !d->graph;
+    CHECK(!d || is_loss);
+    if (!is_loss) d = NULL;
     fixture *fx = fixture_load(FIXTURE);
     CHECKF(fx != NULL, "%s", FIXTURE);
     if (d && fx) {
