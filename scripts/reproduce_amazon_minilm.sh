@@ -10,11 +10,13 @@
 # Runs whose result file exists are skipped, so the script can be re-run after a stop
 # (a run writes <file>.part.h5 and renames it when finished).
 # Logs: results/logs/<run>.log. JOBS=2 THREADS=1 runs two at once, one core each.
+# SEEDS="1 2 3 4 5" runs more student seeds (default 1 2 3; teachers stay at seeds 1, 2, 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/reproduce_jobs.sh   # job / jobs_run, JOBS, THREADS
 bash scripts/fetch_minilm.sh
 SET=${SET:-amazon_minilm}
+SEEDS=${SEEDS:-1 2 3}
 I=ini/$SET R=results/$SET
 TI=ini/amazon_minilm T=results/amazon_minilm   # the teacher every setting distils from
 [ -f "$I/hrkd.ini" ] || { echo "reproduce: no $I/hrkd.ini (SET=$SET)" >&2; exit 2; }
@@ -23,14 +25,18 @@ SL=$("$HRKD" check --print "$I/hrkd.ini" | awk '/^\[/ { s = ($1 == "[student]") 
 # the seed-1 teacher first: every student distils from it
 [ -f ${T}_teacher.h5 ] || job $TI/teacher.ini 1 ${T}_teacher.h5
 {
-  for s in 1 2 3; do  # teachers of seeds 2 and 3 (their accuracy only) among the students
-    [ $s = 1 ] || echo "$TI/teacher.ini $s ${T}_teacher_seed$s.h5"
+  for s in $SEEDS; do
     echo "$I/hrkd.ini $s ${R}_hrkd_seed$s.h5"; echo "$I/tinybert.ini $s ${R}_tinybert_seed$s.h5"
+  done
+  for s in 2 3; do  # teachers of seeds 2 and 3, for their accuracy only
+    echo "$TI/teacher.ini $s ${T}_teacher_seed$s.h5"
   done
   for a in no_self_attention no_comp_agg no_hierarchical no_domain_rel; do
     echo "$I/ablation_$a.ini 1 ${R}_ablation_$a.h5"
   done
 } | jobs_run
+# files KIND SEP: the student result files of every seed in SEEDS, joined by SEP
+files() { local s out=; for s in $SEEDS; do out+=${out:+$2}${R}_$1_seed$s.h5; done; echo "$out"; }
 # inference speed-up: forward of teacher (6L-384) and student (${SL}L-384), seq 64, batch 64,
 # alternating, 3 runs each, same session
 for i in 1 2 3; do
@@ -39,10 +45,10 @@ for i in 1 2 3; do
 done > results/logs/${SET}_inference.jsonl
 python3 scripts/summarize_runs.py --dev --inference results/logs/${SET}_inference.jsonl \
   --group "teacher (MiniLM-L6, mtl)=${T}_teacher.h5,${T}_teacher_seed2.h5,${T}_teacher_seed3.h5" \
-  --group "TinyBERT-KD (${SL}L-384)=${R}_tinybert_seed1.h5,${R}_tinybert_seed2.h5,${R}_tinybert_seed3.h5" \
-  --group "HRKD (${SL}L-384)=${R}_hrkd_seed1.h5,${R}_hrkd_seed2.h5,${R}_hrkd_seed3.h5" \
+  --group "TinyBERT-KD (${SL}L-384)=$(files tinybert ,)" \
+  --group "HRKD (${SL}L-384)=$(files hrkd ,)" \
   --group "HRKD - Self-attention=${R}_ablation_no_self_attention.h5" \
   --group "HRKD - Comp-Agg=${R}_ablation_no_comp_agg.h5" \
   --group "HRKD - Hierarchical Rel.=${R}_ablation_no_hierarchical.h5" \
   --group "HRKD - Domain Rel.=${R}_ablation_no_domain_rel.h5" | tee results/logs/${SET}_summary.md
-"$HRKD" compare ${R}_hrkd_seed{1,2,3}.h5 -- ${R}_tinybert_seed{1,2,3}.h5 | tee -a results/logs/${SET}_summary.md
+"$HRKD" compare $(files hrkd ' ') -- $(files tinybert ' ') | tee -a results/logs/${SET}_summary.md
