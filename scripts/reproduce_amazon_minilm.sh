@@ -10,13 +10,19 @@
 # Runs whose result file exists are skipped, so the script can be re-run after a stop
 # (a run writes <file>.part.h5 and renames it when finished).
 # Logs: results/logs/<run>.log. JOBS=2 THREADS=1 runs two at once, one core each.
-# SEEDS="1 2 3 4 5" runs more student seeds (default 1 2 3; teachers stay at seeds 1, 2, 3).
+# SEEDS="1 2 3 4 5" runs more student seeds (default 1 2 3; teachers stay at seeds 1, 2, 3);
+# ABLATION_SEEDS="1 2" more seeds of each ablation (default 1; seed N > 1 writes
+# results/<SET>_ablation_<name>_seedN.h5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/reproduce_jobs.sh   # job / jobs_run, JOBS, THREADS
 bash scripts/fetch_minilm.sh
 SET=${SET:-amazon_minilm}
 SEEDS=${SEEDS:-1 2 3}
+ABLATION_SEEDS=${ABLATION_SEEDS:-1}
+# ablation NAME SEED: its result file (seed 1 has no suffix); ablations NAME: every seed's, comma-joined
+ablation() { if [ "$2" = 1 ]; then echo "${R}_ablation_$1.h5"; else echo "${R}_ablation_$1_seed$2.h5"; fi; }
+ablations() { local s out=; for s in $ABLATION_SEEDS; do out+=${out:+,}$(ablation "$1" "$s"); done; echo "$out"; }
 I=ini/$SET R=results/$SET
 TI=ini/amazon_minilm T=results/amazon_minilm   # the teacher every setting distils from
 [ -f "$I/hrkd.ini" ] || { echo "reproduce: no $I/hrkd.ini (SET=$SET)" >&2; exit 2; }
@@ -32,7 +38,7 @@ SL=$("$HRKD" check --print "$I/hrkd.ini" | awk '/^\[/ { s = ($1 == "[student]") 
     echo "$TI/teacher.ini $s ${T}_teacher_seed$s.h5"
   done
   for a in no_self_attention no_comp_agg no_hierarchical no_domain_rel; do
-    echo "$I/ablation_$a.ini 1 ${R}_ablation_$a.h5"
+    for s in $ABLATION_SEEDS; do echo "$I/ablation_$a.ini $s $(ablation $a $s)"; done
   done
 } | jobs_run
 # files KIND SEP: the student result files of every seed in SEEDS, joined by SEP
@@ -47,8 +53,8 @@ python3 scripts/summarize_runs.py --dev --inference results/logs/${SET}_inferenc
   --group "teacher (MiniLM-L6, mtl)=${T}_teacher.h5,${T}_teacher_seed2.h5,${T}_teacher_seed3.h5" \
   --group "TinyBERT-KD (${SL}L-384)=$(files tinybert ,)" \
   --group "HRKD (${SL}L-384)=$(files hrkd ,)" \
-  --group "HRKD - Self-attention=${R}_ablation_no_self_attention.h5" \
-  --group "HRKD - Comp-Agg=${R}_ablation_no_comp_agg.h5" \
-  --group "HRKD - Hierarchical Rel.=${R}_ablation_no_hierarchical.h5" \
-  --group "HRKD - Domain Rel.=${R}_ablation_no_domain_rel.h5" | tee results/logs/${SET}_summary.md
+  --group "HRKD - Self-attention=$(ablations no_self_attention)" \
+  --group "HRKD - Comp-Agg=$(ablations no_comp_agg)" \
+  --group "HRKD - Hierarchical Rel.=$(ablations no_hierarchical)" \
+  --group "HRKD - Domain Rel.=$(ablations no_domain_rel)" | tee results/logs/${SET}_summary.md
 "$HRKD" compare $(files hrkd ' ') -- $(files tinybert ' ') | tee -a results/logs/${SET}_summary.md
