@@ -20,6 +20,8 @@ bash scripts/fetch_minilm.sh
 SET=${SET:-amazon_minilm}
 SEEDS=${SEEDS:-1 2 3}
 ABLATION_SEEDS=${ABLATION_SEEDS:-1}
+# files KIND SEP: the student result files of every seed in SEEDS, joined by SEP
+files() { local s out=; for s in $SEEDS; do out+=${out:+$2}${R}_$1_seed$s.h5; done; echo "$out"; }
 # ablation NAME SEED: its result file (seed 1 has no suffix); ablations NAME: every seed's, comma-joined
 ablation() { if [ "$2" = 1 ]; then echo "${R}_ablation_$1.h5"; else echo "${R}_ablation_$1_seed$2.h5"; fi; }
 ablations() { local s out=; for s in $ABLATION_SEEDS; do out+=${out:+,}$(ablation "$1" "$s"); done; echo "$out"; }
@@ -41,8 +43,6 @@ SL=$("$HRKD" check --print "$I/hrkd.ini" | awk '/^\[/ { s = ($1 == "[student]") 
     for s in $ABLATION_SEEDS; do echo "$I/ablation_$a.ini $s $(ablation $a $s)"; done
   done
 } | jobs_run
-# files KIND SEP: the student result files of every seed in SEEDS, joined by SEP
-files() { local s out=; for s in $SEEDS; do out+=${out:+$2}${R}_$1_seed$s.h5; done; echo "$out"; }
 # inference speed-up: forward of teacher (6L-384) and student (${SL}L-384), seq 64, batch 64,
 # alternating, 3 runs each, same session
 for i in 1 2 3; do
