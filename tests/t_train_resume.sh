@@ -16,6 +16,8 @@ rc=$?
 check '[ $rc -eq 0 ] && [ -f "$tmp/ref.h5" ]' "uninterrupted teacher run"
 check 'grep -q "average" "$tmp/ref.log"' "teacher run prints its accuracy table"
 check 'h5dump -H "$tmp/ref.h5" | grep -q "GROUP \"best_d2\""' "per-domain best groups written"
+check '[ -z "$(h5ls -r "$tmp/ref.h5/best_d2" | grep adam_)" ] && h5ls -r "$tmp/ref.h5/checkpoint" | grep -q adam_m' \
+  "best groups hold parameter values only; /checkpoint holds the AdamW moments"
 
 # 2. killed at step 6 (between checkpoints at 4 and 8), then resumed
 run_ini tests/ini/tiny_teacher.ini "$tmp/k1.h5" --kill-after-step 6 > "$tmp/k1.log" 2>&1

@@ -417,6 +417,55 @@ static void test_damaged(hrkd_backend *be)
     unlink(bad);
 }
 
+/* ---- snapshot: a best-model group without the AdamW moments --------------------------------- */
+static void test_snapshot(hrkd_backend *be)
+{
+    const char *path = tmp_path("snap.h5");
+    hrkd_error err = {0};
+    hrkd_run_meta meta = test_meta();
+    hrkd_run *run = NULL;
+    CHECKF(hrkd_run_create(path, &meta, &run, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    if (!run) return;
+    hrkd_params *p = make_store(be, "student", 0, 42);
+    hrkd_run_state st = test_state(3);
+    CHECKF(hrkd_run_checkpoint(run, "checkpoint", &p, 1, &st, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    CHECKF(hrkd_run_snapshot(run, "best", &p, 1, &st, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    CHECKF(hrkd_run_close(run, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CHECK(f >= 0);
+    if (f >= 0) {
+        CHECK(H5Lexists(f, "best/student/x.y", H5P_DEFAULT) > 0);
+        CHECK(H5Lexists(f, "best/student/adam_m", H5P_DEFAULT) == 0);
+        CHECK(H5Lexists(f, "checkpoint/student/adam_m/x.y", H5P_DEFAULT) > 0);
+        int64_t hm[2] = {-1, -1};
+        const char *g[2] = {"best/student", "checkpoint/student"};
+        for (int k = 0; k < 2; k++) {
+            hid_t a = H5Aopen_by_name(f, g[k], "has_moments", H5P_DEFAULT, H5P_DEFAULT);
+            if (a >= 0) H5Aread(a, H5T_NATIVE_INT64, &hm[k]);
+            if (a >= 0) H5Aclose(a);
+        }
+        CHECKF(hm[0] == 0 && hm[1] == 1, "has_moments best %lld, checkpoint %lld", (long long)hm[0], (long long)hm[1]);
+        H5Fclose(f);
+    }
+    /* loading the snapshot restores the values and leaves the store's moments as they were */
+    hrkd_params *q = make_store(be, "student", 0, 99);
+    const hrkd_kernels *k = hrkd_backend_kernels(be);
+    float m_before, m_after, want[8], got[8];
+    k->copy_d2h(&m_before, hrkd_params_m(q), sizeof m_before);
+    hrkd_params_read(p, 2, want);
+    CHECKF(hrkd_run_open(path, &run, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    if (run) {
+        CHECKF(hrkd_run_load_checkpoint(run, "best", &q, 1, NULL, &err) == HRKD_STATUS_OK, "%s", err.msg);
+        hrkd_params_read(q, 2, got);
+        CHECK(memcmp(want, got, sizeof want) == 0);
+        k->copy_d2h(&m_after, hrkd_params_m(q), sizeof m_after);
+        CHECK(m_after == m_before);
+        hrkd_run_free(run);
+    }
+    hrkd_params_destroy(q);
+    hrkd_params_destroy(p);
+}
+
 /* ---- inspect ------------------------------------------------------------------------------------ */
 static char *capture_inspect(const char *path, int *rc)
 {
@@ -493,6 +542,7 @@ int main(int argc, char **argv)
         return 1;
     }
     test_roundtrip(be);
+    test_snapshot(be);
     test_damaged(be);
     test_inspect();
     hrkd_backend_unload(be);

@@ -32,11 +32,7 @@ void cpu_axpby(float *y, const float *x, float alpha, float beta, int64_t n)
 
 /* ---- binary: out[i] (=|+=) a[i] ∘ b[i % nb] ---- */
 
-/* One run of len elements where b is contiguous (no wrap-around inside the run).
- * out may alias a exactly (same index), which `omp simd` allows. */
-static void binary_run(hrkd_binary op, float *out, const float *a, const float *b, int64_t len,
-                       int accumulate)
-{
+/* out[i] = EXPR, or out[i] += EXPR when accumulate; i, out, len, accumulate in scope */
 #define BINARY_LOOP(EXPR)                                                                   \
     do {                                                                                    \
         if (accumulate) {                                                                   \
@@ -45,35 +41,32 @@ static void binary_run(hrkd_binary op, float *out, const float *a, const float *
             _Pragma("omp simd") for (int64_t i = 0; i < len; i++) out[i] = (EXPR);          \
         }                                                                                   \
     } while (0)
+
+/* One run of len elements where b is contiguous (no wrap-around inside the run).
+ * out may alias a exactly (same index), which `omp simd` allows. */
+static void binary_run(hrkd_binary op, float *out, const float *a, const float *b, int64_t len,
+                       int accumulate)
+{
     switch (op) {
     case HRKD_BINARY_ADD: BINARY_LOOP(a[i] + b[i]); break;
     case HRKD_BINARY_SUB: BINARY_LOOP(a[i] - b[i]); break;
     case HRKD_BINARY_MUL: BINARY_LOOP(a[i] * b[i]); break;
     default: break;
     }
-#undef BINARY_LOOP
 }
 
 /* Scalar broadcast (nb == 1): the common "scale by a tensor holding one value". */
 static void binary_scalar(hrkd_binary op, float *out, const float *a, float s, int64_t len,
                           int accumulate)
 {
-#define BINARY_LOOP(EXPR)                                                                   \
-    do {                                                                                    \
-        if (accumulate) {                                                                   \
-            _Pragma("omp simd") for (int64_t i = 0; i < len; i++) out[i] += (EXPR);         \
-        } else {                                                                            \
-            _Pragma("omp simd") for (int64_t i = 0; i < len; i++) out[i] = (EXPR);          \
-        }                                                                                   \
-    } while (0)
     switch (op) {
     case HRKD_BINARY_ADD: BINARY_LOOP(a[i] + s); break;
     case HRKD_BINARY_SUB: BINARY_LOOP(a[i] - s); break;
     case HRKD_BINARY_MUL: BINARY_LOOP(a[i] * s); break;
     default: break;
     }
-#undef BINARY_LOOP
 }
+#undef BINARY_LOOP
 
 #define BINARY_CHUNK ((int64_t)1 << 14)
 

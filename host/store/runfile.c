@@ -26,6 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,6 +115,17 @@ static int h5_failed(h5c *c, const char *file, int line, const char *what)
     h5_walk w = {"", ""};
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5_walk_cb, &w);
     H5Eclear2(H5E_DEFAULT);
+    /* a failed write's detail is a multi-line dump of the low-level call; keep its system
+     * message ("No space left on device", "File too large") when it has one */
+    const char *em = strstr(w.detail, "error message = '");
+    if (em) {
+        em += strlen("error message = '");
+        const char *q = strchr(em, '\'');
+        memmove(w.detail, em, q ? (size_t)(q - em) : strlen(em));
+        w.detail[q ? (size_t)(q - em) : strlen(em)] = '\0';
+    }
+    for (char *p = w.detail; *p; p++)
+        if (*p == '\n') *p = ' ';
     c->st = hrkd_error_set(c->err, HRKD_STATUS_IO, "%s: HDF5: %s (%s) [%s:%d %s]", c->path,
                            w.api[0] ? w.api : "error", w.detail, file, line, what);
     return 1;
@@ -131,7 +145,27 @@ static int h5_check(h5c *c, long long rv, const char *file, int line, const char
  * failure the call is skipped altogether (sticky, like hrkd_ctx errors). */
 #define H5OK(c, call) h5_check((c), (c)->st == HRKD_STATUS_OK ? (long long)(call) : -1LL, __FILE__, __LINE__, #call)
 
-static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/* HDF5 closes the files still open at exit from a handler it installs at its first use. After
+ * a write fails (disk full, file size limit), H5Fclose fails too and leaves behind a file that
+ * this handler then crashes on (HDF5 1.10: SIGSEGV in H5F__close_cb), turning a clean error
+ * exit into a segfault. So the run file installs the exit cleanup itself, before HDF5's first
+ * use (every entry point here starts with h5_quiet), and skips it once a close has failed:
+ * the process is ending and the half-written PATH.tmp is already unlinked. */
+static int h5_close_failed;
+static void h5_at_exit(void)
+{
+    if (!h5_close_failed) H5close();
+}
+
+static void h5_quiet(void)
+{
+    static int installed;
+    if (!installed) {
+        installed = 1;
+        if (H5dont_atexit() >= 0) atexit(h5_at_exit);
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 static hrkd_status c_fail(h5c *c, hrkd_status st, const char *fmt, const char *a, long long b)
 {
@@ -321,7 +355,7 @@ static void write_meta_and_logs(h5c *c, hrkd_run *r, hid_t f)
 }
 
 static void write_group(h5c *c, hid_t f, const char *group, hrkd_params *const *stores, int n,
-                        const hrkd_run_state *st)
+                        int moments, const hrkd_run_state *st)
 {
     char path[1200];
     hid_t g = w_group(c, f, group);
@@ -330,7 +364,7 @@ static void write_group(h5c *c, hid_t f, const char *group, hrkd_params *const *
         hrkd_params *p = stores[s];
         const char *model = hrkd_params_model_name(p);
         const hrkd_kernels *k = hrkd_backend_kernels(hrkd_params_backend(p));
-        const float *mom[2] = {hrkd_params_m(p), hrkd_params_v(p)};
+        const float *mom[2] = {moments ? hrkd_params_m(p) : NULL, moments ? hrkd_params_v(p) : NULL};
         int64_t maxn = 1;
         for (int i = 0; i < hrkd_params_count(p); i++)
             if (hrkd_params_info(p, i)->numel > maxn) maxn = hrkd_params_info(p, i)->numel;
@@ -428,18 +462,78 @@ static void add_group_name(hrkd_run *r, const char *name)
     if ((ng[r->n_groups] = strdup(name))) r->n_groups++;
 }
 
-/* The one writer: PATH.tmp ← metadata + logs + fresh group + carried groups; then rename. */
+/* After a failed rewrite: say that PATH itself was not touched, and how much room is left
+ * beside it (the usual cause is a full disk), at the end of err's message. */
+static void note_unchanged(const char *path, hrkd_error *err)
+{
+    if (!err) return;
+    size_t n = strlen(err->msg);
+    char *dcopy = strdup(path);
+    struct statvfs sv;
+    char room[96] = "";
+    if (dcopy && statvfs(dirname(dcopy), &sv) == 0)
+        snprintf(room, sizeof room, "; %.0f MB free there", (double)sv.f_bavail * (double)sv.f_frsize / 1e6);
+    free(dcopy);
+    snprintf(err->msg + n, sizeof err->msg - n, " -- %s %s%s", path,
+             access(path, F_OK) == 0 ? "is unchanged (the last complete write)" : "was not written", room);
+}
+
+/* Refuse a rewrite that cannot fit before HDF5 writes anything: HDF5 1.10 handles a write
+ * failing half-way badly (a failed H5Ocopy of a carried group can crash), and a full disk is
+ * the usual reason a long run's checkpoint fails. The estimate is an upper bound: the current
+ * file (carried groups and old logs), the new group's data unless it replaces one of the same
+ * name, the logs in memory, and 256 KB plus 2 KB a dataset for HDF5's own metadata. A disk
+ * that fills up during the write is still reported as an error (see h5_quiet), only with
+ * HDF5's message. */
+static hrkd_status check_room(const hrkd_run *r, const char *group, hrkd_params *const *stores, int n,
+                              int moments, int carry, hrkd_error *err)
+{
+    double need = 256 << 10;
+    struct stat sb;
+    if (carry && stat(r->path, &sb) == 0) need += (double)sb.st_size;
+    /* a group the file already holds is replaced by one of the same size: counted once */
+    for (int s = 0; s < n && !(carry && hrkd_run_has_group(r, group)); s++) {
+        int with_mom = moments && hrkd_params_m(stores[s]) && hrkd_params_v(stores[s]);
+        need += (double)hrkd_params_numel(stores[s]) * sizeof(float) * (with_mom ? 3 : 1) +
+                2048.0 * hrkd_params_count(stores[s]) * (with_mom ? 3 : 1);
+    }
+    need += (double)(r->ratio_step.n + r->ratio_domain.n + r->loss_step.n + r->loss_vals.n);
+    for (int m = 0; r->ratio_hier && m <= r->M; m++) need += (double)r->ratio_hier[m].n;
+    for (int k = 0; k < r->n_split; k++) need += (double)(r->split[k].step.n + r->split[k].vals.n);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && need > (double)rl.rlim_cur)
+        return hrkd_error_set(err, HRKD_STATUS_IO,
+                              "%s.tmp: cannot rewrite the run file: it needs about %.1f MB, over the file size "
+                              "limit of %.1f MB (ulimit -f)", r->path, need / 1e6, (double)rl.rlim_cur / 1e6);
+    char *dcopy = strdup(r->path);
+    struct statvfs sv;
+    int known = dcopy && statvfs(dirname(dcopy), &sv) == 0;
+    free(dcopy);
+    if (known && need > (double)sv.f_bavail * (double)sv.f_frsize)
+        return hrkd_error_set(err, HRKD_STATUS_IO,
+                              "%s.tmp: cannot rewrite the run file: it needs about %.1f MB (No space left on device)",
+                              r->path, need / 1e6);
+    return HRKD_STATUS_OK;
+}
+
+/* The one writer: PATH.tmp ← metadata + logs + fresh group (moments: with the AdamW moments)
+ * + carried groups; then rename. */
 static hrkd_status run_rewrite(hrkd_run *r, const char *group, hrkd_params *const *stores, int n,
-                               const hrkd_run_state *st, int carry, hrkd_error *err)
+                               int moments, const hrkd_run_state *st, int carry, hrkd_error *err)
 {
     h5_quiet();
+    hrkd_status room = check_room(r, group, stores, group ? n : 0, moments, carry, err);
+    if (room != HRKD_STATUS_OK) {
+        note_unchanged(r->path, err);
+        return room;
+    }
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", r->path);
     h5c c = {tmp, err, HRKD_STATUS_OK};
     hid_t f = -1, old = -1;
     if (H5OK(&c, f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT))) {
         write_meta_and_logs(&c, r, f);
-        if (group) write_group(&c, f, group, stores, n, st);
+        if (group) write_group(&c, f, group, stores, n, moments, st);
         if (carry && c.st == HRKD_STATUS_OK) {
             h5c oc = {r->path, err, HRKD_STATUS_OK};
             if (H5OK(&oc, old = H5Fopen(r->path, H5F_ACC_RDONLY, H5P_DEFAULT))) {
@@ -451,9 +545,13 @@ static hrkd_status run_rewrite(hrkd_run *r, const char *group, hrkd_params *cons
         }
     }
     h5_close(old);
-    if (f >= 0 && H5Fclose(f) < 0) h5_failed(&c, __FILE__, __LINE__, "H5Fclose");
+    if (f >= 0 && H5Fclose(f) < 0) {
+        h5_close_failed = 1;
+        h5_failed(&c, __FILE__, __LINE__, "H5Fclose");
+    }
     if (c.st != HRKD_STATUS_OK) {
         unlink(tmp);
+        note_unchanged(r->path, err);
         return c.st;
     }
     fsync_path(tmp, 0);
@@ -566,7 +664,7 @@ hrkd_status hrkd_run_create(const char *path, const hrkd_run_meta *meta, hrkd_ru
     r->has_hier = -1;
     r->ckpt_step = -1;
     hrkd_status st = run_alloc_common(r, err);
-    if (st == HRKD_STATUS_OK) st = run_rewrite(r, NULL, NULL, 0, NULL, 0, err);
+    if (st == HRKD_STATUS_OK) st = run_rewrite(r, NULL, NULL, 0, 0, NULL, 0, err);
     if (st != HRKD_STATUS_OK) {
         hrkd_run_free(r);
         return st;
@@ -627,16 +725,28 @@ hrkd_status hrkd_run_append_metrics(hrkd_run *r, const char *split, int64_t step
     return HRKD_STATUS_OK;
 }
 
-hrkd_status hrkd_run_checkpoint(hrkd_run *r, const char *group, hrkd_params *const *stores, int n_stores,
-                                const hrkd_run_state *st, hrkd_error *err)
+static hrkd_status checkpoint(hrkd_run *r, const char *group, hrkd_params *const *stores, int n_stores,
+                              int moments, const hrkd_run_state *st, hrkd_error *err)
 {
     if (!name_ok(group) || is_log_name(group))
         return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: checkpoint group '%s' must be [A-Za-z0-9_]+",
                               r->path, group ? group : "(null)");
-    return run_rewrite(r, group, stores, n_stores, st, 1, err);
+    return run_rewrite(r, group, stores, n_stores, moments, st, 1, err);
 }
 
-hrkd_status hrkd_run_flush(hrkd_run *r, hrkd_error *err) { return run_rewrite(r, NULL, NULL, 0, NULL, 1, err); }
+hrkd_status hrkd_run_checkpoint(hrkd_run *r, const char *group, hrkd_params *const *stores, int n_stores,
+                                const hrkd_run_state *st, hrkd_error *err)
+{
+    return checkpoint(r, group, stores, n_stores, 1, st, err);
+}
+
+hrkd_status hrkd_run_snapshot(hrkd_run *r, const char *group, hrkd_params *const *stores, int n_stores,
+                              const hrkd_run_state *st, hrkd_error *err)
+{
+    return checkpoint(r, group, stores, n_stores, 0, st, err);
+}
+
+hrkd_status hrkd_run_flush(hrkd_run *r, hrkd_error *err) { return run_rewrite(r, NULL, NULL, 0, 0, NULL, 1, err); }
 
 hrkd_status hrkd_run_close(hrkd_run *r, hrkd_error *err)
 {

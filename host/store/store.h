@@ -240,6 +240,11 @@ hrkd_status hrkd_run_append_metrics(hrkd_run *run, const char *split, int64_t st
  * checkpoint groups already in the file are carried over unchanged. */
 hrkd_status hrkd_run_checkpoint(hrkd_run *run, const char *group, hrkd_params *const *stores,
                                 int n_stores, const hrkd_run_state *st, hrkd_error *err);
+/* The same without the AdamW moments (has_moments = 0): for the best-model groups (`best`,
+ * `best_d<d>`), which are evaluated and distilled from but never resumed, at a third of the
+ * size. Loading one leaves a store's moments as they were. */
+hrkd_status hrkd_run_snapshot(hrkd_run *run, const char *group, hrkd_params *const *stores,
+                              int n_stores, const hrkd_run_state *st, hrkd_error *err);
 /* Read group into stores (matched by model name, then parameter name; shapes must agree;
  * moments read when the store has them) and its state (st may be NULL). */
 hrkd_status hrkd_run_load_checkpoint(hrkd_run *run, const char *group,

@@ -8,6 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+void hrkd_kd_stats_losses(const hrkd_kd_stats *stats, int D, int M, float *losses)
+{
+    for (int d = 0; d < D; d++) {
+        float tot = 0;
+        for (int m = 0; m <= M; m++) {
+            losses[m * D + d] = stats->layer_terms[d][m];
+            tot += stats->layer_terms[d][m];
+        }
+        losses[(M + 1) * D + d] = stats->pred_terms[d];
+        losses[(M + 2) * D + d] = tot + stats->pred_terms[d];
+    }
+}
+
 void hrkd_kd_uniform_layer_map(int M, int N, int *map)
 {
     for (int m = 0; m <= M; m++) map[m] = M > 0 ? m * N / M : 0;

@@ -58,6 +58,9 @@ typedef struct hrkd_kd_stats {
     float pred_terms[HRKD_MAX_DOMAINS];
 } hrkd_kd_stats;
 
+/* One row of the run file's /losses/values for a KD step: losses[(M + 3) * D], terms
+ * [layer 0..M, prediction, total] × domain (results/README.md, `loss_terms`). */
+HRKD_API void hrkd_kd_stats_losses(const hrkd_kd_stats *stats, int D, int M, float *losses);
 /* Uniform layer map: student m ↔ teacher m·N/M (0 ↔ 0). */
 HRKD_API void hrkd_kd_uniform_layer_map(int M, int N, int *map);
 /* Build the graph of one step in ctx (ctx training flag = student dropout) and return the

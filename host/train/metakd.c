@@ -417,15 +417,7 @@ static hrkd_status run_stage(const hrkd_train_opts *o, const stage_args *sa, con
         }
         double gn = 0;
         if ((st = hrkd_adamw_step(&store, 1, &ac, &step, &gn, err)) != HRKD_STATUS_OK) goto out;
-        for (int d = 0; d < D; d++) {
-            float tot = 0;
-            for (int m = 0; m <= M; m++) {
-                losses[m * D + d] = stats->layer_terms[d][m];
-                tot += stats->layer_terms[d][m];
-            }
-            losses[(M + 1) * D + d] = stats->pred_terms[d];
-            losses[(M + 2) * D + d] = tot + stats->pred_terms[d];
-        }
+        hrkd_kd_stats_losses(stats, D, M, losses);
         if ((st = hrkd_run_append_losses(run, step - 1, losses, err)) != HRKD_STATUS_OK) goto out;
         if (o->log_every > 0 && (step % o->log_every == 0 || step == total))
             fprintf(stderr, "%s: stage %d step %lld/%lld loss %.4f\n", o->trained_model, sa->stage,
@@ -442,7 +434,7 @@ static hrkd_status run_stage(const hrkd_train_opts *o, const stage_args *sa, con
             if (avg > best[D]) {
                 best[D] = avg;
                 hrkd_run_state rs = {.step = step, .n_best = 1, .best = {avg}};
-                if ((st = hrkd_run_checkpoint(run, "best", &store, 1, &rs, err)) != HRKD_STATUS_OK) goto out;
+                if ((st = hrkd_run_snapshot(run, "best", &store, 1, &rs, err)) != HRKD_STATUS_OK) goto out;
             }
             for (int d = sa->first; d <= sa->last; d++)
                 if (acc[d] > best[d]) {
@@ -451,7 +443,7 @@ static hrkd_status run_stage(const hrkd_train_opts *o, const stage_args *sa, con
                     snprintf(g, sizeof g, "best_d%d", d);
                     hrkd_run_state rs = {.step = step, .n_loader = 2, .loader = {0, d}, .n_best = 1,
                                          .best = {acc[d]}};
-                    if ((st = hrkd_run_checkpoint(run, g, &store, 1, &rs, err)) != HRKD_STATUS_OK) goto out;
+                    if ((st = hrkd_run_snapshot(run, g, &store, 1, &rs, err)) != HRKD_STATUS_OK) goto out;
                 }
         }
         if ((o->checkpoint_every > 0 && step % o->checkpoint_every == 0) || step == total) {
@@ -534,7 +526,7 @@ hrkd_status hrkd_metakd_distill(const hrkd_train_opts *o, const hrkd_metakd_opts
             hrkd_run_state rs;
             if ((st = hrkd_run_open(p2, &tr, err)) == HRKD_STATUS_OK &&
                 (st = hrkd_run_load_checkpoint(tr, g, &store, 1, &rs, err)) == HRKD_STATUS_OK)
-                st = hrkd_run_checkpoint(run, g, &store, 1, &rs, err);
+                st = hrkd_run_snapshot(run, g, &store, 1, &rs, err);
             hrkd_run_free(tr);
         }
         if (!each) break;

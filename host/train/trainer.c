@@ -196,7 +196,7 @@ static hrkd_status checkpoint_best_d(hrkd_run *run, int d, hrkd_params *store, i
     hrkd_run_state st = {.step = step, .n_loader = 2, .loader = {model, head}, .n_best = 1,
                          .best = {acc}};
     hrkd_params *stores[2] = {store, extra};
-    return hrkd_run_checkpoint(run, group, stores, extra ? 2 : 1, &st, err);
+    return hrkd_run_snapshot(run, group, stores, extra ? 2 : 1, &st, err);
 }
 
 hrkd_tensor *(*hrkd_teacher_loss_ex(const hrkd_plugin_inst *s))(void *, hrkd_ctx *,
@@ -456,15 +456,7 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
             hier[m] = hier_buf + off;
             off += (size_t)D * (m + 1);
         }
-        for (int d = 0; d < D; d++) {
-            float tot = 0;
-            for (int m = 0; m <= M; m++) {
-                losses[m * D + d] = stats->layer_terms[d][m];
-                tot += stats->layer_terms[d][m];
-            }
-            losses[(M + 1) * D + d] = stats->pred_terms[d];
-            losses[(M + 2) * D + d] = tot + stats->pred_terms[d];
-        }
+        hrkd_kd_stats_losses(stats, D, M, losses);
         if (root && ((st = hrkd_run_append_ratios(run, step - 1, ratios, kd->relational ? hier : NULL, err)) != HRKD_STATUS_OK ||
                      (st = hrkd_run_append_losses(run, step - 1, losses, err)) != HRKD_STATUS_OK))
             goto out;
@@ -487,7 +479,7 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
             if (avg > best[D]) {
                 best[D] = avg;
                 hrkd_run_state rs = {.step = step, .n_best = 1, .best = {avg}};
-                if (root && (st = hrkd_run_checkpoint(run, "best", stores, 1, &rs, err)) != HRKD_STATUS_OK) goto out;
+                if (root && (st = hrkd_run_snapshot(run, "best", stores, 1, &rs, err)) != HRKD_STATUS_OK) goto out;
             }
             for (int d = 0; d < D; d++)
                 if (acc[d] > best[d]) {
