@@ -464,16 +464,23 @@ static void add_group_name(hrkd_run *r, const char *name)
 
 /* After a failed rewrite: say that PATH itself was not touched, and how much room is left
  * beside it (the usual cause is a full disk), at the end of err's message. */
+/* Bytes free (for this user) in the folder holding path; −1 when unknown. */
+static double free_beside(const char *path)
+{
+    char *dcopy = strdup(path);
+    struct statvfs sv;
+    double b = dcopy && statvfs(dirname(dcopy), &sv) == 0 ? (double)sv.f_bavail * (double)sv.f_frsize : -1;
+    free(dcopy);
+    return b;
+}
+
 static void note_unchanged(const char *path, hrkd_error *err)
 {
     if (!err) return;
     size_t n = strlen(err->msg);
-    char *dcopy = strdup(path);
-    struct statvfs sv;
+    double b = free_beside(path);
     char room[96] = "";
-    if (dcopy && statvfs(dirname(dcopy), &sv) == 0)
-        snprintf(room, sizeof room, "; %.0f MB free there", (double)sv.f_bavail * (double)sv.f_frsize / 1e6);
-    free(dcopy);
+    if (b >= 0) snprintf(room, sizeof room, "; %.0f MB free there", b / 1e6);
     snprintf(err->msg + n, sizeof err->msg - n, " -- %s %s%s", path,
              access(path, F_OK) == 0 ? "is unchanged (the last complete write)" : "was not written", room);
 }
@@ -505,11 +512,8 @@ static hrkd_status check_room(const hrkd_run *r, const char *group, hrkd_params 
         return hrkd_error_set(err, HRKD_STATUS_IO,
                               "%s.tmp: cannot rewrite the run file: it needs about %.1f MB, over the file size "
                               "limit of %.1f MB (ulimit -f)", r->path, need / 1e6, (double)rl.rlim_cur / 1e6);
-    char *dcopy = strdup(r->path);
-    struct statvfs sv;
-    int known = dcopy && statvfs(dirname(dcopy), &sv) == 0;
-    free(dcopy);
-    if (known && need > (double)sv.f_bavail * (double)sv.f_frsize)
+    double b = free_beside(r->path);
+    if (b >= 0 && need > b)
         return hrkd_error_set(err, HRKD_STATUS_IO,
                               "%s.tmp: cannot rewrite the run file: it needs about %.1f MB (No space left on device)",
                               r->path, need / 1e6);
