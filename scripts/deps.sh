@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hrkd needs when they are missing: as root directly, with sudo
 # when available, otherwise prints the one apt-get line to run and fails.
+# Optional packages (Open MPI for the data-parallel communicator, python3-h5py for the tests
+# that read run files with h5py) are installed for CI (CI=true) or on request (WITH_MPI=1,
+# WITH_PYTHON=1); a failure to install them is reported and not fatal: their tests skip and
+# say why.
 set -u
-need=()
+need=()   # required: a failure stops the build
+want=()   # optional
 have_hdr() { [ -e "$1" ]; }
 have_hdr /usr/include/ini.h                                   || need+=(libinih-dev)
 pkg-config --exists hdf5 2>/dev/null || have_hdr /usr/include/hdf5/serial/hdf5.h || need+=(libhdf5-dev)
@@ -12,22 +17,33 @@ command -v cc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
 command -v bc >/dev/null || need+=(bc)
 command -v h5dump >/dev/null || need+=(hdf5-tools)
-# Optional: Open MPI for the data-parallel communicator (lib/hrkd/comm/hrkd_comm_mpi.so) and
-# its tests; installed for CI (CI=true) or on request (WITH_MPI=1), otherwise those tests
-# skip and say why.
 if [ "${CI:-}" = true ] || [ "${WITH_MPI:-0}" = 1 ]; then
-  command -v mpirun >/dev/null || need+=(openmpi-bin)
-  { pkg-config --exists ompi 2>/dev/null || command -v mpicc >/dev/null; } || need+=(libopenmpi-dev)
+  command -v mpirun >/dev/null || want+=(openmpi-bin)
+  { pkg-config --exists ompi 2>/dev/null || command -v mpicc >/dev/null; } || want+=(libopenmpi-dev)
 fi
-[ ${#need[@]} -eq 0 ] && exit 0
-line="apt-get install -y ${need[*]}"
-if [ "$(id -u)" = 0 ]; then
-  echo "deps: installing ${need[*]}"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive $line) >/tmp/hrkd-deps.log 2>&1 \
-    || { echo "deps: '$line' failed, see /tmp/hrkd-deps.log"; exit 1; }
-elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-  echo "deps: installing ${need[*]} with sudo"
-  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive $line || exit 1
+if [ "${CI:-}" = true ] || [ "${WITH_PYTHON:-0}" = 1 ]; then
+  python3 -c 'import h5py, numpy' 2>/dev/null || want+=(python3-h5py python3-numpy)
+fi
+[ ${#need[@]} -eq 0 ] && [ ${#want[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ]; then sudo=
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"
 else
-  echo "deps: missing Debian packages. Run:  sudo apt-get update && sudo $line"; exit 1
+  [ ${#need[@]} -eq 0 ] && { echo "deps: optional packages missing (${want[*]}); their tests will skip"; exit 0; }
+  echo "deps: missing Debian packages. Run:  sudo apt-get update && sudo apt-get install -y ${need[*]}"
+  exit 1
 fi
+# install LIST...: one apt-get run; its output goes to /tmp/hrkd-deps.log
+updated=0
+install() {
+  [ $updated = 1 ] || { $sudo apt-get update -qq >>/tmp/hrkd-deps.log 2>&1; updated=1; }
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >>/tmp/hrkd-deps.log 2>&1
+}
+if [ ${#need[@]} -gt 0 ]; then
+  echo "deps: installing ${need[*]}${sudo:+ with sudo}"
+  install "${need[@]}" || { echo "deps: 'apt-get install -y ${need[*]}' failed, see /tmp/hrkd-deps.log"; exit 1; }
+fi
+if [ ${#want[@]} -gt 0 ]; then
+  echo "deps: installing optional ${want[*]}${sudo:+ with sudo}"
+  install "${want[@]}" || echo "deps: optional 'apt-get install -y ${want[*]}' failed (see /tmp/hrkd-deps.log); the tests that need them will skip"
+fi
+exit 0

@@ -2,15 +2,12 @@
 # A tiny teacher→HRKD-student run on CUDA tracks the CPU run step by step: every logged loss
 # term of the student agrees to 1e-3 relative (dropout masks are identical by construction;
 # the rest differs by float summation order). Skips, saying why, without a GPU or h5py.
-set -u
-B=${HRKD_BUILD:-build}
+source tests/common/lib.sh   # B, HRKD, tmp, need_h5py
 # libcudart keeps allocations it never frees (seen by LeakSanitizer when a process merely
 # probes for a GPU); leaks of our own code are checked by every CPU test.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
-HRKD="$B/bin/hrkd"
 if [ ! -f "$B/lib/hrkd/backends/hrkd_backend_cuda.so" ]; then echo "skipped: CUDA backend not built (no nvcc)"; exit 77; fi
-python3 -c 'import h5py, numpy' 2>/dev/null || { echo "skipped: python3 with h5py and numpy is needed"; exit 77; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+need_h5py
 for dev in cpu cuda; do
   sed -e "s|^\[output\]|[output]\nfile = $tmp/$dev.h5|" -e "s|^threads = 1|threads = 1\ndevice = $dev|" \
       tests/ini/tiny_distill.ini > "$tmp/$dev.ini"
@@ -21,7 +18,7 @@ for dev in cpu cuda; do
     echo "FAILED: $dev run (exit $rc)"; cat "$tmp/$dev.log"; exit 1
   fi
 done
-python3 - "$tmp/cpu.h5" "$tmp/cuda.h5" <<'PY'
+"$PY" - "$tmp/cpu.h5" "$tmp/cuda.h5" <<'PY'
 import sys, h5py, numpy as np
 a = h5py.File(sys.argv[1], "r")["losses/values"][()]
 b = h5py.File(sys.argv[2], "r")["losses/values"][()]

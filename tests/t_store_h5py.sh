@@ -2,21 +2,16 @@
 # tests/t_store_h5py.sh — the h5py reader in results/analyze.py reads run files written by the C
 # library (tests/test_store_runfile --write-sample): shapes check out, two runs of the same
 # configuration are grouped as two seeds, and the accuracy and ratio values are the ones written.
-set -u
 cd "$(dirname "$0")/.."
-B="${HRKD_BUILD:-build}"
-if ! python3 -c "import h5py, numpy" >/dev/null 2>&1; then
-  echo "skipped: python3 with h5py and numpy is not available"; exit 77
-fi
+source tests/common/lib.sh   # B, tmp, need_h5py
+need_h5py
 bin="$B/tests/test_store_runfile"
 [ -x "$bin" ] || { echo "missing $bin (build the tests first)"; exit 1; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 "$bin" --write-sample "$tmp/run_a.h5" || { echo "writing the sample failed"; exit 1; }
 "$bin" --write-sample "$tmp/run_b.h5" || { echo "writing the sample failed"; exit 1; }
-out=$(python3 results/analyze.py --check "$tmp/run_a.h5" "$tmp/run_b.h5" 2>&1); rc=$?
+out=$("$PY" results/analyze.py --check "$tmp/run_a.h5" "$tmp/run_b.h5" 2>&1); rc=$?
 echo "$out"
 [ $rc -eq 0 ] || { echo "analyze.py --check failed (exit $rc)"; exit 1; }
-fail=0
 expect() { grep -qF -- "$1" <<<"$out" || { echo "expected in output: $1"; fail=1; }; }
 expect "ratios (13, 3, 3); losses (13, 4, 3); splits ['dev']; checkpoints /best (step -, 3 datasets), /checkpoint (step 10, 6 datasets); OK"
 expect "| run_a | 2 | 59.00 ± 0.00 | 60.00 ± 0.00 | 69.10 ± 0.00 | 62.70 ± 0.00 |"
