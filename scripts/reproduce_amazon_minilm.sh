@@ -49,7 +49,7 @@ for i in 1 2 3; do
   "$HRKD" bench --mode forward --layers 6 --hidden 384 --heads 12 --ffn 1536 --vocab 30522 --seq 64 --batch 64 --steps 5 --threads 2
   "$HRKD" bench --mode forward --layers "$SL" --hidden 384 --heads 12 --ffn 1536 --vocab 30522 --seq 64 --batch 64 --steps 5 --threads 2
 done > results/logs/${SET}_inference.jsonl
-python3 scripts/summarize_runs.py --dev --inference results/logs/${SET}_inference.jsonl \
+"$PY" scripts/summarize_runs.py --dev --inference results/logs/${SET}_inference.jsonl \
   --group "teacher (MiniLM-L6, mtl)=${T}_teacher.h5,${T}_teacher_seed2.h5,${T}_teacher_seed3.h5" \
   --group "TinyBERT-KD (${SL}L-384)=$(files tinybert ,)" \
   --group "HRKD (${SL}L-384)=$(files hrkd ,)" \

@@ -15,7 +15,7 @@ I=ini/amazon_minilm R=results/amazon_minilm
 job $I/meta_teacher.ini 1 ${R}_meta_teacher.h5
 for s in 1 2 3; do echo "$I/metakd.ini $s ${R}_metakd_seed$s.h5"; done | jobs_run
 files() { echo "${R}_$1_seed1.h5,${R}_$1_seed2.h5,${R}_$1_seed3.h5"; }
-python3 scripts/summarize_runs.py \
+"$PY" scripts/summarize_runs.py \
   --group "Meta-teacher (MiniLM-L6)=${R}_meta_teacher.h5" \
   --group "TinyBERT-KD (3L-384)=$(files tinybert)" \
   --group "HRKD (3L-384)=$(files hrkd)" \
