@@ -462,8 +462,6 @@ static void add_group_name(hrkd_run *r, const char *name)
     if ((ng[r->n_groups] = strdup(name))) r->n_groups++;
 }
 
-/* After a failed rewrite: say that PATH itself was not touched, and how much room is left
- * beside it (the usual cause is a full disk), at the end of err's message. */
 /* Bytes free (for this user) in the folder holding path; −1 when unknown. */
 static double free_beside(const char *path)
 {
@@ -474,6 +472,8 @@ static double free_beside(const char *path)
     return b;
 }
 
+/* After a failed rewrite: say that PATH itself was not touched, and how much room is left
+ * beside it (the usual cause is a full disk), at the end of err's message. */
 static void note_unchanged(const char *path, hrkd_error *err)
 {
     if (!err) return;
