@@ -22,9 +22,7 @@ if [ "${CI:-}" = true ] || [ "${WITH_MPI:-0}" = 1 ]; then
   { pkg-config --exists ompi 2>/dev/null || command -v mpicc >/dev/null; } || want+=(libopenmpi-dev)
 fi
 if [ "${CI:-}" = true ] || [ "${WITH_PYTHON:-0}" = 1 ]; then
-  # /usr/bin/python3 is where python3-h5py lands when another python3 (pyenv's) comes first
-  { python3 -c 'import h5py, numpy' || /usr/bin/python3 -c 'import h5py, numpy'; } 2>/dev/null \
-    || want+=(python3-h5py python3-numpy)
+  bash "$(dirname "$0")/h5py_python.sh" >/dev/null || want+=(python3-h5py python3-numpy)
 fi
 [ ${#need[@]} -eq 0 ] && [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then sudo=

@@ -6,9 +6,7 @@
 #   jobs_run           reads "INI SEED OUT" lines on stdin and runs them JOBS at a time
 HRKD=${HRKD:-${B:-build}/bin/hrkd}
 JOBS=${JOBS:-1}; THREADS=${THREADS:-2}   # e.g. JOBS=2 THREADS=1: two runs at once, one core each
-# PY: a python3 with h5py for the summaries ($HRKD_PYTHON, python3, or Debian's /usr/bin/python3)
-PY=${HRKD_PYTHON:-$(for p in python3 /usr/bin/python3; do "$p" -c 'import h5py' 2>/dev/null && { echo "$p"; break; }; done)}
-PY=${PY:-python3}
+PY=$(bash scripts/h5py_python.sh) || PY=python3   # a python3 with h5py for the summaries
 job() {
   local ini=$1 seed=$2 out=$3 name log t0
   name=$(basename "$out" .h5); log=results/logs/$name.log

@@ -7,10 +7,8 @@
 #   need_openmpi   exits 77 (skip, saying why) unless mpirun is Open MPI and this build has
 #                  hrkd_comm_mpi.so; then sets MPIRUN (an array) and the variables mpirun
 #                  needs as root and under the sanitizers
-#   need_h5py      exits 77 (skip, saying why) unless a Python with h5py and numpy is found:
-#                  $HRKD_PYTHON, python3 on the PATH, or Debian's /usr/bin/python3 (where
-#                  python3-h5py installs when another python3, e.g. pyenv's, comes first);
-#                  sets PY to it
+#   need_h5py      exits 77 (skip, saying why) unless scripts/h5py_python.sh finds a Python
+#                  with h5py and numpy; sets PY to it
 set -u
 B=${HRKD_BUILD:-build}
 HRKD="$B/bin/hrkd"
@@ -28,9 +26,6 @@ need_openmpi() {
   MPIRUN=(mpirun --oversubscribe --bind-to none -x ASAN_OPTIONS -x UBSAN_OPTIONS)
 }
 need_h5py() {
-  local p
-  for p in ${HRKD_PYTHON:-} python3 /usr/bin/python3; do
-    if command -v "$p" >/dev/null && "$p" -c 'import h5py, numpy' 2>/dev/null; then PY=$p; return 0; fi
-  done
+  PY=$(bash scripts/h5py_python.sh) && return 0
   echo "skipped: no python3 with h5py and numpy (apt-get install python3-h5py, or WITH_PYTHON=1 make deps)"; exit 77
 }
