@@ -238,6 +238,13 @@ static const cfg_key backend_keys[] = {
     {"threads", HRKD_CFG_INT, "0", RANGE(0, 4096), NULL, "CPU threads; 0: all cores.", 0, 0},
     {"tf32", HRKD_CFG_BOOL, "false", NONUM, NULL, "cuda: allow TF32 tensor-core matmuls.", 0, 0},
     {"bf16", HRKD_CFG_BOOL, "false", NONUM, NULL, "cuda: bf16 autocast of matmuls.", 0, 0},
+    {"blas_core", HRKD_CFG_STRING, "", NONUM, NULL,
+     "cpu: the OpenBLAS kernel set to use (its OPENBLAS_CORETYPE names: Haswell, SkylakeX, "
+     "Cooperlake, Zen, ...); empty: OpenBLAS picks one for the CPU. Kernel sets sum matrix "
+     "products in different orders, so a run replays bit for bit on another CPU only with the "
+     "kernel set it ran with, which the run file's `backend_detail` attribute names. A set "
+     "this CPU cannot run, or an OpenBLAS built for one CPU only, is refused.",
+     0, 0},
 };
 
 #define SEC(name, doc, keys) {name, doc, keys, (int)(sizeof keys / sizeof keys[0])}
@@ -351,6 +358,17 @@ void cfg_schema_cross_check(hrkd_config *cfg, cfg_diags *ds)
             cfg_diag_add(ds, cfg, f, l, "[distill] layer_map: %lld numbers given, expected %lld "
                          "(student layers 0..%lld)", (long long)v.i, (long long)sl->v.i + 1,
                          (long long)sl->v.i);
+    }
+    /* blas_core pins OpenBLAS, which only the CPU backend uses. */
+    cfg_entry *dev = key_of(cfg, "backend", "device"), *core = key_of(cfg, "backend", "blas_core");
+    if (dev && core && core->value[0] && strcmp(dev->value, "cpu") != 0) {
+        where(cfg, "backend", core, &f, &l);
+        cfg_diag_add(ds, cfg, f, l, "[backend] blas_core: applies to device = cpu only (device = %s)",
+                     dev->value);
+    }
+    if (core && core->value[0] && !name_ok(core->value)) {
+        where(cfg, "backend", core, &f, &l);
+        cfg_diag_add(ds, cfg, f, l, "[backend] blas_core: '%s' is not an OpenBLAS core name", core->value);
     }
     /* Meta-KD's meta-distillation weights every domain alike: no relational ratios. */
     cfg_entry *meth = key_of(cfg, "distill", "method"), *rel = key_of(cfg, "distill", "relational");

@@ -94,6 +94,7 @@ int hrkd_cmd_inspect(int argc, char **argv)
     printf("run file:   %s\n", argv[1]);
     printf("hrkd:       %s  backend %s  threads %d  seed %llu\n", v.version, v.backend, v.threads,
            (unsigned long long)v.seed);
+    if (v.backend_detail[0]) printf("kernels:    %s\n", v.backend_detail);
     printf("started:    %s on %s\n", v.start_time, v.host);
     printf("domains:    ");
     for (int d = 0; d < v.D; d++) printf("%s%s", d ? ", " : "", v.domains[d]);

@@ -70,7 +70,7 @@ typedef struct run_split {
 struct hrkd_run {
     char   *path;
     /* metadata */
-    char   *ini, *backend, *start_time, *host, *version;
+    char   *ini, *backend, *backend_detail, *start_time, *host, *version;
     int     threads;
     uint64_t seed;
     int     D, M, N, T, K;
@@ -295,6 +295,7 @@ static void write_meta_and_logs(h5c *c, hrkd_run *r, hid_t f)
     w_attr_i64(c, f, "format_version", RUN_FORMAT_VERSION);
     w_attr_str(c, f, "hrkd_version", r->version);
     w_attr_str(c, f, "backend", r->backend);
+    w_attr_str(c, f, "backend_detail", r->backend_detail);
     w_attr_i64(c, f, "threads", r->threads);
     w_attr(c, f, "seed", H5T_NATIVE_UINT64, -1, &r->seed);
     w_attr_str(c, f, "start_time", r->start_time);
@@ -594,6 +595,7 @@ void hrkd_run_free(hrkd_run *r)
     free(r->path);
     free(r->ini);
     free(r->backend);
+    free(r->backend_detail);
     free(r->start_time);
     free(r->host);
     free(r->version);
@@ -642,6 +644,7 @@ hrkd_status hrkd_run_create(const char *path, const hrkd_run_meta *meta, hrkd_ru
     r->path = strdup(path);
     r->ini = strdup(meta->ini_text ? meta->ini_text : "");
     r->backend = strdup(meta->backend ? meta->backend : "");
+    r->backend_detail = strdup(meta->backend_detail ? meta->backend_detail : "");
     r->version = strdup(HRKD_VERSION_STRING);
     r->threads = meta->threads;
     r->seed = meta->seed;
@@ -979,6 +982,8 @@ static hrkd_status run_open_inner(const char *path, hrkd_run **out, hrkd_error *
         c_fail(&c, HRKD_STATUS_UNSUPPORTED, "run file format version %.0s%lld is not supported", "", (long long)version);
     r->version = r_attr_str(&c, f, "hrkd_version");
     r->backend = r_attr_str(&c, f, "backend");
+    /* Optional: files written before 2026-12-06 lack it (same format version). */
+    r->backend_detail = H5Aexists(f, "backend_detail") > 0 ? r_attr_str(&c, f, "backend_detail") : strdup("");
     r->start_time = r_attr_str(&c, f, "start_time");
     r->host = r_attr_str(&c, f, "host");
     r_attr_num(&c, f, "threads", H5T_NATIVE_INT64, -1, &v64);
@@ -1261,6 +1266,7 @@ void hrkd_run_get_view(const hrkd_run *r, hrkd_run_view *v)
     memset(v, 0, sizeof *v);
     v->version = r->version;
     v->backend = r->backend;
+    v->backend_detail = r->backend_detail ? r->backend_detail : "";
     v->start_time = r->start_time;
     v->host = r->host;
     v->threads = r->threads;

@@ -190,6 +190,7 @@ typedef struct hrkd_run hrkd_run;
 typedef struct hrkd_run_meta {
     const char        *ini_text;      /* the effective configuration */
     const char        *backend;       /* "cpu", "cuda" */
+    const char        *backend_detail;/* the backend's description: libraries, kernel set, device */
     int                threads;
     uint64_t           seed;
     int                n_domains;     /* D */
@@ -265,6 +266,7 @@ int64_t hrkd_run_n_loss_rows(const hrkd_run *run);
 #define HRKD_RUN_MAX_SPLITS 16
 typedef struct hrkd_run_view {
     const char *version, *backend, *start_time, *host;
+    const char *backend_detail;              /* "" in files written before it was recorded */
     int         threads;
     uint64_t    seed;
     int         D, M, N, T, K;

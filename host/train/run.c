@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -359,6 +360,7 @@ static hrkd_status phase_teacher(run_ctx *r, uint64_t seed, const char *path, hr
     if (st == HRKD_STATUS_OK) {
         const char *terms[1] = {"ce"};
         hrkd_run_meta meta = {.ini_text = r->ini_text, .backend = S(r->backend, "device"),
+                              .backend_detail = hrkd_backend_kernels(r->be)->description,
                               .threads = r->threads, .seed = seed, .n_domains = r->data.D,
                               .domains = r->data.domains, .student_layers = 0,
                               .teacher_layers = c.layers, .n_loss_terms = 1, .loss_terms = terms};
@@ -504,6 +506,7 @@ static hrkd_status metakd_distill(run_ctx *r, uint64_t seed, const hrkd_train_op
     terms[kd->M + 1] = "pred";
     terms[kd->M + 2] = "total";
     mo.meta = (hrkd_run_meta){.ini_text = r->ini_text, .backend = S(r->backend, "device"),
+                              .backend_detail = hrkd_backend_kernels(r->be)->description,
                               .threads = r->threads, .seed = seed, .n_domains = r->data.D,
                               .domains = r->data.domains, .student_layers = kd->M,
                               .teacher_layers = teacher_layers, .layer_map = kd->layer_map,
@@ -669,6 +672,7 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
         terms[kd.M + 1] = "pred";
         terms[kd.M + 2] = "total";
         hrkd_run_meta meta = {.ini_text = r->ini_text, .backend = S(r->backend, "device"),
+                              .backend_detail = hrkd_backend_kernels(r->be)->description,
                               .threads = r->threads, .seed = seed, .n_domains = D,
                               .domains = r->data.domains, .student_layers = kd.M,
                               .teacher_layers = tc.layers, .layer_map = kd.layer_map,
@@ -740,6 +744,73 @@ out:
     hrkd_bert_destroy(kd.student);
     for (int d = 0; d < D; d++) hrkd_bert_destroy(kd.teacher[d]);
     return st;
+}
+
+/* [backend] blas_core. OpenBLAS reads OPENBLAS_CORETYPE once, when the CPU backend's dlopen
+ * loads it, so the variable is set before hrkd_backend_load and the backend's description
+ * (which names the kernel set OpenBLAS runs) is checked after it. OpenBLAS does not check that
+ * a forced kernel set's instructions exist, so this refuses x86 sets the CPU lacks first. */
+static const char *blas_core_unsupported(const char *core)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    static const struct { const char *core; int level; } need[] = {
+        {"sandybridge", 1}, {"haswell", 2}, {"zen", 2}, {"skylakex", 3}, {"cooperlake", 4},
+    };
+    int level = 0;
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+        if (!strcasecmp(core, need[i].core)) level = need[i].level;
+    __builtin_cpu_init();
+    if (level >= 1 && !__builtin_cpu_supports("avx")) return "AVX";
+    if (level >= 2 && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return "AVX2 and FMA";
+    if (level >= 3 && !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")))
+        return "AVX-512 (F, BW, DQ, VL)";
+    if (level >= 4 && !__builtin_cpu_supports("avx512bf16")) return "AVX-512 BF16";
+#else
+    (void)core;
+#endif
+    return NULL;
+}
+
+/* Is word (any case) a whole word of text? */
+static int has_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = text; *p; p++)
+        if ((p == text || p[-1] == ' ') && !strncasecmp(p, word, n) && (p[n] == ' ' || p[n] == ',' || !p[n]))
+            return 1;
+    return 0;
+}
+
+/* The [backend] the INI names, started, with its options; rc 2 (configuration) or 3. */
+static int load_backend(run_ctx *r, const char *ini, hrkd_error *err)
+{
+    const char *core = S(r->backend, "blas_core");
+    if (*core) {
+        const char *lacks = blas_core_unsupported(core);
+        if (lacks) {
+            hrkd_error_set(err, HRKD_STATUS_UNSUPPORTED, "%s: [backend] blas_core = %s: this CPU lacks %s",
+                           ini, core, lacks);
+            return 2;
+        }
+        setenv("OPENBLAS_CORETYPE", core, 1);
+    }
+    if (hrkd_backend_load(S(r->backend, "device"), r->threads, &r->be, err) != HRKD_STATUS_OK) return 3;
+    const hrkd_kernels *k = hrkd_backend_kernels(r->be);
+    if (*core && !has_word(k->description ? k->description : "", core)) {
+        hrkd_error_set(err, HRKD_STATUS_UNSUPPORTED,
+                       "%s: [backend] blas_core = %s: OpenBLAS did not take it (%s); it takes the "
+                       "names of its DYNAMIC_ARCH build, and only when the CPU backend is the first "
+                       "to load it", ini, core, k->description ? k->description : "no description");
+        return 2;
+    }
+    const char *opts[2] = {"tf32", "bf16"};
+    for (int i = 0; i < 2; i++)
+        if (B(r->backend, opts[i]) && (!k->set_option || k->set_option(opts[i], "true", err) != 0)) {
+            hrkd_error_prefix(err, "%s: [backend] %s: ", ini, opts[i]);
+            return 3;
+        }
+    return 0;
 }
 
 /* [run] comm: join the data-parallel job this process belongs to (none: run alone). Ranks
@@ -855,17 +926,7 @@ int hrkd_cmd_run(int argc, char **argv)
     r.reg = hrkd_registry_create(S(r.run, "plugin_path"), &err);
     if (!r.reg) { rc = 2; goto fail; }
     r.threads = (int)I(r.backend, "threads");
-    if (hrkd_backend_load(S(r.backend, "device"), r.threads, &r.be, &err) != HRKD_STATUS_OK) { rc = 3; goto fail; }
-    {
-        const hrkd_kernels *k = hrkd_backend_kernels(r.be);
-        const char *opts[2] = {"tf32", "bf16"};
-        for (int i = 0; i < 2; i++)
-            if (B(r.backend, opts[i]) && (!k->set_option || k->set_option(opts[i], "true", &err) != 0)) {
-                hrkd_error_prefix(&err, "%s: [backend] %s: ", ini, opts[i]);
-                rc = 3;
-                goto fail;
-            }
-    }
+    if ((rc = load_backend(&r, ini, &err)) != 0) goto fail;
     ctx = hrkd_ctx_create(r.be, &err);
     r.ini_text = hrkd_config_effective_ini(r.cfg);
     if (!ctx || !r.ini_text) { rc = 1; goto fail; }
@@ -964,7 +1025,8 @@ int hrkd_cmd_eval(int argc, char **argv)
     hrkd_ctx *ctx = NULL;
     hrkd_run *run = NULL;
     hrkd_bert *m = NULL;
-    if (hrkd_backend_load(S(r.backend, "device"), (int)I(r.backend, "threads"), &r.be, &err) != HRKD_STATUS_OK) { rc = 3; goto fail; }
+    r.threads = (int)I(r.backend, "threads");
+    if ((rc = load_backend(&r, ini, &err)) != 0) goto fail;
     if (!(ctx = hrkd_ctx_create(r.be, &err))) { rc = 1; goto fail; }
     if (load_data(&r, 0, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
     if (hrkd_run_open(h5, &run, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
