@@ -10,6 +10,8 @@
 # Runs whose result file exists are skipped, so the script can be re-run after a stop
 # (a run writes <file>.part.h5 and renames it when finished).
 # Logs: results/logs/<run>.log. JOBS=2 THREADS=1 runs two at once, one core each.
+# BLAS_CORE=NAME pins OpenBLAS's kernel set in every run ([backend] blas_core): results
+# repeat bit for bit across CPUs only under the same set (docs/benchmarks.md, "kernel sets").
 # SEEDS="1 2 3 4 5" runs more student seeds (default 1 2 3; teachers stay at seeds 1, 2, 3);
 # ABLATION_SEEDS="1 2" more seeds of each ablation (default 1; seed N > 1 writes
 # results/<SET>_ablation_<name>_seedN.h5).
