@@ -6,8 +6,8 @@ source tests/common/lib.sh
 n=0
 while IFS= read -r f; do
   n=$((n + 1))
-  out=$("$HRKD" check "$f" 2>&1)
-  check '[ $? -eq 0 ]' "$f: $(echo "$out" | head -n 1)"
+  out=$("$HRKD" check "$f" 2>&1); rc=$?
+  check '[ $rc -eq 0 ]' "$(echo "$out" | head -n 1)"
 done < <(find ini -name '*.ini' | sort)
 check '[ $n -ge 50 ]' "$n INI files checked"
 exit $fail
