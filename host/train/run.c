@@ -782,10 +782,11 @@ static int has_word(const char *text, const char *word)
     return 0;
 }
 
-/* The [backend] the INI names, started, with its options; rc 2 (configuration) or 3. */
+/* The [backend] the INI names, started with its threads and options; rc 2 (configuration) or 3. */
 static int load_backend(run_ctx *r, const char *ini, hrkd_error *err)
 {
     const char *core = S(r->backend, "blas_core");
+    r->threads = (int)I(r->backend, "threads");
     if (*core) {
         const char *lacks = blas_core_unsupported(core);
         if (lacks) {
@@ -925,7 +926,6 @@ int hrkd_cmd_run(int argc, char **argv)
     if (open_comm(&r, ini, &err) != HRKD_STATUS_OK) { rc = 3; goto fail; }
     r.reg = hrkd_registry_create(S(r.run, "plugin_path"), &err);
     if (!r.reg) { rc = 2; goto fail; }
-    r.threads = (int)I(r.backend, "threads");
     if ((rc = load_backend(&r, ini, &err)) != 0) goto fail;
     ctx = hrkd_ctx_create(r.be, &err);
     r.ini_text = hrkd_config_effective_ini(r.cfg);
@@ -1025,7 +1025,6 @@ int hrkd_cmd_eval(int argc, char **argv)
     hrkd_ctx *ctx = NULL;
     hrkd_run *run = NULL;
     hrkd_bert *m = NULL;
-    r.threads = (int)I(r.backend, "threads");
     if ((rc = load_backend(&r, ini, &err)) != 0) goto fail;
     if (!(ctx = hrkd_ctx_create(r.be, &err))) { rc = 1; goto fail; }
     if (load_data(&r, 0, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
