@@ -5,8 +5,9 @@
 # HRKD students (seeds 1, 2, 3, all from the seed-1 teacher), each Table 4 ablation once
 # (seed 1), then the inference speed-up and a summary table (scripts/summarize_runs.py).
 # SET picks the student setting, an INI folder under ini/ whose result files are
-# results/<SET>_*.h5: amazon_minilm (default; 3L-384 students), amazon_minilm_4l (4L-384) or
-# amazon_minilm_5l (5L-384).
+# results/<SET>_*.h5: amazon_minilm (default; 3L-384 students), amazon_minilm_4l (4L-384),
+# amazon_minilm_5l (5L-384) or amazon_minilm_4l_windows (4L-384 distilled on every window of
+# each training review, [data] train_windows).
 # All distil from the same teacher (ini/amazon_minilm/teacher.ini).
 # Runs whose result file exists are skipped, so the script can be re-run after a stop
 # (a run writes <file>.part.h5 and renames it when finished).

@@ -56,6 +56,13 @@ layers = four
 X
 expect_check bad_int.ini "bad_int.ini:2: [student] layers: expected an integer, got 'four'"
 
+ini windows_synthetic.ini <<'X'
+[data]
+format = synthetic
+train_windows = 3
+X
+expect_check windows_synthetic.ini "windows_synthetic.ini:3: [data] train_windows: needs single texts (format amazon, tsv or jsonl), not format = synthetic"
+
 ini bad_float.ini <<'X'
 [optimizer]
 lr = fast

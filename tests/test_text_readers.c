@@ -1,7 +1,7 @@
 /* tests/test_text_readers.c — the dataset readers on small generated files: an Amazon
  * sorted_data_acl tree (1000 + 1000 tiny reviews per domain → exactly the paper's split
  * counts, reproducible per seed), MNLI, generic TSV / JSONL, the token cache, the
- * `hrkd data stats` command, and the message of every malformed-input case. */
+ * `hrkd data stats` command, [data] train_windows, and the message of every malformed-input case. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,6 +358,78 @@ static void tables(void)
     CHECKF(strcmp(err.msg, "format: expected synthetic, amazon, mnli, tsv or jsonl, got 'csv'") == 0, "%s", err.msg);
 }
 
+/* [data] train_windows: texts of known lengths in digit words (token of word k: 12 + k % 10),
+ * max_seq_len 8 (S = 6 tokens a window), K = 3 */
+static void windows(void)
+{
+    static const int words[8] = {3, 6, 7, 9, 12, 13, 20, 30};
+    mk("win");
+    char p[512];
+    snprintf(p, sizeof p, "%s/win/train.tsv", root);
+    FILE *f = fopen(p, "wb");
+    fprintf(f, "label\ttext\n");
+    for (int i = 0; i < 8; i++) {
+        fprintf(f, "%s\t", i % 2 ? "yes" : "no");
+        for (int k = 0; k < words[i]; k++) fprintf(f, "%s%d", k ? " " : "", k % 10);
+        fprintf(f, "\n");
+    }
+    fclose(f);
+    put_file("win/test.tsv", "label\ttext\nno\t0 1 2 3 4 5 6 7 8 9 0 1 2\n");
+    hrkd_data_options o = hrkd_data_options_default();
+    o.format = "tsv";
+    o.path = at("win");
+    o.vocab = at("vocab.txt");
+    o.max_seq_len = 8;
+    hrkd_error err = {0};
+    hrkd_dataset *one = NULL, *ds = NULL;
+    CHECKF(load(&o, &one, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    o.train_windows = 3;
+    for (int pass = 0; pass < 3; pass++) { /* no cache, cache built, cache mapped */
+        if (pass == 1) o.cache_dir = at("wincache");
+        CHECKF(load(&o, &ds, &err) == HRKD_STATUS_OK, "%s", err.msg);
+        if (!ds || !one) break;
+        if (pass == 2) CHECK(((hrkd_dataset_priv *)ds->priv)->n_maps == 3);
+        const hrkd_data_split *sp = &ds->split[0], *s1 = &one->split[0];
+        /* window 1 of the 9, 12, 13, 20, 30-word texts, window 2 of the 20 and 30-word ones */
+        static const int src[7] = {3, 4, 5, 6, 7, 6, 7}, win[7] = {1, 1, 1, 1, 1, 2, 2};
+        CHECKF(sp->n == 15 && sp->T == 8, "%lld rows", (long long)sp->n);
+        CHECK(ds->split[1].n == one->split[1].n && ds->split[2].n == 1 && ds->split[2].length[0] == 15);
+        if (sp->n != 15) break;
+        CHECK(!memcmp(sp->ids, s1->ids, 8 * 8 * 4) && !memcmp(sp->mask, s1->mask, 8 * 8 * 4));
+        CHECK(!memcmp(sp->length, s1->length, 8 * 4) && !memcmp(sp->labels, s1->labels, 8 * 4));
+        for (int r = 0; r < 7; r++) {
+            const int32_t *ids = sp->ids + (8 + r) * 8, *mask = sp->mask + (8 + r) * 8;
+            int capped = words[src[r]] < 18 ? words[src[r]] : 18; /* K·S tokens at most */
+            int left = capped - 6 * win[r], cnt = left < 6 ? left : 6;
+            int ok = ids[0] == 2 && ids[cnt + 1] == 3 && sp->labels[8 + r] == s1->labels[src[r]] &&
+                     sp->length[8 + r] == left + 2;
+            for (int j = 0; j < cnt; j++) ok &= ids[1 + j] == 12 + (6 * win[r] + j) % 10;
+            for (int j = 0; j < 8; j++) ok &= mask[j] == (j < cnt + 2) && (j < cnt + 2 || ids[j] == 0);
+            for (int j = 0; j < 8; j++) ok &= sp->segment[(8 + r) * 8 + j] == 0;
+            CHECKF(ok, "pass %d: window row %d (text %d, window %d)", pass, 8 + r, src[r], win[r]);
+        }
+        hrkd_dataset_destroy(ds);
+        ds = NULL;
+    }
+    hrkd_dataset_destroy(ds);
+    /* few-shot picks the texts first: the front 4 texts (3, 6, 7, 9 words) + window 1 of the 9 */
+    o.cache_dir = "";
+    o.few_shot_ratio = 0.5;
+    CHECK(load(&o, &ds, &err) == HRKD_STATUS_OK);
+    if (ds) CHECKF(ds->split[0].n == 5 && ds->split[0].ids[4 * 8 + 1] == 12 + 6, "%lld", (long long)ds->split[0].n);
+    hrkd_dataset_destroy(ds);
+    o.few_shot_ratio = 1;
+    /* refusals */
+    o.format = "synthetic";
+    CHECK(load(&o, &ds, &err) == HRKD_STATUS_INVALID);
+    CHECKF(!strcmp(err.msg, "train_windows: needs single texts (format amazon, tsv or jsonl), not format synthetic"), "%s", err.msg);
+    o.format = "tsv";
+    o.train_windows = 65;
+    CHECK(load(&o, &ds, &err) == HRKD_STATUS_INVALID);
+    CHECKF(!strcmp(err.msg, "train_windows: must be in [1, 64], got 65"), "%s", err.msg);
+    hrkd_dataset_destroy(one);
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "/tmp/hrkd_test_text_XXXXXX");
@@ -365,6 +437,7 @@ int main(void)
     amazon();
     mnli();
     tables();
+    windows();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);

@@ -71,6 +71,12 @@ static const cfg_key data_keys[] = {
     {"cache_dir", HRKD_CFG_PATH, "", NONUM, NULL,
      "Folder for the tokenized cache; empty: no cache.", 0, 0},
     {"lowercase", HRKD_CFG_BOOL, "true", NONUM, NULL, "Lower-case text before WordPiece (uncased models).", 0, 0},
+    {"train_windows", HRKD_CFG_INT, "1", RANGE(1, 64), NULL,
+     "Windows of each training text: 1 cuts it at max_seq_len (the paper); K > 1 adds its next "
+     "K - 1 windows of max_seq_len - 2 tokens (each with at least half that many) as extra "
+     "training examples with the text's label, after the usual ones: more text for the student "
+     "to match the teacher on (data augmentation, not in the paper). Dev and test are never "
+     "windowed. Needs single texts: refused for format synthetic and mnli.", 0, 0},
     {"batch_size", HRKD_CFG_INT, "8", RANGE(1, 65536), NULL, "Training batch size per domain.", 0, 0},
     {"eval_batch_size", HRKD_CFG_INT, "32", RANGE(1, 65536), NULL, "Evaluation batch size.", 0, 0},
     {"synthetic_domains", HRKD_CFG_INT, "4", RANGE(1, 64), NULL, "format = synthetic: number of domains.", 0, 0},
@@ -324,6 +330,12 @@ void cfg_schema_cross_check(hrkd_config *cfg, cfg_diags *ds)
     if (fmt && path && strcmp(fmt->value, "synthetic") != 0 && !path->value[0]) {
         where(cfg, "data", fmt, &f, &l);
         cfg_diag_add(ds, cfg, f, l, "[data] path: required when format = %s", fmt->value);
+    }
+    cfg_entry *tw = key_of(cfg, "data", "train_windows");
+    if (fmt && tw && tw->v.i > 1 && (!strcmp(fmt->value, "synthetic") || !strcmp(fmt->value, "mnli"))) {
+        where(cfg, "data", tw, &f, &l);
+        cfg_diag_add(ds, cfg, f, l, "[data] train_windows: needs single texts (format amazon, tsv or jsonl), "
+                     "not format = %s", fmt->value);
     }
     check_encoder(cfg, "teacher", ds);
     check_encoder(cfg, "student", ds);

@@ -21,6 +21,7 @@ hrkd_data_options hrkd_data_options_default(void)
     o.domains = "";
     o.cache_dir = "";
     o.lowercase = 1;
+    o.train_windows = 1;
     o.syn_domains = 3;
     o.syn_train = 2000;
     o.syn_dev = 200;
@@ -196,6 +197,88 @@ static hrkd_status filter_domains(const hrkd_data_options *opt, hrkd_dataset *ds
     return st;
 }
 
+/* Does row i of the long encoding fp (width LT) start with window 0 of row i of sp (width T)?
+ * False for pair examples (a segment-1 token) and for anything the long load cut otherwise. */
+static int same_start(const hrkd_data_split *sp, const hrkd_data_split *fp, int64_t i, int64_t ntok)
+{
+    int64_t T = sp->T, LT = fp->T, S = T - 2, k = ntok < S ? ntok : S;
+    for (int64_t j = 0; j < LT; j++)
+        if (fp->segment[i * LT + j] != 0) return 0;
+    return !memcmp(sp->ids + i * T, fp->ids + i * LT, (size_t)(k + 1) * sizeof *sp->ids);
+}
+
+/* [data] train_windows (see text.h): replace every training split of ds by its windowed form,
+ * cut from a second load of the same data at max_seq_len (K·S + 2). */
+static hrkd_status add_windows(const hrkd_data_options *opt, hrkd_dataset *ds, hrkd_error *err)
+{
+    const int K = opt->train_windows;
+    const int64_t T = opt->max_seq_len, S = T - 2, LT = (int64_t)K * S + 2;
+    if (S < 2 || LT > 1 << 24)
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "train_windows: %d windows of max_seq_len %lld do not fit "
+                              "(at least 4 tokens a window, at most 16M tokens in all)", K, (long long)T);
+    hrkd_data_options lo = *opt;
+    lo.max_seq_len = (int)LT;
+    lo.train_windows = 1;
+    hrkd_dataset *full = NULL;
+    hrkd_status st = hrkd_data_load(&lo, &full, err);
+    if (st) return st;
+    hrkd_dataset_priv *pv = ds->priv;
+    for (int d = 0; d < ds->D && !st; d++) {
+        hrkd_data_split *sp = &ds->split[d * 3 + HRKD_DATA_TRAIN];
+        const hrkd_data_split *fp = &full->split[d * 3 + HRKD_DATA_TRAIN];
+        if (fp->n != sp->n || strcmp(full->domain_names[d], ds->domain_names[d]) != 0) {
+            st = hrkd_error_set(err, HRKD_STATUS_INTERNAL, "train_windows: the long load of domain %s differs",
+                                ds->domain_names[d]);
+            break;
+        }
+        /* windows of text i: 1 + those w ≥ 1 with at least S / 2 tokens */
+        int64_t rows = sp->n;
+        for (int64_t i = 0; i < sp->n; i++) {
+            int64_t ntok = (fp->length[i] < LT ? fp->length[i] : LT) - 2;
+            if (!same_start(sp, fp, i, ntok)) continue;
+            for (int w = 1; w < K; w++) rows += ntok - w * S >= (S + 1) / 2;
+        }
+        hrkd_data_split nw;
+        st = hrkd_split_alloc(&nw, rows, T, err);
+        if (st) break;
+        size_t nt = (size_t)(sp->n * T) * sizeof *sp->ids, nn = (size_t)sp->n * sizeof *sp->ids;
+        memcpy(nw.ids, sp->ids, nt);
+        memcpy(nw.segment, sp->segment, nt);
+        memcpy(nw.mask, sp->mask, nt);
+        memcpy(nw.labels, sp->labels, nn);
+        memcpy(nw.length, sp->length, nn);
+        int64_t r = sp->n;
+        for (int w = 1; w < K; w++) {
+            for (int64_t i = 0; i < sp->n; i++) {
+                int64_t ntok = (fp->length[i] < LT ? fp->length[i] : LT) - 2, left = ntok - w * S;
+                if (left < (S + 1) / 2 || !same_start(sp, fp, i, ntok)) continue;
+                const int32_t *src = fp->ids + i * LT;
+                int32_t *ids = nw.ids + r * T, *seg = nw.segment + r * T, *mask = nw.mask + r * T;
+                int64_t cnt = left < S ? left : S;
+                ids[0] = src[0];                                     /* [CLS] */
+                memcpy(ids + 1, src + 1 + w * S, (size_t)cnt * sizeof *ids);
+                ids[cnt + 1] = src[ntok + 1];                        /* [SEP] */
+                for (int64_t j = cnt + 2; j < T; j++) ids[j] = src[LT - 1]; /* [PAD]: the long row is padded here */
+                for (int64_t j = 0; j < T; j++) { seg[j] = 0; mask[j] = j < cnt + 2; }
+                nw.labels[r] = sp->labels[i];
+                nw.length[r] = (int32_t)(left + 2);
+                r++;
+            }
+        }
+        if (pv->n_maps) { /* the old arrays live in a cache mapping; the dataset owns the new block */
+            void **o = realloc(pv->owned, (size_t)(pv->n_owned + 1) * sizeof *o);
+            if (!o) { free(nw.ids); st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); break; }
+            pv->owned = o;
+            pv->owned[pv->n_owned++] = nw.ids;
+        } else {
+            free(sp->ids);
+        }
+        *sp = nw;
+    }
+    hrkd_dataset_destroy(full);
+    return st;
+}
+
 hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrkd_error *err)
 {
     *out = NULL;
@@ -204,6 +287,11 @@ hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrk
         return hrkd_error_set(err, HRKD_STATUS_INVALID, "few_shot_ratio: must be in (0, 1], got %g", opt->few_shot_ratio);
     if (opt->max_seq_len < 3 || opt->max_seq_len > 65536)
         return hrkd_error_set(err, HRKD_STATUS_INVALID, "max_seq_len: must be in [3, 65536], got %d", opt->max_seq_len);
+    if (opt->train_windows < 1 || opt->train_windows > 64)
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "train_windows: must be in [1, 64], got %d", opt->train_windows);
+    if (opt->train_windows > 1 && (!strcmp(fmt, "synthetic") || !strcmp(fmt, "mnli")))
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "train_windows: needs single texts (format amazon, tsv or "
+                              "jsonl), not format %s", fmt);
     hrkd_dataset *ds = calloc(1, sizeof *ds);
     hrkd_dataset_priv *pv = calloc(1, sizeof *pv);
     if (!ds || !pv) { free(ds); free(pv); return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); }
@@ -241,6 +329,7 @@ hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrk
             sp->n = keep;
         }
     }
+    if (!st && opt->train_windows > 1) st = add_windows(opt, ds, err);
     if (st) { hrkd_dataset_destroy(ds); return st; }
     *out = ds;
     return HRKD_STATUS_OK;
@@ -262,6 +351,8 @@ void hrkd_dataset_destroy(hrkd_dataset *ds)
     free(ds->split);
     if (pv) {
         for (int i = 0; i < pv->n_maps; i++) munmap(pv->map[i], pv->map_len[i]);
+        for (int i = 0; i < pv->n_owned; i++) free(pv->owned[i]);
+        free(pv->owned);
         free(pv->map);
         free(pv->map_len);
         free(pv);

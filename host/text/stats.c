@@ -21,6 +21,7 @@ void hrkd_data_options_from_config(const hrkd_config_section *s, hrkd_data_optio
     o->domains = hrkd_cfg_str(s, "domains");
     o->cache_dir = hrkd_cfg_str(s, "cache_dir");
     o->lowercase = hrkd_cfg_bool(s, "lowercase");
+    o->train_windows = (int)hrkd_cfg_int(s, "train_windows");
     o->syn_domains = (int)hrkd_cfg_int(s, "synthetic_domains");
     o->syn_train = (int)hrkd_cfg_int(s, "synthetic_train");
     o->syn_dev = (int)hrkd_cfg_int(s, "synthetic_dev");

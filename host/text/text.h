@@ -43,6 +43,9 @@ typedef struct hrkd_data_options {
     const char *domains;     /* comma list to keep, NULL / "" = all */
     const char *cache_dir;   /* token cache folder, NULL / "" = none */
     int         lowercase;
+    int         train_windows; /* 1: each training text once, cut at max_seq_len; K > 1: also
+                                * its next K − 1 windows of max_seq_len − 2 tokens (see
+                                * hrkd_data_load) */
     /* synthetic: D domains, examples per domain and split, vocab size, labels
      * (defaults 3, 2000 / 200 / 200, 1000, 2) */
     int         syn_domains, syn_train, syn_dev, syn_test, syn_vocab, syn_labels;
@@ -69,6 +72,13 @@ hrkd_data_options hrkd_data_options_default(void);
 /* Fill options from a validated [data] section (host/config; strings point into it). */
 struct hrkd_config_section;
 void hrkd_data_options_from_config(const struct hrkd_config_section *data, hrkd_data_options *o);
+/* With opt->train_windows = K > 1 each domain's training split holds, after its usual rows
+ * (window 0: the text's first max_seq_len − 2 tokens, unchanged), window 1 of every text that
+ * has one, then window 2, ... up to K − 1: "[CLS] tokens w·S … w·S + S − 1 [SEP]" with
+ * S = max_seq_len − 2, the text's label, and length = the tokens left from w·S plus 2. A
+ * window w ≥ 1 is kept when it holds at least S / 2 tokens. Pair examples (text_b) keep window
+ * 0 only; dev and test are never windowed; few_shot_ratio picks the texts first. Refused for
+ * the synthetic and mnli formats. */
 hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrkd_error *err);
 void hrkd_dataset_destroy(hrkd_dataset *ds);
 /* Split names "train" "dev" "test" (s = HRKD_DATA_*). */

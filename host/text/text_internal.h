@@ -76,6 +76,8 @@ typedef struct hrkd_dataset_priv {
     void  **map;
     size_t *map_len;
     char    cache_tag[64];
+    int     n_owned;      /* heap split blocks of a mapped dataset (train_windows) */
+    void  **owned;
 } hrkd_dataset_priv;
 
 #endif
