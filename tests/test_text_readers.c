@@ -427,6 +427,11 @@ static void windows(void)
     o.train_windows = 65;
     CHECK(load(&o, &ds, &err) == HRKD_STATUS_INVALID);
     CHECKF(!strcmp(err.msg, "train_windows: must be in [1, 64], got 65"), "%s", err.msg);
+    o.train_windows = 64;
+    o.max_seq_len = 2000;
+    CHECK(load(&o, &ds, &err) == HRKD_STATUS_INVALID);
+    CHECKF(!strcmp(err.msg, "train_windows: 64 windows of max_seq_len 2000 do not fit (a window needs at least 4 "
+                            "tokens, and windows · (max_seq_len − 2) + 2 at most 65536)"), "%s", err.msg);
     hrkd_dataset_destroy(one);
 }
 

@@ -213,9 +213,10 @@ static hrkd_status add_windows(const hrkd_data_options *opt, hrkd_dataset *ds, h
 {
     const int K = opt->train_windows;
     const int64_t T = opt->max_seq_len, S = T - 2, LT = (int64_t)K * S + 2;
-    if (S < 2 || LT > 1 << 24)
+    if (S < 2 || LT > 65536)
         return hrkd_error_set(err, HRKD_STATUS_INVALID, "train_windows: %d windows of max_seq_len %lld do not fit "
-                              "(at least 4 tokens a window, at most 16M tokens in all)", K, (long long)T);
+                              "(a window needs at least 4 tokens, and windows · (max_seq_len − 2) + 2 at most "
+                              "65536)", K, (long long)T);
     hrkd_data_options lo = *opt;
     lo.max_seq_len = (int)LT;
     lo.train_windows = 1;
