@@ -207,6 +207,12 @@ static int same_start(const hrkd_data_split *sp, const hrkd_data_split *fp, int6
     return !memcmp(sp->ids + i * T, fp->ids + i * LT, (size_t)(k + 1) * sizeof *sp->ids);
 }
 
+/* tokens of row i of a split, [CLS] and [SEP] excluded, as far as the row holds them */
+static int64_t row_tokens(const hrkd_data_split *fp, int64_t i)
+{
+    return (fp->length[i] < fp->T ? fp->length[i] : fp->T) - 2;
+}
+
 /* [data] train_windows (see text.h): replace every training split of ds by its windowed form,
  * cut from a second load of the same data at max_seq_len (K·S + 2). */
 static hrkd_status add_windows(const hrkd_data_options *opt, hrkd_dataset *ds, hrkd_error *err)
@@ -232,16 +238,20 @@ static hrkd_status add_windows(const hrkd_data_options *opt, hrkd_dataset *ds, h
                                 ds->domain_names[d]);
             break;
         }
-        /* windows of text i: 1 + those w ≥ 1 with at least S / 2 tokens */
-        int64_t rows = sp->n;
+        /* windows of text i: 1 + those w ≥ 1 with at least S / 2 tokens (1 for a pair) */
+        int32_t *nwin = malloc((size_t)(sp->n ? sp->n : 1) * sizeof *nwin);
+        if (!nwin) { st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); break; }
+        int64_t rows = 0;
         for (int64_t i = 0; i < sp->n; i++) {
-            int64_t ntok = (fp->length[i] < LT ? fp->length[i] : LT) - 2;
-            if (!same_start(sp, fp, i, ntok)) continue;
-            for (int w = 1; w < K; w++) rows += ntok - w * S >= (S + 1) / 2;
+            int64_t ntok = row_tokens(fp, i);
+            nwin[i] = 1;
+            if (same_start(sp, fp, i, ntok))
+                while (nwin[i] < K && ntok - nwin[i] * S >= (S + 1) / 2) nwin[i]++;
+            rows += nwin[i];
         }
         hrkd_data_split nw;
         st = hrkd_split_alloc(&nw, rows, T, err);
-        if (st) break;
+        if (st) { free(nwin); break; }
         size_t nt = (size_t)(sp->n * T) * sizeof *sp->ids, nn = (size_t)sp->n * sizeof *sp->ids;
         memcpy(nw.ids, sp->ids, nt);
         memcpy(nw.segment, sp->segment, nt);
@@ -251,8 +261,8 @@ static hrkd_status add_windows(const hrkd_data_options *opt, hrkd_dataset *ds, h
         int64_t r = sp->n;
         for (int w = 1; w < K; w++) {
             for (int64_t i = 0; i < sp->n; i++) {
-                int64_t ntok = (fp->length[i] < LT ? fp->length[i] : LT) - 2, left = ntok - w * S;
-                if (left < (S + 1) / 2 || !same_start(sp, fp, i, ntok)) continue;
+                if (w >= nwin[i]) continue;
+                int64_t ntok = row_tokens(fp, i), left = ntok - w * S;
                 const int32_t *src = fp->ids + i * LT;
                 int32_t *ids = nw.ids + r * T, *seg = nw.segment + r * T, *mask = nw.mask + r * T;
                 int64_t cnt = left < S ? left : S;
@@ -266,6 +276,7 @@ static hrkd_status add_windows(const hrkd_data_options *opt, hrkd_dataset *ds, h
                 r++;
             }
         }
+        free(nwin);
         if (pv->n_maps) { /* the old arrays live in a cache mapping; the dataset owns the new block */
             void **o = realloc(pv->owned, (size_t)(pv->n_owned + 1) * sizeof *o);
             if (!o) { free(nw.ids); st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); break; }
