@@ -8,6 +8,23 @@
 #   make fuzz       libFuzzer runs of every parser of outside input (FUZZ_SECONDS each)
 #   make install PREFIX=/usr/local
 #
+## hrkd make targets (V=1 prints full compiler commands; B=DIR builds into DIR)
+##
+##   make run          the main job: ini/quickstart.ini on the embedded synthetic data
+##   make test         install missing packages, build, run the suite normally and under
+##                     ASan + UBSan; ends "N passed, N failed"
+##   make test-fast    normal build and the suite once (development loop)
+##   make              build everything into build/ (CUDA backend when nvcc exists)
+##   make bench        benchmarks, one JSON line each (docs/benchmarks.md)
+##   make bench-mpi    data-parallel throughput at 1 and 2 MPI ranks (docs/scale-out.md)
+##   make bench-vs-reference  the paper-shape step beside the PyTorch reference (REF=DIR)
+##   make reproduce-amazon-minilm [SET=...]   real-data Amazon runs (docs/benchmarks.md)
+##   make reproduce-amazon-minilm-metakd      the Meta-KD rows of the same set
+##   make fuzz [FUZZ_SECONDS=60]   libFuzzer on every parser of outside input
+##   make install PREFIX=/usr/local   program, library, SDK headers, plugins, backends
+##   make deps         install the Debian packages hrkd needs (as root or with sudo)
+##   make clean        remove build/, build-asan/, build-fuzz/
+#
 # Layout of a build tree mirrors an installed prefix:
 #   $(B)/bin/hrkd  $(B)/lib/libhrkd.so  $(B)/lib/hrkd/backends/*.so  $(B)/lib/hrkd/plugins/*.so
 
@@ -29,6 +46,15 @@ BLAS_LIBS    := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas
 else
 BLAS_CFLAGS  := $(shell pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS    := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+endif
+
+# Quiet build: one line per product ("CC host/core/ops.c"); V=1 prints the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-5s %s\n' $(1) $(2)
 endif
 
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
@@ -76,44 +102,59 @@ endif
 endif
 endif
 
-.PHONY: all deps test test-fast asan run bench bench-vs-reference reproduce-amazon-minilm fuzz install clean check-cuda
+.PHONY: help all deps test test-fast asan run bench bench-vs-reference reproduce-amazon-minilm fuzz install clean check-cuda
 all: $(LIBHRKD) $(HRKD_BIN) $(CPU_BE) $(PLUGINS) $(CUDA_TARGET) $(COMM_TARGETS)
 	@if [ -z "$(NVCC)" ]; then echo "note: nvcc not found, CUDA backend skipped"; fi
 	@if [ -z "$(MPI_LIBS)" ]; then echo "note: MPI not found (libopenmpi-dev), hrkd_comm_mpi skipped"; fi
 
+# The targets in one screen.
+help:
+	@sed -n 's/^## \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+
 deps:
 	@bash scripts/deps.sh
 
+# Targets that install packages first build in a second make: the compiler and linker flags
+# read from pkg-config above are only right once deps has installed what they name.
+BUILD = @$(MAKE) --no-print-directory B=$(B) all
+
 $(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(HDF5_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS_ALL) $(HDF5_CFLAGS) -c $< -o $@
 
 $(LIBHRKD): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $(LIB_OBJS) $(LDFLAGS_ALL) $(HDF5_LIBS) -linih -ldl -lm -lpthread
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -o $@ $(LIB_OBJS) $(LDFLAGS_ALL) $(HDF5_LIBS) -linih -ldl -lm -lpthread
 
 $(HRKD_BIN): $(CLI_OBJS) $(LIBHRKD)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(CLI_OBJS) $(LDFLAGS_ALL) -L$(B)/lib -lhrkd -Wl,-rpath,'$$ORIGIN/../lib' $(HDF5_LIBS) -linih -ldl -lm
+	$(call say,LD,$@)
+	$(Q)$(CC) -o $@ $(CLI_OBJS) $(LDFLAGS_ALL) -L$(B)/lib -lhrkd -Wl,-rpath,'$$ORIGIN/../lib' $(HDF5_LIBS) -linih -ldl -lm
 
 $(CPU_BE): $(wildcard backends/cpu/*.c) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(BLAS_CFLAGS) -fopenmp -shared -fvisibility=hidden -o $@ \
+	$(call say,CC,backends/cpu)
+	$(Q)$(CC) $(CFLAGS_ALL) $(BLAS_CFLAGS) -fopenmp -shared -fvisibility=hidden -o $@ \
 	    $(wildcard backends/cpu/*.c) $(LDFLAGS_ALL) $(BLAS_LIBS) -lm
 
 $(CUDA_BE): $(CUDA_SRCS) $(wildcard backends/cuda/*.cuh) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(NVCC) -O2 -std=c++17 -Xcompiler -fPIC,-fvisibility=hidden -Ihost/include -shared \
+	$(call say,NVCC,backends/cuda)
+	$(Q)$(NVCC) -O2 -std=c++17 -Xcompiler -fPIC,-fvisibility=hidden -Ihost/include -shared \
 	    -o $@ $(CUDA_SRCS) -lcublas -lcudart
 
 $(COMM_MPI): comm/mpi/comm_mpi.c comm/mpi/comm_mpi.h host/comm/comm_abi.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(MPI_CFLAGS) -shared -fvisibility=hidden -o $@ comm/mpi/comm_mpi.c \
+	$(call say,CC,comm/mpi)
+	$(Q)$(CC) $(CFLAGS_ALL) $(MPI_CFLAGS) -shared -fvisibility=hidden -o $@ comm/mpi/comm_mpi.c \
 	    $(LDFLAGS_ALL) $(MPI_LIBS)
 
 $(COMM_NCCL): comm/nccl/comm_nccl.c comm/mpi/comm_mpi.c comm/mpi/comm_mpi.h host/comm/comm_abi.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(MPI_CFLAGS) -I$(dir $(NCCL_H)) -I$(CUDA_HOME)/include -DHRKD_COMM_NO_MPI_ENTRY \
+	$(call say,CC,comm/nccl)
+	$(Q)$(CC) $(CFLAGS_ALL) $(MPI_CFLAGS) -I$(dir $(NCCL_H)) -I$(CUDA_HOME)/include -DHRKD_COMM_NO_MPI_ENTRY \
 	    -shared -fvisibility=hidden -o $@ comm/nccl/comm_nccl.c comm/mpi/comm_mpi.c $(LDFLAGS_ALL) \
 	    $(MPI_LIBS) -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lnccl -lcudart
 
@@ -121,13 +162,15 @@ $(COMM_NCCL): comm/nccl/comm_nccl.c comm/mpi/comm_mpi.c comm/mpi/comm_mpi.h host
 PLUGIN_CFLAGS = $(filter-out -Ihost,$(CFLAGS_ALL))
 $(B)/lib/hrkd/plugins/%.so: $(LIBHRKD) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(PLUGIN_CFLAGS) -shared -fvisibility=hidden -o $@ $(filter %/$*.c,$(PLUGIN_SRCS)) \
+	$(call say,CC,$(filter %/$*.c,$(PLUGIN_SRCS)))
+	$(Q)$(CC) $(PLUGIN_CFLAGS) -shared -fvisibility=hidden -o $@ $(filter %/$*.c,$(PLUGIN_SRCS)) \
 	    $(LDFLAGS_ALL) -L$(B)/lib -lhrkd -Wl,-rpath,'$$ORIGIN/../..' -lm
 $(PLUGINS): $(PLUGIN_SRCS)
 
 $(B)/tests/%: tests/%.c $(TEST_COMMON) $(LIBHRKD) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(HDF5_CFLAGS) -Itests -o $@ $< $(TEST_COMMON) $(LDFLAGS_ALL) \
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS_ALL) $(HDF5_CFLAGS) -Itests -o $@ $< $(TEST_COMMON) $(LDFLAGS_ALL) \
 	    -L$(B)/lib -lhrkd -Wl,-rpath,'$$ORIGIN/../lib' $(HDF5_LIBS) -linih -ldl -lm
 
 build-tests: all $(TEST_BINS)
@@ -148,28 +191,34 @@ asan:
 	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build-tests
 
-run: deps all
+run: deps
+	$(BUILD)
 	@mkdir -p results
 	$(HRKD_BIN) run ini/quickstart.ini
 
-bench: deps all
+bench: deps
+	$(BUILD)
 	@bash scripts/bench.sh
 
 # A distillation step at the paper's shape beside the PyTorch reference code (needs torch
 # and REF=<checkout of github.com/cheneydon/hrkd>).
-bench-vs-reference: deps all
+bench-vs-reference: deps
+	$(BUILD)
 	@bash scripts/bench_vs_reference.sh
 
 # Real-data acceptance runs (Amazon reviews, MiniLM teacher): ~2 h on 2 cores
 # (JOBS=2 THREADS=1: two runs at once, one core each). The Meta-KD rows come after them.
-reproduce-amazon-minilm: deps all
+reproduce-amazon-minilm: deps
+	$(BUILD)
 	@B=$(B) SET=$(SET) bash scripts/reproduce_amazon_minilm.sh
-reproduce-amazon-minilm-metakd: deps all
+reproduce-amazon-minilm-metakd: deps
+	$(BUILD)
 	@B=$(B) bash scripts/reproduce_amazon_minilm_metakd.sh
 .PHONY: reproduce-amazon-minilm-metakd
 
 # data-parallel throughput and all-reduce cost at 1 and 2 MPI ranks (docs/scale-out.md)
-bench-mpi: deps all
+bench-mpi: deps
+	$(BUILD)
 	@B=$(B) bash scripts/bench_mpi.sh
 .PHONY: bench-mpi
 
