@@ -5,10 +5,12 @@
  *
  * Defaults follow the HRKD reference setup (BERT-base teacher, TinyBERT-4L-312 student,
  * AdamW 5e-5 with linear warmup 10 %). */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config/config_internal.h"
 
@@ -321,6 +323,120 @@ static int name_ok(const char *s)
     return 1;
 }
 
+/* ---- outputs never inputs ---------------------------------------------------------------- */
+
+/* p with "." and ".." segments and repeated slashes removed (p is absolute); symlinks of the
+ * longest existing prefix resolved, so two spellings of one place compare equal. */
+static void norm_path(const char *p, char *out, size_t cap)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", p);
+    char *segs[PATH_MAX / 2];
+    int n = 0;
+    for (char *save = NULL, *t = strtok_r(tmp, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(t, ".")) continue;
+        if (!strcmp(t, "..")) { if (n) n--; continue; }
+        segs[n++] = t;
+    }
+    char lex[PATH_MAX] = "";
+    size_t len = 0;
+    for (int i = 0; i < n && len < sizeof lex; i++)
+        len += (size_t)snprintf(lex + len, sizeof lex - len, "/%s", segs[i]);
+    if (!n) snprintf(lex, sizeof lex, "/");
+    /* resolve the longest prefix that exists */
+    char head[PATH_MAX], real[PATH_MAX];
+    snprintf(head, sizeof head, "%s", lex);
+    const char *rest = "";
+    for (;;) {
+        if (realpath(head, real)) break;
+        char *slash = strrchr(head, '/');
+        if (!slash || slash == head) { snprintf(real, sizeof real, "%s", lex); rest = ""; goto done; }
+        *slash = 0;
+        rest = lex + (slash - head);
+    }
+done:
+    snprintf(out, cap, "%s%s", strcmp(real, "/") ? real : "", rest);
+    if (!out[0]) snprintf(out, cap, "/");
+}
+
+/* 1 when a is b or lies inside folder b */
+static int path_within(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    return !strcmp(a, b) || (strncmp(a, b, n) == 0 && (a[n] == '/' || (n == 1 && b[0] == '/')));
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The run's outputs (run file, the teacher file a distill INI writes first, the Hugging Face
+ * export, the token caches) may not be its inputs: the run would destroy what it reads. */
+static void check_outputs_not_inputs(hrkd_config *cfg, cfg_diags *ds)
+{
+    struct { const char *sec, *key; } in_keys[] = {
+        {"teacher", "checkpoint"}, {"student", "checkpoint"}, {"data", "path"}, {"data", "vocab"},
+    };
+    char in[4][PATH_MAX], out[PATH_MAX], stem[PATH_MAX], tfile[PATH_MAX];
+    const cfg_entry *ie[4];
+    for (int i = 0; i < 4; i++) {
+        ie[i] = key_of(cfg, in_keys[i].sec, in_keys[i].key);
+        in[i][0] = 0;
+        if (ie[i] && ie[i]->value[0]) norm_path(ie[i]->value, in[i], sizeof in[i]);
+    }
+    const char *f;
+    int l;
+    cfg_entry *file = key_of(cfg, "output", "file");
+    if (file && file->value[0]) {
+        norm_path(file->value, out, sizeof out);
+        snprintf(stem, sizeof stem, "%s", out);
+        size_t n = strlen(stem);
+        if (n > 3 && !strcmp(stem + n - 3, ".h5")) stem[n - 3] = 0;
+        snprintf(tfile, sizeof tfile, "%s_teacher.h5", stem);
+        for (int i = 0; i < 2; i++) {
+            if (!in[i][0]) continue;
+            const char *hit = !strcmp(in[i], out) ? out : !strcmp(in[i], tfile) && i == 1 ? tfile : NULL;
+            if (!hit) continue;
+            where(cfg, in_keys[i].sec, ie[i], &f, &l);
+            cfg_diag_add(ds, cfg, f, l, "[%s] %s: %s is also this run's output ([output] file): the run "
+                         "would replace the file it reads", in_keys[i].sec, in_keys[i].key, hit);
+        }
+    }
+    cfg_entry *exp = key_of(cfg, "output", "export_hf");
+    if (exp && exp->value[0]) {
+        char e[PATH_MAX];
+        norm_path(exp->value, e, sizeof e);
+        static const char *const writes[] = {"config.json", "vocab.txt", "model.safetensors",
+                                             "tokenizer_config.json", "README.md"};
+        for (int i = 0; i < 4; i++) {
+            if (!in[i][0]) continue;
+            int hit = is_dir(in[i]) ? path_within(e, in[i]) : !strcmp(e, in[i]);
+            const char *slash = strrchr(in[i], '/');
+            if (!hit && !is_dir(in[i]) && slash && (size_t)(slash - in[i]) == strlen(e) &&
+                !strncmp(in[i], e, strlen(e)))
+                for (size_t w = 0; w < sizeof writes / sizeof *writes; w++)
+                    hit |= !strcmp(slash + 1, writes[w]); /* the export would write over it */
+            if (!hit) continue;
+            where(cfg, "output", exp, &f, &l);
+            cfg_diag_add(ds, cfg, f, l, "[output] export_hf: %s would overwrite [%s] %s (%s), which this "
+                         "run reads", e, in_keys[i].sec, in_keys[i].key, in[i]);
+        }
+    }
+    const char *caches[2][2] = {{"data", "cache_dir"}, {"distill", "teacher_cache_dir"}};
+    for (int c = 0; c < 2; c++) {
+        cfg_entry *cd = key_of(cfg, caches[c][0], caches[c][1]);
+        if (!cd || !cd->value[0] || !in[2][0]) continue;
+        char cdir[PATH_MAX];
+        norm_path(cd->value, cdir, sizeof cdir);
+        if (strcmp(cdir, in[2]) != 0) continue;
+        where(cfg, caches[c][0], cd, &f, &l);
+        cfg_diag_add(ds, cfg, f, l, "[%s] %s: %s is the data folder ([data] path): keep caches in a "
+                     "folder of their own", caches[c][0], caches[c][1], cdir);
+    }
+}
+
 void cfg_schema_cross_check(hrkd_config *cfg, cfg_diags *ds)
 {
     const char *f;
@@ -424,6 +540,7 @@ void cfg_schema_cross_check(hrkd_config *cfg, cfg_diags *ds)
         key_of(cfg, "output", "file")->decl = decl;
         free(p);
     }
+    check_outputs_not_inputs(cfg, ds);
 }
 
 /* ---- the reference ---------------------------------------------------------------------- */
