@@ -536,6 +536,16 @@ static hrkd_status run_rewrite(hrkd_run *r, const char *group, hrkd_params *cons
     snprintf(tmp, sizeof tmp, "%s.tmp", r->path);
     h5c c = {tmp, err, HRKD_STATUS_OK};
     hid_t f = -1, old = -1;
+    /* PATH.tmp is ours (the run holds PATH's lock): a stale one, or a symlink planted there, is
+     * removed, never followed, and the file is created afresh before HDF5 truncates it. */
+    if (unlink(tmp) != 0 && errno != ENOENT)
+        return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot remove the stale temporary file: %s", tmp,
+                              strerror(errno));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot create the temporary file: %s", tmp,
+                              strerror(errno));
+    close(fd);
     if (H5OK(&c, f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT))) {
         write_meta_and_logs(&c, r, f);
         if (group) write_group(&c, f, group, stores, n, moments, st);
