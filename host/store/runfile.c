@@ -76,6 +76,8 @@ struct hrkd_run {
     int     D, M, N, T, K;
     char  **domains, **loss_terms, **metric_names;
     int    *layer_map; /* M+1 */
+    char  **cfg_changes; /* "step N: [section] key: old -> new" per change made on resuming */
+    int     n_cfg_changes;
     /* logs */
     int64_t n_ratio, n_loss;
     int     has_hier;  /* -1: not decided yet */
@@ -306,6 +308,7 @@ static void write_meta_and_logs(h5c *c, hrkd_run *r, hid_t f)
     w_attr(c, f, "layer_map", H5T_NATIVE_INT, r->M + 1, r->layer_map);
     w_attr_strs(c, f, "loss_terms", r->loss_terms, r->T);
     w_attr_strs(c, f, "metric_names", r->metric_names, r->K);
+    if (r->n_cfg_changes > 0) w_attr_strs(c, f, "config_changes", r->cfg_changes, r->n_cfg_changes);
 
     const char *ini = r->ini ? r->ini : "";
     hid_t t = str_type(strlen(ini) + 1);
@@ -612,6 +615,7 @@ void hrkd_run_free(hrkd_run *r)
     free_strs(r->domains, r->D);
     free_strs(r->loss_terms, r->T);
     free_strs(r->metric_names, r->K);
+    free_strs(r->cfg_changes, r->n_cfg_changes);
     free(r->layer_map);
     free(r->ratio_step.p);
     free(r->ratio_domain.p);
@@ -774,6 +778,27 @@ hrkd_status hrkd_run_close(hrkd_run *r, hrkd_error *err)
 }
 
 const char *hrkd_run_ini_text(const hrkd_run *r) { return r->ini; }
+
+hrkd_status hrkd_run_set_config(hrkd_run *r, const char *ini_text, const char *const *changes, int n,
+                                hrkd_error *err)
+{
+    char *ini = strdup(ini_text);
+    char **grown = realloc(r->cfg_changes, (size_t)(r->n_cfg_changes + n + 1) * sizeof *grown);
+    if (!ini || !grown) {
+        free(ini);
+        if (grown) r->cfg_changes = grown;
+        return hrkd_error_set(err, HRKD_STATUS_NOMEM, "%s: out of memory", r->path);
+    }
+    r->cfg_changes = grown;
+    for (int i = 0; i < n; i++) {
+        char *c = strdup(changes[i]);
+        if (!c) { free(ini); return hrkd_error_set(err, HRKD_STATUS_NOMEM, "%s: out of memory", r->path); }
+        r->cfg_changes[r->n_cfg_changes++] = c;
+    }
+    free(r->ini);
+    r->ini = ini;
+    return HRKD_STATUS_OK;
+}
 const char *hrkd_run_path(const hrkd_run *r) { return r->path; }
 int64_t hrkd_run_n_ratio_rows(const hrkd_run *r) { return r->n_ratio; }
 int64_t hrkd_run_n_loss_rows(const hrkd_run *r) { return r->n_loss; }
@@ -1000,6 +1025,7 @@ static hrkd_status run_open_inner(const char *path, hrkd_run **out, hrkd_error *
     r->threads = (int)v64;
     r_attr_num(&c, f, "seed", H5T_NATIVE_UINT64, -1, &r->seed);
     r->domains = r_attr_strs(&c, f, "domains", &r->D);
+    if (H5Aexists(f, "config_changes") > 0) r->cfg_changes = r_attr_strs(&c, f, "config_changes", &r->n_cfg_changes);
     r->loss_terms = r_attr_strs(&c, f, "loss_terms", &r->T);
     r->metric_names = r_attr_strs(&c, f, "metric_names", &r->K);
     r_attr_num(&c, f, "student_layers", H5T_NATIVE_INT64, -1, &v64);

@@ -222,6 +222,11 @@ hrkd_status hrkd_run_create(const char *path, const hrkd_run_meta *meta, hrkd_ru
  * continue as after create. */
 hrkd_status hrkd_run_open(const char *path, hrkd_run **out, hrkd_error *err);
 const char *hrkd_run_ini_text(const hrkd_run *run);
+/* A resumed run whose configuration was changed (--extend): the new effective configuration
+ * replaces /config at the next write, and each change ("step N: [section] key: old -> new") is
+ * added to the root attribute config_changes. */
+hrkd_status hrkd_run_set_config(hrkd_run *run, const char *ini_text, const char *const *changes, int n,
+                                hrkd_error *err);
 const char *hrkd_run_path(const hrkd_run *run);
 int hrkd_run_has_group(const hrkd_run *run, const char *group); /* checkpoint group present */
 
