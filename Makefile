@@ -20,6 +20,7 @@
 ##   make bench-vs-reference  the paper-shape step beside the PyTorch reference (REF=DIR)
 ##   make reproduce-amazon-minilm [SET=...]   real-data Amazon runs (docs/benchmarks.md)
 ##   make reproduce-amazon-minilm-metakd      the Meta-KD rows of the same set
+##   make report [RUNS="results/*.h5"]   tables and figures into results/report/ (own venv)
 ##   make fuzz [FUZZ_SECONDS=60]   libFuzzer on every parser of outside input
 ##   make install PREFIX=/usr/local   program, library, SDK headers, plugins, backends
 ##   make deps         install the Debian packages hrkd needs (as root or with sudo)
@@ -221,6 +222,17 @@ bench-mpi: deps
 	$(BUILD)
 	@B=$(B) bash scripts/bench_mpi.sh
 .PHONY: bench-mpi
+
+# Tables and figures of run files into results/report/index.md (RUNS: files or globs; CASES:
+# files of `hrkd case --out`), in results/.venv made from results/requirements.txt on first use.
+RUNS ?= results/*.h5
+CASES ?=
+report: results/.venv/.installed
+	@rm -rf results/report
+	@results/.venv/bin/python results/analyze.py --report results/report $(RUNS) $(foreach c,$(CASES),--case $(c))
+results/.venv/.installed: results/requirements.txt
+	@bash results/venv.sh >/dev/null
+.PHONY: report
 
 FUZZ_SECONDS ?= 60
 fuzz: deps

@@ -14,7 +14,7 @@ echo "$out"
 [ $rc -eq 0 ] || { echo "analyze.py --check failed (exit $rc)"; exit 1; }
 expect() { grep -qF -- "$1" <<<"$out" || { echo "expected in output: $1"; fail=1; }; }
 expect "ratios (13, 3, 3); losses (13, 4, 3); splits ['dev']; checkpoints /best (step -, 3 datasets), /checkpoint (step 10, 6 datasets); OK"
-expect "| run_a | 2 | 59.00 ± 0.00 | 60.00 ± 0.00 | 69.10 ± 0.00 | 62.70 ± 0.00 |"
+expect "| run_a | student | HRKD | 2 (7,7) | 59.00 ± 0.00 | 60.00 ± 0.00 | 69.10 ± 0.00 | 62.70 ± 0.00 |"
 expect "| 2 | 6.0600 | 6.0700 | 6.0800 |"
 expect "| kitchen | 6.6667 | 6.7778 | 6.8889 |"
 exit $fail

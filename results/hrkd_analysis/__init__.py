@@ -1,0 +1,1 @@
+"""Analysis of hrkd run files: tables, figures and a report (results/README.md)."""
