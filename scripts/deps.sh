@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hrkd needs when they are missing: as root directly, with sudo
 # when available, otherwise prints the one apt-get line to run and fails.
-# Optional packages (Open MPI for the data-parallel communicator, python3-h5py for the tests
-# that read run files with h5py) are installed for CI (CI=true) or on request (WITH_MPI=1,
-# WITH_PYTHON=1); a failure to install them is reported and not fatal: their tests skip and
-# say why.
+# Optional packages (Open MPI for the data-parallel communicator, python3-h5py and
+# python3-matplotlib for the tests that read run files and draw figures) are installed for CI
+# (CI=true) or on request (WITH_MPI=1, WITH_PYTHON=1); a failure to install them is reported
+# and not fatal: their tests skip and say why.
 set -u
 need=()   # required: a failure stops the build
 want=()   # optional
@@ -23,6 +23,7 @@ if [ "${CI:-}" = true ] || [ "${WITH_MPI:-0}" = 1 ]; then
 fi
 if [ "${CI:-}" = true ] || [ "${WITH_PYTHON:-0}" = 1 ]; then
   bash "$(dirname "$0")/h5py_python.sh" >/dev/null || want+=(python3-h5py python3-numpy)
+  /usr/bin/python3 -c 'import matplotlib' 2>/dev/null || want+=(python3-matplotlib)
 fi
 [ ${#need[@]} -eq 0 ] && [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then sudo=
