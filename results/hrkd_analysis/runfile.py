@@ -165,10 +165,41 @@ def group_key(run):
     return (run["role"], run["method"], run["part"], run["fingerprint"])
 
 
+def _setting(run, key):
+    sec, k = key
+    return ini_sections(run["config"]).get(sec, {}).get(k, "")
+
+
+def _short(v, others):
+    """A path setting by its file name, or its last two components where that is not enough."""
+    if "/" not in v:
+        return v or "(empty)"
+    tails = lambda x, n: "/".join(x.rstrip("/").split("/")[-n:])
+    n = 1 if len({tails(o, 1) for o in others}) == len(set(others)) else 2
+    return tails(v, n)
+
+
 def group_runs(runs):
     """[(label, [runs])] in the order of first appearance; a teacher and a student never share
-    a group (the role is part of the key)."""
+    a group (the role is part of the key). The label is `[run] name` plus the output part;
+    where groups of the same role and method share it, the first setting that tells them
+    apart follows in brackets (`quickstart [distill.teacher_cache=true]`)."""
     groups = {}
     for r in runs:
         groups.setdefault(group_key(r), []).append(r)
-    return [(rs[0]["name"] + rs[0]["part"], rs) for rs in groups.values()]
+    out = [(rs[0]["name"] + rs[0]["part"], rs) for rs in groups.values()]
+    what = lambda lab, rs: (lab, rs[0]["role"], rs[0]["method"])
+    clashes = [w for w in {what(*g) for g in out} if sum(what(*g) == w for g in out) > 1]
+    for w in clashes:
+        same = [rs for lab, rs in out if what(lab, rs) == w]
+        keys = sorted({(sec, k) for rs in same for sec, kv in ini_sections(rs[0]["config"]).items() for k in kv}
+                      - _NOT_IN_FINGERPRINT)
+        diff = [k for k in keys if len({_setting(rs[0], k) for rs in same}) > 1]
+        if not diff:
+            continue
+        others = [_setting(rs[0], diff[0]) for rs in same]
+        for i, (lab, rs) in enumerate(out):
+            if what(lab, rs) == w:
+                v = _short(_setting(rs[0], diff[0]), others)
+                out[i] = (f"{lab} [{diff[0][0]}.{diff[0][1]}={v}]", rs)
+    return out
