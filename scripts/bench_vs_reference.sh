@@ -10,6 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${REF:?set REF to a checkout of github.com/cheneydon/hrkd}"
+[ -f "$REF/finetune_multi_domain.py" ] || { echo "bench_vs_reference: $REF is not a checkout of cheneydon/hrkd (no finetune_multi_domain.py)" >&2; exit 2; }
+python3 -c 'import torch' 2>/dev/null || { echo "bench_vs_reference: python3 cannot import torch; install it (a CPU build is enough)" >&2; exit 2; }
 reps=${1:-3}; threads=${2:-2}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
