@@ -207,7 +207,7 @@ bench-vs-reference: deps
 	$(BUILD)
 	@bash scripts/bench_vs_reference.sh
 
-# Real-data acceptance runs (Amazon reviews, MiniLM teacher): ~2 h on 2 cores
+# Real-data benchmark runs (Amazon reviews, MiniLM teacher; docs/benchmarks.md): ~2 h on 2 cores
 # (JOBS=2 THREADS=1: two runs at once, one core each). The Meta-KD rows come after them.
 reproduce-amazon-minilm: deps
 	$(BUILD)

@@ -10,7 +10,7 @@ random (throughput does not depend on them). apex and tensorboardX (imported at 
 the script, unused on CPU) are stubbed.
 
 usage: scripts/bench_reference.py --ref DIR [--steps 5] [--warmup 2] [--threads 2]
-  DIR: a checkout of github.com/cheneydon/hrkd (e.g. `git archive` of the fetched mirror)
+  DIR: a checkout of github.com/cheneydon/hrkd
 """
 import argparse
 import json

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # A distillation step at the paper's shape: hrkd (scripts/bench_distill.sh) beside the public
-# PyTorch reference code (scripts/bench_reference.py), alternating REPS times in one session
+# PyTorch reference code (scripts/bench_reference.py), alternating REPS times in one invocation
 # so both see the same machine load. Prints each run's JSON line and a summary line with the
 # medians and their ratios: hrkd's step without and with [distill] teacher_cache, and a
 # 10-epoch run (the paper's recipe) with the cache pass counted, against the reference's step
 # (which runs the teacher at every step of every epoch). Needs torch and a reference checkout:
 #   REF=DIR scripts/bench_vs_reference.sh [REPS (default 3)] [THREADS (default 2)]
-# (DIR: e.g. `git clone https://github.com/cheneydon/hrkd`; this project's development
-#  machines use the fetched mirror: git -C /work/.mirror/cheneydon+hrkd/repo archive HEAD | tar -x -C DIR)
+# (DIR: e.g. `git clone https://github.com/cheneydon/hrkd DIR`, or an export of such a checkout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${REF:?set REF to a checkout of github.com/cheneydon/hrkd}"
+[ -f "$REF/finetune_multi_domain.py" ] || { echo "bench_vs_reference: $REF is not a checkout of cheneydon/hrkd (no finetune_multi_domain.py)" >&2; exit 2; }
+python3 -c 'import torch' 2>/dev/null || { echo "bench_vs_reference: python3 cannot import torch; install it (a CPU build is enough)" >&2; exit 2; }
 reps=${1:-3}; threads=${2:-2}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

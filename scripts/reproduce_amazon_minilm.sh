@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# `make reproduce-amazon-minilm`: issue 5's real-data acceptance runs on this CPU (not CI).
-# Amazon reviews (../shared/data layout, see ini/amazon_minilm/base.ini), all-MiniLM-L6-v2
-# fine-tuned as the HRKD-teacher, then students: teacher (seeds 1, 2, 3), TinyBERT-KD and
-# HRKD students (seeds 1, 2, 3, all from the seed-1 teacher), each Table 4 ablation once
-# (seed 1), then the inference speed-up and a summary table (scripts/summarize_runs.py).
+# `make reproduce-amazon-minilm`: the real-data benchmark runs on this CPU (not CI; figures
+# in docs/benchmarks.md). Amazon reviews (the INIs read shared/data beside the checkout, see
+# ini/amazon_minilm/base.ini), all-MiniLM-L6-v2 fine-tuned as the HRKD-teacher. Runs the
+# teacher (seeds 1, 2, 3), TinyBERT-KD and HRKD students (seeds 1, 2, 3, all from the seed-1
+# teacher), each Table 4 ablation once (seed 1), then the inference speed-up and a summary
+# table (scripts/summarize_runs.py).
 # SET picks the student setting, an INI folder under ini/ whose result files are
 # results/<SET>_*.h5: amazon_minilm (default; 3L-384 students), amazon_minilm_4l (4L-384),
 # amazon_minilm_5l (5L-384) or amazon_minilm_4l_windows (4L-384 distilled on every window of
@@ -48,7 +49,7 @@ SL=$("$HRKD" check --print "$I/hrkd.ini" | awk '/^\[/ { s = ($1 == "[student]") 
   done
 } | jobs_run
 # inference speed-up: forward of teacher (6L-384) and student (${SL}L-384), seq 64, batch 64,
-# alternating, 3 runs each, same session
+# alternating, 3 runs each
 for i in 1 2 3; do
   "$HRKD" bench --mode forward --layers 6 --hidden 384 --heads 12 --ffn 1536 --vocab 30522 --seq 64 --batch 64 --steps 5 --threads 2
   "$HRKD" bench --mode forward --layers "$SL" --hidden 384 --heads 12 --ffn 1536 --vocab 30522 --seq 64 --batch 64 --steps 5 --threads 2

@@ -1,5 +1,5 @@
 /* host/train/metakd.h — the host side of the Meta-KD baseline (Pan et al. 2020; released code,
- * ../shared/REFERENCE.md "Meta-KD"):
+ * alibaba/EasyTransfer scripts/metaKD):
  *
  *  - transferability weights t_i of every training instance, from a frozen encoder's last
  *    layer mean-pooled over every position but [CLS] (no mask) and the domain prototypes:

@@ -1,5 +1,5 @@
 /* plugins/losses/meta_distill.c — Meta-KD meta-distillation (Pan et al. 2020; released code,
- * ../shared/REFERENCE.md "Meta-KD"), as a loss plugin of the host's distillation step.
+ * alibaba/EasyTransfer scripts/metaKD), as a loss plugin of the host's distillation step.
  *
  * Domain-expertise instance weight (no gradient):
  *   g_i = 1 / (exp((1 − p_{i,y_i})²) + 1),  p = softmax(teacher logits)

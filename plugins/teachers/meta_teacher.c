@@ -1,5 +1,5 @@
 /* plugins/teachers/meta_teacher.c — the Meta-KD meta-teacher (Pan et al. 2020; released code,
- * ../shared/REFERENCE.md "Meta-KD"): one BERT encoder and ONE classification head shared by
+ * alibaba/EasyTransfer scripts/metaKD): one BERT encoder and ONE classification head shared by
  * every domain, trained on all domains with
  *
  *   prototype-based instance weighting:  L = mean_i t_i · (CE(z_i, y_i) + γ1 · CE(u_i, s_i))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write tests/fixtures/metakd_small.fix (read by tests/test_metakd.c): a PyTorch
 re-implementation of the Meta-KD formulas as the released code computes them
-(../shared/REFERENCE.md "Meta-KD"), in float64, stored as float32.
+(alibaba/EasyTransfer scripts/metaKD), in float64, stored as float32.
 
 1. Transferability. A frozen encoder's last layer H [N, T, F] of N instances of D domains:
    h_i = mean over positions 1..T-1 (every position but [CLS], no mask); c_d = mean h of domain
