@@ -178,6 +178,19 @@ bench-mpi: deps all
 	@B=$(B) bash scripts/bench_mpi.sh
 .PHONY: bench-mpi
 
+# The GPU check (docs/cuda.md): a kit prepared here (build for the H100, the libraries the GPU
+# machine lacks, the reference code), run there in one command.
+#   make device-prepare REF=<checkout of github.com/cheneydon/hrkd>   → device-kit/
+#   make device-dry-run                 checks the kit, prints the stages
+#   make device-check [DEVICE_OUT=DIR]  on the GPU machine
+device-prepare:
+	@bash scripts/device_check.sh prepare --ref "$(REF)"
+device-dry-run:
+	@bash scripts/device_check.sh --dry-run
+device-check:
+	@bash scripts/device_check.sh run $(DEVICE_OUT)
+.PHONY: device-prepare device-dry-run device-check
+
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
