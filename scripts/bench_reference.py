@@ -110,7 +110,12 @@ def main():
             torch.cuda.synchronize()
 
     def measure(precision):
-        torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+        if gpu:
+            m = torch.backends.cuda.matmul
+            if hasattr(m, "fp32_precision"):  # PyTorch >= 2.9; mixing it with allow_tf32 is an error
+                m.fp32_precision = "tf32" if precision == "tf32" else "ieee"
+            else:
+                m.allow_tf32 = precision == "tf32"
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
         autocast = (lambda: torch.autocast(a.device, dtype=dtype)) if dtype else contextlib.nullcontext
         scaler = torch.amp.GradScaler(a.device) if precision == "fp16" else None
