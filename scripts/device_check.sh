@@ -26,8 +26,9 @@
 #   scripts/device_check.sh simulate [--kit DIR]
 #       As root: runs the kit's programs in a bare root holding only the C library, libstdc++,
 #       libgcc_s and the CUDA toolkit's libraries (what the GPU image surely has), and checks that
-#       nothing else is missing: ldd of every program, `hrkd --version`, a CPU bench, the CPU
-#       kernel tests, and the parity test (which skips there, no GPU).
+#       nothing else is missing: ldd of every program, `hrkd --version`, a CPU bench, a tiny CPU
+#       distillation writing its HDF5 run file, the CPU kernel tests, and the parity test (which
+#       skips there, no GPU).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -494,6 +495,7 @@ simulate() {
   cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
   cp -a "$(abspath "$kit")/." "$root/kit/"
   rm -rf "$root/kit/runtime"; unpack "$(archive "$kit")" "$root/kit/runtime"
+  sed -e 's|^\[output\]|[output]\nfile = /tmp/tiny.h5|' tests/ini/tiny_distill.ini > "$root/kit/tiny.ini"
   local rc=0
   unshare -m bash -c '
     set -u
@@ -514,6 +516,11 @@ simulate() {
     chroot "$root" /kit/build/bin/hrkd --version || { echo "FAILED: hrkd --version"; bad=1; }
     chroot "$root" /kit/build/bin/hrkd bench --preset tiny --backend cpu --steps 2 --warmup 1 --threads 2 ||
       { echo "FAILED: hrkd bench on cpu"; bad=1; }
+    chroot "$root" /kit/build/bin/hrkd run /kit/tiny.ini > /tmp/sim_run.log 2>&1 &&
+      chroot "$root" /kit/build/bin/hrkd inspect /tmp/tiny.h5 > /dev/null 2>&1 &&
+      echo "ok   hrkd run (cpu, tests/ini/tiny_distill.ini) writes and reads its HDF5 run file inside" ||
+      { tail -n 5 /tmp/sim_run.log; echo "FAILED: hrkd run inside"; bad=1; }
+    rm -f /tmp/sim_run.log
     chroot "$root" /kit/build/tests/test_kernels > /tmp/sim_kernels.log 2>&1 && echo "ok   test_kernels (cpu) passes inside" ||
       { tail -n 5 /tmp/sim_kernels.log; echo "FAILED: test_kernels inside"; bad=1; }
     out=$(chroot "$root" /kit/build/tests/test_backend_parity 2>&1); prc=$?
