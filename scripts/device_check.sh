@@ -8,14 +8,15 @@
 #       PTX) into --build (default build-device), without MPI (the NCCL communicator then runs
 #       one rank with no launcher); copies bin/, lib/ and tests/ into the kit (default
 #       device-kit), gathers every library they load that the GPU machine does not provide
-#       (found with ldd) into the kit's runtime.tar.xz (.gz with --fast), copies the PyTorch reference code from
-#       DIR (a checkout of github.com/cheneydon/hrkd) into the kit, writes the kit's MANIFEST,
-#       checks that the kit and the working tree fit the 64 MiB the GPU machine receives, and
-#       prints what to carry. --from-build DIR stages an existing build tree instead of
-#       building; --fast compresses quickly (tests).
+#       (found with ldd) into the kit's runtime.tar.xz (.gz with --fast), copies the PyTorch
+#       reference code from DIR (a checkout of github.com/cheneydon/hrkd) into the kit, writes
+#       the kit's MANIFEST, checks that the kit and the working tree fit the 64 MiB the GPU
+#       machine receives, and prints what to carry. --from-build DIR stages an existing build
+#       tree instead of building; --fast compresses quickly (tests).
 #   scripts/device_check.sh run [--kit DIR] [--dry-run] [OUTDIR]
-#       On the GPU machine: unpacks the libraries and runs the stages below, one line on stdout
-#       per stage as it starts and ends; a failing stage does not stop the next. Writes into
+#       On the GPU machine: unpacks the libraries and runs the stages (STAGES, DESCRIBE below;
+#       --dry-run lists them with their commands and time limits), one line on stdout per
+#       stage as it starts and ends; a failing stage does not stop the next. Writes into
 #       OUTDIR (default $DEVICE_OUT, else ./device-out): summary.json, all.log (every stage's
 #       log, one after the other), logs.tar.gz (the same, one file per stage), bench.jsonl,
 #       distill.jsonl. Exits 1 if any stage failed. With --dry-run (any machine): checks the
