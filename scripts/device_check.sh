@@ -13,7 +13,7 @@
 #       the kit's MANIFEST, checks that the kit and the working tree fit the 64 MiB the GPU
 #       machine receives, and prints what to carry. --from-build DIR stages an existing build
 #       tree instead of building; --fast compresses quickly (tests).
-#   scripts/device_check.sh run [--kit DIR] [--dry-run] [OUTDIR]
+#   scripts/device_check.sh run [--kit DIR] [--dry-run] [--stages A,B] [OUTDIR]
 #       On the GPU machine: unpacks the libraries and runs the stages (STAGES, DESCRIBE below;
 #       --dry-run lists them with their commands and time limits), one line on stdout per
 #       stage as it starts and ends; a failing stage does not stop the next. Writes into
@@ -22,7 +22,8 @@
 #       distill.jsonl. Exits 1 if any stage failed. With --dry-run (any machine): checks the
 #       kit (MANIFEST checksums, size, that every library resolves inside the kit except those
 #       the GPU image provides) and prints the stages with their commands; exits 0 when the
-#       kit is sound.
+#       kit is sound. --stages A,B runs only those (a rerun after a fix);
+#       DEVICE_CHECK_ROUNDS=N sets the rounds of the distillation comparison (default 3).
 #   scripts/device_check.sh --dry-run [--kit DIR]      the same as run --dry-run
 #   scripts/device_check.sh simulate [--kit DIR]
 #       As root: runs the kit's programs in a bare root holding only the C library, libstdc++,
@@ -279,7 +280,7 @@ stage_distill_vs_reference() {
   local bd="$WORK/distill" bad=0
   mkdir -p "$bd"
   local reps=0
-  for r in 1 2 3; do
+  for r in $(seq "${DEVICE_CHECK_ROUNDS:-3}"); do
     if [ $r -gt 1 ] && [ $(( $(date +%s) + 70 )) -gt "$DEADLINE" ]; then echo "# round $r left out: too little time"; break; fi
     echo "# round $r"
     local j
@@ -351,17 +352,24 @@ PY
 }
 
 run() {
-  local kit=device-kit dry=0 out=${DEVICE_OUT:-./device-out}
+  local kit=device-kit dry=0 out=${DEVICE_OUT:-./device-out} only=""
   while [ $# -gt 0 ]; do
     case $1 in
       --kit) kit=${2:-}; shift 2 ;;
       --dry-run) dry=1; shift ;;
+      --stages) only=${2:-}; shift 2 ;;
       -*) die "run: unknown option '$1'" ;;
       *) out=$1; shift ;;
     esac
   done
   [ -d "$kit" ] || { [ $dry = 1 ] && { echo "FAILED: no kit at $kit (run: scripts/device_check.sh prepare --ref DIR)"; exit 1; }; die "run: no kit at $kit"; }
   KIT=$(abspath "$kit"); B="$KIT/build"
+  if [ -n "$only" ]; then # a rerun of some stages, in the usual order
+    local keep=() x
+    for x in ${only//,/ }; do [ -n "${LIMIT[$x]:-}" ] || die "run: unknown stage '$x' (stages: ${STAGES[*]})"; done
+    for x in "${STAGES[@]}"; do [[ ,$only, == *,$x,* ]] && keep+=("$x"); done
+    STAGES=("${keep[@]}")
+  fi
   if [ $dry = 1 ]; then
     echo "== checking the kit $kit"
     check_kit "$KIT"; local rc=$?
@@ -475,7 +483,7 @@ print(json.dumps({"ok": summary["ok"], "card": card, "ratios": distill["ratios"]
 PY
   rm -rf "$WORK"
   echo "== done in $(( $(date +%s) - t0 )) s; $OUTDIR: $(ls "$OUTDIR" | paste -sd' ')"
-  [ $failed -eq 0 ] && echo "device check: every stage passed" || echo "device check: some stage failed (see above and all.log)"
+  [ $failed -eq 0 ] && echo "device check: no stage failed" || echo "device check: some stage failed (see above and all.log)"
   return $failed
 }
 
