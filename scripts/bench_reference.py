@@ -172,5 +172,6 @@ def main():
     if failed:
         sys.exit("bench_reference: failed: " + ", ".join(failed))
 
+
 if __name__ == "__main__":
     main()
