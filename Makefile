@@ -35,6 +35,8 @@ CC       ?= cc
 NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 OPT      ?= -O2
 SAN      ?=
+# extra nvcc flags for the CUDA backend, e.g. -gencode arch=compute_90,code=[sm_90,compute_90]
+NVCCFLAGS ?=
 
 HDF5_CFLAGS  := $(shell pkg-config --cflags hdf5 2>/dev/null)
 HDF5_LIBS    := $(shell pkg-config --libs hdf5 2>/dev/null || echo -lhdf5)
@@ -94,12 +96,15 @@ COMM_MPI   := $(B)/lib/hrkd/comm/hrkd_comm_mpi.so
 COMM_NCCL  := $(B)/lib/hrkd/comm/hrkd_comm_nccl.so
 CUDA_HOME  := $(if $(NVCC),$(patsubst %/bin/,%,$(dir $(realpath $(NVCC)))))
 NCCL_H     := $(firstword $(wildcard $(CUDA_HOME)/include/nccl.h /usr/include/nccl.h /usr/local/include/nccl.h))
+# Without MPI, hrkd_comm_nccl.so is still built, for one rank: comm/nccl/single_rank.c stands
+# in for the MPI rendezvous (a single-GPU run that exercises NCCL without Open MPI).
+NCCL_RDV_SRC := $(if $(MPI_LIBS),comm/mpi/comm_mpi.c,comm/nccl/single_rank.c)
 ifneq ($(MPI_LIBS),)
 COMM_TARGETS := $(COMM_MPI)
+endif
 ifneq ($(NVCC),)
 ifneq ($(NCCL_H),)
 COMM_TARGETS += $(COMM_NCCL)
-endif
 endif
 endif
 
@@ -143,7 +148,7 @@ $(CPU_BE): $(wildcard backends/cpu/*.c) $(HEADERS)
 $(CUDA_BE): $(CUDA_SRCS) $(wildcard backends/cuda/*.cuh) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(call say,NVCC,backends/cuda)
-	$(Q)$(NVCC) -O2 -std=c++17 -Xcompiler -fPIC,-fvisibility=hidden -Ihost/include -shared \
+	$(Q)$(NVCC) -O2 -std=c++17 $(NVCCFLAGS) -Xcompiler -fPIC,-fvisibility=hidden -Ihost/include -shared \
 	    -o $@ $(CUDA_SRCS) -lcublas -lcudart
 
 $(COMM_MPI): comm/mpi/comm_mpi.c comm/mpi/comm_mpi.h host/comm/comm_abi.h
@@ -152,11 +157,11 @@ $(COMM_MPI): comm/mpi/comm_mpi.c comm/mpi/comm_mpi.h host/comm/comm_abi.h
 	$(Q)$(CC) $(CFLAGS_ALL) $(MPI_CFLAGS) -shared -fvisibility=hidden -o $@ comm/mpi/comm_mpi.c \
 	    $(LDFLAGS_ALL) $(MPI_LIBS)
 
-$(COMM_NCCL): comm/nccl/comm_nccl.c comm/mpi/comm_mpi.c comm/mpi/comm_mpi.h host/comm/comm_abi.h
+$(COMM_NCCL): comm/nccl/comm_nccl.c $(NCCL_RDV_SRC) comm/mpi/comm_mpi.h host/comm/comm_abi.h
 	@mkdir -p $(dir $@)
 	$(call say,CC,comm/nccl)
 	$(Q)$(CC) $(CFLAGS_ALL) $(MPI_CFLAGS) -I$(dir $(NCCL_H)) -I$(CUDA_HOME)/include -DHRKD_COMM_NO_MPI_ENTRY \
-	    -shared -fvisibility=hidden -o $@ comm/nccl/comm_nccl.c comm/mpi/comm_mpi.c $(LDFLAGS_ALL) \
+	    -shared -fvisibility=hidden -o $@ comm/nccl/comm_nccl.c $(NCCL_RDV_SRC) $(LDFLAGS_ALL) \
 	    $(MPI_LIBS) -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lnccl -lcudart
 
 # Plugins see the public SDK headers only (no -Ihost): what a third-party author has.
@@ -233,6 +238,19 @@ report: results/.venv/.installed
 results/.venv/.installed: results/requirements.txt
 	@bash results/venv.sh >/dev/null
 .PHONY: report
+
+# The GPU check (docs/cuda.md): a kit prepared here (build for the H100, the libraries the GPU
+# machine lacks, the reference code), run there in one command.
+#   make device-prepare REF=<checkout of github.com/cheneydon/hrkd>   → device-kit/
+#   make device-dry-run                 checks the kit, prints the stages
+#   make device-check [DEVICE_OUT=DIR]  on the GPU machine
+device-prepare:
+	@bash scripts/device_check.sh prepare --ref "$(REF)"
+device-dry-run:
+	@bash scripts/device_check.sh --dry-run
+device-check:
+	@bash scripts/device_check.sh run $(DEVICE_OUT)
+.PHONY: device-prepare device-dry-run device-check
 
 FUZZ_SECONDS ?= 60
 fuzz: deps

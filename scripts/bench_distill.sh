@@ -10,10 +10,18 @@
 # has the cache pass's examples/s and the examples/s of a 10-epoch run (the paper's recipe)
 # with the cache pass counted: 10 / (1 / cache_rate + 10 / step_rate).
 # BENCH_DIR=DIR keeps the teacher file there between calls (it takes a minute to make).
+# DEVICE=cuda runs on the CUDA backend; PRECISION=tf32 or bf16 sets that [backend] option
+# (default fp32). The teacher file is made on the same device.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${B:-build}
 steps=${1:-8}; threads=${2:-2}
+device=${DEVICE:-cpu}; precision=${PRECISION:-fp32}
+case $precision in
+  fp32) popt= ;;
+  tf32|bf16) popt="$precision = true" ;;
+  *) echo "bench_distill: PRECISION must be fp32, tf32 or bf16" >&2; exit 2 ;;
+esac
 if [ -n "${BENCH_DIR:-}" ]; then tmp=$BENCH_DIR; mkdir -p "$tmp"
 else tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT; fi
 cat > "$tmp/paper_shape.ini" <<INI
@@ -53,6 +61,8 @@ aggregate = compare_aggregate
 graph = gat
 [backend]
 threads = $threads
+device = $device
+$popt
 [output]
 dir = $tmp
 INI
@@ -76,5 +86,5 @@ if [ "${CACHE:-0}" = 1 ]; then
   cache=$(echo "$line" | awk '{ printf "%.2f", $5 / $8 }')
   amort=$(awk -v c="$cache" -v s="$med" 'BEGIN { printf "%.2f", 10 / (1 / c + 10 / s) }')
 fi
-printf '{"implementation": "hrkd", "teacher_cache": %s, "domains": 4, "batch_per_domain": 8, "seq": 128, "threads": %d, "teacher": "BERT-base (mtl)", "student": "TinyBERT 4L-312", "steps": %d, "examples_per_s": %s, "examples_per_s_all": [%s], "cache_pass_examples_per_s": %s, "ten_epoch_examples_per_s": %s}\n' \
-  "$([ "${CACHE:-0}" = 1 ] && echo true || echo false)" "$threads" "$n" "$med" "$(printf '%s\n' "$vals" | paste -sd, | sed 's/,/, /g')" "$cache" "$amort"
+printf '{"implementation": "hrkd", "device": "%s", "precision": "%s", "teacher_cache": %s, "domains": 4, "batch_per_domain": 8, "seq": 128, "threads": %d, "teacher": "BERT-base (mtl)", "student": "TinyBERT 4L-312", "steps": %d, "examples_per_s": %s, "examples_per_s_all": [%s], "cache_pass_examples_per_s": %s, "ten_epoch_examples_per_s": %s}\n' \
+  "$device" "$precision" "$([ "${CACHE:-0}" = 1 ] && echo true || echo false)" "$threads" "$n" "$med" "$(printf '%s\n' "$vals" | paste -sd, | sed 's/,/, /g')" "$cache" "$amort"

@@ -32,9 +32,7 @@ patterns=(
   '(?<![\w.-])/work\b|\.mirror\b|\bdevelopment (machines?|layout)\b|\bdev machines?\b'
   '\.\./shared/(?!data\b)'
 )
-ALLOW=(
-  $'docs/cuda.md\tIn the session that wrote the backend'
-)
+ALLOW=()
 re=$(IFS='|'; echo "${patterns[*]}")
 
 fail=0

@@ -1,7 +1,8 @@
 /* host/model/bench.c — `hrkd bench`: times training (forward + backward + AdamW) or forward
  * steps of a BERT of a given size on random data and prints one JSON line. The achieved
  * GFLOP/s counts the model's matrix-product FLOPs (backward = 2 × forward); the sgemm peak
- * is measured in the same run on a large square product through the same backend. */
+ * is measured in the same run on a large square product through the same backend, with the
+ * same precision options (--tf32, --bf16: the backend's set_option, as [backend] tf32/bf16). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,9 +55,9 @@ static void usage(void)
             "usage: hrkd bench [--preset tinybert|bert-base|tiny] [--mode train|forward]\n"
             "                  [--layers N] [--hidden C] [--heads H] [--ffn F] [--vocab V]\n"
             "                  [--seq T] [--batch B] [--steps N] [--warmup N] [--threads N]\n"
-            "                  [--backend cpu|cuda] [--gemm-size N]\n"
+            "                  [--backend cpu|cuda] [--tf32] [--bf16] [--gemm-size N]\n"
             "Prints one JSON line: config, step_ms_median, examples_per_s, gflops,\n"
-            "sgemm_peak_gflops, peak_rss_mb.\n");
+            "sgemm_peak_gflops (in the same precision), fraction_of_peak, peak_rss_mb.\n");
 }
 
 int hrkd_cmd_bench(int argc, char **argv)
@@ -67,6 +68,7 @@ int hrkd_cmd_bench(int argc, char **argv)
     int64_t T = 128, B = 32;
     int steps = 10, warmup = 2, threads = 0, train = 1, gemm_n = 2048;
     const char *preset = "tinybert", *backend = "cpu";
+    int tf32 = 0, bf16 = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define INTARG(flag, dst) if (!strcmp(a, flag) && v) { dst = atoi(v); i++; continue; }
@@ -77,6 +79,8 @@ int hrkd_cmd_bench(int argc, char **argv)
         if (!strcmp(a, "--seq") && v) { T = atoll(v); i++; continue; }
         if (!strcmp(a, "--batch") && v) { B = atoll(v); i++; continue; }
         if (!strcmp(a, "--backend") && v) { backend = v; i++; continue; }
+        if (!strcmp(a, "--tf32")) { tf32 = 1; continue; }
+        if (!strcmp(a, "--bf16")) { bf16 = 1; continue; }
         if (!strcmp(a, "--mode") && v) {
             if (!strcmp(v, "train")) train = 1;
             else if (!strcmp(v, "forward")) train = 0;
@@ -106,6 +110,18 @@ int hrkd_cmd_bench(int argc, char **argv)
         fprintf(stderr, "hrkd bench: %s\n", err.msg);
         return 3;
     }
+    const char *opt_names[2] = {"tf32", "bf16"};
+    const int opt_on[2] = {tf32, bf16};
+    for (int i = 0; i < 2; i++) {
+        const hrkd_kernels *k = hrkd_backend_kernels(be);
+        if (opt_on[i] && (!k->set_option || k->set_option(opt_names[i], "true", &err) != 0)) {
+            fprintf(stderr, "hrkd bench: --%s: %s\n", opt_names[i],
+                    k->set_option ? err.msg : "this backend has no options");
+            hrkd_backend_unload(be);
+            return 3;
+        }
+    }
+    const char *precision = bf16 ? "bf16" : tf32 ? "tf32" : "fp32";
     hrkd_bert *m = hrkd_bert_create(be, &c, "bench", train, train, &err);
     if (!m) {
         fprintf(stderr, "hrkd bench: %s\n", err.msg);
@@ -166,14 +182,16 @@ int hrkd_cmd_bench(int argc, char **argv)
         getrusage(RUSAGE_SELF, &ru);
         double gflops = flops / med / 1e9;
         printf("{\"config\": {\"preset\": \"%s\", \"mode\": \"%s\", \"backend\": \"%s\", "
+               "\"precision\": \"%s\", "
                "\"layers\": %d, \"hidden\": %d, \"heads\": %d, \"ffn\": %d, \"vocab\": %d, "
                "\"seq\": %lld, \"batch\": %lld, \"steps\": %d, \"threads\": %d}, "
                "\"step_ms_median\": %.3f, \"step_ms_min\": %.3f, \"examples_per_s\": %.2f, "
-               "\"gflops\": %.2f, \"sgemm_peak_gflops\": %.2f, \"fraction_of_peak\": %.3f, "
+               "\"gflops\": %.2f, \"sgemm_peak_gflops\": %.2f, \"gemm_size\": %d, "
+               "\"fraction_of_peak\": %.3f, "
                "\"arena_mb\": %.1f, \"peak_rss_mb\": %.1f}\n",
-               preset, train ? "train" : "forward", backend, c.layers, c.hidden, c.heads, c.ffn,
+               preset, train ? "train" : "forward", backend, precision, c.layers, c.hidden, c.heads, c.ffn,
                c.vocab, (long long)T, (long long)B, steps, threads, med * 1e3, times[0] * 1e3,
-               (double)B / med, gflops, peak, peak > 0 ? gflops / peak : 0.0,
+               (double)B / med, gflops, peak, gemm_n, peak > 0 ? gflops / peak : 0.0,
                (double)hrkd_ctx_arena_bytes(ctx) / 1048576.0, (double)ru.ru_maxrss / 1024.0);
     }
     free(times); free(ids); free(tt); free(labels); free(mask);
