@@ -22,6 +22,7 @@
 ##   make reproduce-amazon-minilm-metakd      the Meta-KD rows of the same set
 ##   make report [RUNS="results/*.h5"]   tables and figures into results/report/ (own venv)
 ##   make fuzz [FUZZ_SECONDS=60]   libFuzzer on every parser of outside input
+##   make device-prepare REF=DIR   the GPU check kit (docs/cuda.md); device-dry-run checks it
 ##   make install PREFIX=/usr/local   program, library, SDK headers, plugins, backends
 ##   make deps         install the Debian packages hrkd needs (as root or with sudo)
 ##   make clean        remove build/, build-asan/, build-fuzz/
