@@ -73,6 +73,8 @@ build graph_detach -DMISTAKE_DETACH
 build graph_undeclared -DMISTAKE_UNDECLARED
 build graph_null -DMISTAKE_NULL_SILENT
 build graph_opnull -DMISTAKE_OP_NULL
+build create_undeclared -DMISTAKE_CREATE_UNDECLARED
+build create_type -DMISTAKE_CREATE_TYPE
 build loss_ok -DLOSS_KIND
 build loss_shape -DLOSS_KIND -DMISTAKE_SHAPE
 build loss_nan -DLOSS_KIND -DMISTAKE_NAN
@@ -90,6 +92,8 @@ declare -A st=(
   [graph_undeclared]="$G: read undeclared key 'beta' in [relational.bad_graph] (declared: alpha)"
   [graph_null]="$G returned no result and no message"
   [graph_opnull]="$G: softmax: an input is NULL"
+  [create_undeclared]="plugin 'bad_graph' (relational.graph.create): read undeclared key 'heads' in [relational.bad_graph] (declared: alpha)"
+  [create_type]="plugin 'bad_graph' (relational.graph.create): read key 'alpha' (declared float) with hrkd_cfg_int in [relational.bad_graph]"
   [loss_shape]="$L: layer_terms[4] has shape [2, 4], expected [1]"
   [loss_nan]="$L: layer_terms[0] is not finite (nan at element 0)"
   [loss_nullterm]="$L: layer_terms[4] is NULL, expected [1]"
@@ -113,6 +117,10 @@ declare -A ck=(
   [graph_shape]="$G: the ratio vector has shape [3, 32], expected [3]"
   [graph_undeclared]="$G: read undeclared key 'beta' in [relational.bad_graph] (declared: alpha)"
   [loss_shape]="$L: layer_terms[1] has shape [2, 4], expected [1]"
+)
+# ... and by `hrkd run` when create reads an undeclared key (before any step)
+declare -A cr=(
+  [create_undeclared]="plugin 'bad_graph' (relational.graph.create): read undeclared key 'heads' in [relational.bad_graph] (declared: alpha)"
 )
 for n in "${!st[@]}"; do expect 2 "hrkd: ${st[$n]}" "$H" plugins test "$tmp/$n.so"; done
 for n in graph_ok loss_ok; do
@@ -139,6 +147,14 @@ done
 for n in "${!rt[@]}"; do
   ini "$n"
   expect 1 "hrkd run: distillation step 1: ${rt[$n]}" "$H" run "$tmp/run_$n.ini"
+  rm -f "$tmp"/tiny_distill*.h5 "$tmp"/tiny_distill*.lock
+done
+for n in "${!cr[@]}"; do
+  ini "$n"
+  got=$("$H" run "$tmp/run_$n.ini" 2>&1 >/dev/null | filter)
+  "$H" run "$tmp/run_$n.ini" >/dev/null 2>&1; rc=$?
+  printf '%s\n' "$got" | grep -qF "${cr[$n]}" && [ $rc -eq 1 ] \
+    && echo "ok   run: ${cr[$n]}" || { fail "run with $n"; echo "$got"; }
   rm -f "$tmp"/tiny_distill*.h5 "$tmp"/tiny_distill*.lock
 done
 ini graph_ok

@@ -1097,18 +1097,23 @@ int hrkd_config_take_misuse(char *out, size_t cap)
     return 1;
 }
 
-static void cfg_misuse(const hrkd_config_section *s, const char *fmt, const char *key, const char *what)
+static void cfg_misuse(const hrkd_config_section *s, const char *key, const cfg_entry *e,
+                       const char *accessor)
 {
     if (cfg_misuse_set) return; /* keep the first */
-    char declared[256] = "";
-    for (int i = 0; i < s->n_own_keys; i++) {
-        size_t len = strlen(declared);
-        snprintf(declared + len, sizeof declared - len, "%s%s", len ? ", " : "", s->own_keys[i].name);
+    static const char *const types[] = {"int", "float", "bool", "string", "enum", "list", "path"};
+    if (e) {
+        snprintf(cfg_misuse_msg, sizeof cfg_misuse_msg, "read key '%s' (declared %s) with %s in [%s]",
+                 key, types[e->decl->type], accessor, s->name);
+    } else {
+        char declared[256] = "";
+        for (int i = 0; i < s->n_own_keys; i++) {
+            size_t len = strlen(declared);
+            snprintf(declared + len, sizeof declared - len, "%s%s", len ? ", " : "", s->own_keys[i].name);
+        }
+        snprintf(cfg_misuse_msg, sizeof cfg_misuse_msg, "read undeclared key '%s' in [%s] (declared: %s)",
+                 key, s->name, declared[0] ? declared : "none");
     }
-    char body[320];
-    snprintf(body, sizeof body, fmt, key, what);
-    snprintf(cfg_misuse_msg, sizeof cfg_misuse_msg, "%s [%s] (declared: %s)", body, s->name,
-             declared[0] ? declared : "none");
     cfg_misuse_set = 1;
 }
 
@@ -1123,7 +1128,7 @@ static const cfg_entry *cfg_need(const hrkd_config_section *s, const char *key, 
     const cfg_entry *e = cfg_entry_find(s, key);
     if (!e || !e->decl) {
         if (s->plugin) {
-            cfg_misuse(s, "read undeclared key '%s'%s in", key, "");
+            cfg_misuse(s, key, NULL, accessor);
             return NULL;
         }
         char msg[256];
@@ -1132,8 +1137,7 @@ static const cfg_entry *cfg_need(const hrkd_config_section *s, const char *key, 
     }
     if (accepted && !(accepted & (1u << e->decl->type))) {
         if (s->plugin) {
-            cfg_misuse(s, "read key '%s' with %s, which does not fit its declared type, in", key,
-                       accessor);
+            cfg_misuse(s, key, e, accessor);
             return NULL;
         }
         char msg[256];

@@ -227,7 +227,7 @@ static int bind_plugin(run_ctx *r, const char *name, hrkd_plugin_kind kind, cons
     if (hrkd_config_take_misuse(misuse, sizeof misuse)) { /* a read of an undeclared key */
         if (created == 0) d->destroy(inst->self);
         hrkd_error_clear(err);
-        hrkd_error_set(err, HRKD_STATUS_INVALID, "%s", misuse);
+        hrkd_error_set(err, HRKD_STATUS_RUNTIME, "%s", misuse); /* the plugin's bug: exit 1 */
         created = -1;
     }
     if (created != 0) {

@@ -15,6 +15,11 @@ static const hrkd_plugin_param params[] = {
 static int b_create(const hrkd_plugin_args *args, void **self, hrkd_error *err)
 {
     *self = (void *)args->config; /* the section: read later */
+#if defined(MISTAKE_CREATE_UNDECLARED)
+    if (hrkd_cfg_int(args->config, "heads") > 4) return hrkd_error_set(err, HRKD_STATUS_INVALID, "too many");
+#elif defined(MISTAKE_CREATE_TYPE) /* alpha is a float */
+    if (hrkd_cfg_int(args->config, "alpha") > 4) return hrkd_error_set(err, HRKD_STATUS_INVALID, "too big");
+#endif
     return 0;
 }
 static void b_destroy(void *self) {}
