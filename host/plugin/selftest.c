@@ -387,21 +387,24 @@ static hrkd_status create(tester *t, const hrkd_config_section *cs, hrkd_backend
     t->self = NULL;
     int rc = t->d->create(&a, &t->self, &e);
     char misuse[512];
+    hrkd_status st = HRKD_STATUS_OK;
     if (hrkd_config_take_misuse(misuse, sizeof misuse)) {
         if (rc == 0) t->d->destroy(t->self);
-        return hrkd_plugin_call_error(t->err, &c, "%s", misuse);
-    }
-    if (rc != 0)
-        return e.status != HRKD_STATUS_OK ? hrkd_plugin_call_error(t->err, &c, "%s", e.msg)
-                                          : hrkd_error_set(t->err, HRKD_STATUS_INVALID,
-                                                           "plugin '%s' (%s.create) returned no result and no message",
-                                                           t->d->name, hrkd_plugin_kind_name(t->d->kind));
-    hrkd_status st = hrkd_params_count(*params) > 0 ? hrkd_params_alloc(*params, 1, 0, &e) : HRKD_STATUS_OK;
-    if (st != HRKD_STATUS_OK) {
+        st = hrkd_plugin_call_error(t->err, &c, "%s", misuse);
+    } else if (rc != 0) {
+        st = e.status != HRKD_STATUS_OK
+                 ? hrkd_plugin_call_error(t->err, &c, "%s", e.msg)
+                 : hrkd_error_set(t->err, HRKD_STATUS_INVALID, "plugin '%s' (%s.create) returned no result and no message",
+                                  t->d->name, hrkd_plugin_kind_name(t->d->kind));
+    } else if (hrkd_params_count(*params) > 0 && hrkd_params_alloc(*params, 1, 0, &e) != HRKD_STATUS_OK) {
         t->d->destroy(t->self);
-        return hrkd_plugin_call_error(t->err, &c, "its parameters: %s", e.msg);
+        st = hrkd_plugin_call_error(t->err, &c, "its parameters: %s", e.msg);
     }
-    return HRKD_STATUS_OK;
+    if (st != HRKD_STATUS_OK) {
+        hrkd_params_destroy(*params);
+        *params = NULL;
+    }
+    return st;
 }
 
 static void destroy(tester *t, hrkd_params *params)
@@ -504,6 +507,7 @@ hrkd_status hrkd_plugin_selftest(const hrkd_plugin_descriptor *d, const hrkd_con
     hrkd_params *params = NULL;
     hrkd_status st;
 
+    const int nf = functions(t, runs, per_layer);
     /* round one: the given shapes */
     t->sh = sh;
     t->rng = sh.seed * 2654435761u + 1;
@@ -512,7 +516,6 @@ hrkd_status hrkd_plugin_selftest(const hrkd_plugin_descriptor *d, const hrkd_con
         fprintf(out, "ok   %s.create (D = %d, M = %d, N = %d, F = %lld), %d weight tensor(s)\n",
                 hrkd_plugin_kind_name(d->kind), sh.D, sh.M, sh.N, (long long)sh.F, hrkd_params_count(params));
     if (d->kind == HRKD_KIND_TEACHER && (st = check_routes(t, out)) != HRKD_STATUS_OK) goto round1_done;
-    int nf = functions(t, runs, per_layer);
     for (int f = 0; f < nf && st == HRKD_STATUS_OK; f++) {
         int n = rounds_of(t, per_layer[f]);
         for (t->layer = 0; t->layer < n && st == HRKD_STATUS_OK; t->layer++) st = check_call(t, runs[f]);
