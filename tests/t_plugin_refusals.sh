@@ -61,6 +61,7 @@ build small -DBROKEN_SIZE
 build bad_kind -DBROKEN_KIND
 build null_create -DBROKEN_NULL_CREATE
 build null_table -DBROKEN_NULL_TABLE
+build wrong_table -DBROKEN_WRONG_TABLE
 build null_function -DBROKEN_NULL_FUNCTION
 build bad_name '-DPLUGIN_NAME="Bad-Name"'
 build bad_default -DBROKEN_PARAM_DEFAULT
@@ -76,12 +77,13 @@ declare -A reason=(
   [bad_kind]="unknown plugin kind 42 (expected 1..5)"
   [null_create]="descriptor has no create function"
   [null_table]="kind relational.graph but the graph function table is NULL"
+  [wrong_table]="kind relational.graph but the graph function table is NULL and the loss function table is set (kind loss?)"
   [null_function]="graph function table: forward is NULL"
   [bad_name]="invalid plugin name 'Bad-Name' (expected [a-z0-9_]+)"
   [bad_default]="parameter 'beta': bad default: expected an integer, got 'many'"
   [not_elf]="cannot load: invalid ELF header"
 )
-for n in no_entry bad_magic abi_major abi_minor small bad_kind null_create null_table null_function bad_name bad_default not_elf; do
+for n in no_entry bad_magic abi_major abi_minor small bad_kind null_create null_table wrong_table null_function bad_name bad_default not_elf; do
   expect 2 "hrkd: $tmp/$n.so: ${reason[$n]}" "$H" plugins describe "$tmp/$n.so"
   check_ini "$tmp/$n.so" "${reason[$n]}"
 done

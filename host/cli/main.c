@@ -15,8 +15,7 @@
 #include "core/commands.h"
 #include "hrkd/hrkd.h"
 #include "plugin/registry.h"
-
-#include "core/commands.h"
+#include "plugin/selftest.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_UNSUPPORTED = 3 };
 
@@ -25,11 +24,16 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  run FILE.ini [--resume]     train (teacher and/or student) as the INI says\n"
-    "  check [--print] FILE.ini    validate the INI and the plugins it names, run nothing;\n"
-    "                              --print writes the effective configuration (defaults filled)\n"
+    "  check [--print] [--domains D] FILE.ini\n"
+    "                              validate the INI and self-test the plugins it uses, train\n"
+    "                              nothing; --print writes the effective configuration\n"
     "  check --doc                 the INI reference of every host section (Markdown)\n"
     "  plugins [--paths]           list the plugins found: kind, name, version, summary\n"
     "  plugins describe NAME|PATH  a plugin's INI section and parameters (type, default, doc)\n"
+    "  plugins test NAME|PATH [--domains D --layers M --teacher-layers N --dim F --heads H\n"
+    "               --classes C --seed S]\n"
+    "                              self-test a plugin: every function on random inputs, output\n"
+    "                              shapes, finite values, ratios, undeclared keys, gradients\n"
     "  bench [OPTIONS]             engine benchmarks, one JSON line per run\n"
     "  data stats FILE.ini         dataset statistics per domain and split\n"
     "  inspect FILE.h5             summary of a run file\n"
@@ -88,13 +92,179 @@ static int load_checked(const char *path, hrkd_config **cfg_out, hrkd_registry *
     return EXIT_OK;
 }
 
+/* ---- plugin self-tests ------------------------------------------------------------------- */
+
+/* The self-test's shapes from a configuration: D from [data] (synthetic_domains, or the
+ * length of the domains list; 0 when neither says), M / N the [student] / [teacher] layers, F
+ * and the heads the teacher's, the classes synthetic_labels (else 2). */
+static void shape_from_config(const hrkd_config *cfg, hrkd_selftest_shape *sh)
+{
+    const hrkd_config_section *data = hrkd_config_get_section(cfg, "data");
+    const hrkd_config_section *st = hrkd_config_get_section(cfg, "student");
+    const hrkd_config_section *te = hrkd_config_get_section(cfg, "teacher");
+    const int synthetic = strcmp(hrkd_cfg_str(data, "format"), "synthetic") == 0;
+    const char *list = hrkd_cfg_str(data, "domains");
+    sh->D = 0;
+    if (synthetic) sh->D = (int)hrkd_cfg_int(data, "synthetic_domains");
+    else if (list[0]) {
+        sh->D = 1;
+        for (const char *c = list; *c; c++) sh->D += *c == ',';
+    }
+    sh->M = (int)hrkd_cfg_int(st, "layers");
+    sh->N = (int)hrkd_cfg_int(te, "layers");
+    sh->F = hrkd_cfg_int(te, "hidden");
+    sh->heads = (int)hrkd_cfg_int(st, "heads");
+    sh->classes = synthetic ? (int)hrkd_cfg_int(data, "synthetic_labels") : 2;
+    sh->B = 2;
+    sh->T = 4;
+    sh->seed = 7;
+}
+
+/* --domains D ... at argv[*i]: 1 taken (its value too), 0 not a shape flag, -1 bad value */
+static int shape_flag(int argc, char **argv, int *i, hrkd_selftest_shape *sh, int *set_D)
+{
+    static const char *const flags[] = {"--domains", "--layers", "--teacher-layers", "--dim",
+                                        "--heads", "--classes", "--seed"};
+    int which = -1;
+    for (int k = 0; k < 7; k++)
+        if (strcmp(argv[*i], flags[k]) == 0) which = k;
+    if (which < 0) return 0;
+    if (*i + 1 >= argc) return -1;
+    char *end;
+    long long v = strtoll(argv[*i + 1], &end, 10);
+    if (*end || end == argv[*i + 1] || v < 1 || v > (which == 3 ? 65536 : which == 6 ? 1LL << 40 : 64)) return -1;
+    switch (which) {
+    case 0: sh->D = (int)v; if (set_D) *set_D = 1; break;
+    case 1: sh->M = (int)v; break;
+    case 2: sh->N = (int)v; break;
+    case 3: sh->F = v; break;
+    case 4: sh->heads = (int)v; break;
+    case 5: sh->classes = (int)v; break;
+    default: sh->seed = (uint64_t)v; break;
+    }
+    *i += 1;
+    return 1;
+}
+
+static const struct { const char *section, *key; } plugin_keys[] = {
+    {"teacher", "strategy"}, {"distill", "loss"}, {"relational", "reference"},
+    {"relational", "aggregate"}, {"relational", "graph"},
+};
+
+/* Self-tests every plugin the configuration uses; the first failure is printed as
+ * "FILE:LINE: [section] key: plugin 'x' (...): what". Returns an exit code. */
+static int check_plugins(hrkd_config *cfg, hrkd_registry *reg, const hrkd_selftest_shape *sh)
+{
+    hrkd_backend *be = NULL;
+    hrkd_error err = {0};
+    if (hrkd_backend_load("cpu", 1, &be, &err) != HRKD_STATUS_OK) {
+        fprintf(stderr, "hrkd: plugin self-tests need the cpu backend: %s\n", err.msg);
+        return EXIT_RUNTIME;
+    }
+    int rc = EXIT_OK;
+    const hrkd_plugin_descriptor *done[8];
+    int n_done = 0;
+    for (size_t k = 0; k < sizeof plugin_keys / sizeof plugin_keys[0] && rc == EXIT_OK; k++) {
+        const char *sec = plugin_keys[k].section, *key = plugin_keys[k].key;
+        if (!hrkd_registry_key_in_use(cfg, sec, key)) continue;
+        const hrkd_config_section *ps = NULL;
+        const hrkd_plugin_descriptor *d = hrkd_registry_for_key(reg, cfg, sec, key, &ps, &err);
+        int seen = 0;
+        for (int j = 0; j < n_done; j++) seen |= done[j] == d;
+        if (!d || seen) continue;
+        done[n_done++] = d;
+        if (hrkd_plugin_selftest(d, ps, sh, be, NULL, &err) != HRKD_STATUS_OK) {
+            int line = 0;
+            const char *file = hrkd_cfg_origin(hrkd_config_get_section(cfg, sec), key, &line);
+            if (line > 0) fprintf(stderr, "%s:%d: [%s] %s: %s\n", file, line, sec, key, err.msg);
+            else fprintf(stderr, "%s: [%s] %s: %s\n", file, sec, key, err.msg);
+            rc = EXIT_USAGE;
+        }
+    }
+    hrkd_backend_unload(be);
+    return rc;
+}
+
+static int cmd_plugins_test(int argc, char **argv, int first)
+{
+    const char *name = NULL;
+    hrkd_config_errors errs = {0};
+    hrkd_config *defaults = hrkd_config_load_string("", "plugins test", &errs);
+    if (!defaults) {
+        print_errors(&errs);
+        hrkd_config_errors_free(&errs);
+        return EXIT_RUNTIME;
+    }
+    hrkd_selftest_shape sh;
+    shape_from_config(defaults, &sh);
+    for (int i = first; i < argc; i++) {
+        int r = shape_flag(argc, argv, &i, &sh, NULL);
+        if (r < 0) {
+            hrkd_config_free(defaults);
+            return usage_error("plugins test: %s needs a whole number in range", argv[i]);
+        }
+        if (r) continue;
+        if (argv[i][0] == '-' || name) {
+            hrkd_config_free(defaults);
+            return usage_error("plugins test: unexpected '%s'", argv[i]);
+        }
+        name = argv[i];
+    }
+    if (!name) {
+        hrkd_config_free(defaults);
+        return usage_error("plugins test: a plugin name or path is required%s", "");
+    }
+    hrkd_error err = {0};
+    hrkd_registry *reg = hrkd_registry_create(NULL, &err);
+    hrkd_backend *be = NULL;
+    int rc = EXIT_OK;
+    const hrkd_plugin_descriptor *d = reg ? hrkd_registry_get(reg, name, 0, &err) : NULL;
+    const hrkd_config_section *cs = NULL;
+    if (!d) {
+        fprintf(stderr, "hrkd: %s\n", err.msg);
+        rc = reg ? EXIT_USAGE : EXIT_RUNTIME;
+    } else {
+        char sec[128];
+        hrkd_plugin_section_name(d, sec, sizeof sec);
+        cs = hrkd_config_bind_plugin(defaults, sec, d, &errs);
+        if (!cs) {
+            print_errors(&errs);
+            rc = EXIT_USAGE;
+        } else if (hrkd_backend_load("cpu", 1, &be, &err) != HRKD_STATUS_OK) {
+            fprintf(stderr, "hrkd: %s\n", err.msg);
+            rc = EXIT_RUNTIME;
+        }
+    }
+    if (rc == EXIT_OK) {
+        printf("plugin '%s' (%s) from %s\n", d->name, hrkd_plugin_kind_name(d->kind),
+               hrkd_registry_path_of(reg, d));
+        if (hrkd_plugin_selftest(d, cs, &sh, be, stdout, &err) != HRKD_STATUS_OK) {
+            fflush(stdout);
+            fprintf(stderr, "hrkd: %s\n", err.msg);
+            rc = EXIT_USAGE;
+        } else {
+            printf("plugin '%s': all checks passed\n", d->name);
+        }
+    }
+    if (be) hrkd_backend_unload(be);
+    hrkd_config_errors_free(&errs);
+    hrkd_registry_destroy(reg);
+    hrkd_config_free(defaults);
+    return rc;
+}
+
 static int cmd_check(int argc, char **argv)
 {
-    int print = 0, doc = 0;
+    int print = 0, doc = 0, domains = 0;
     const char *file = NULL;
+    hrkd_selftest_shape flags = {0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--print") == 0) print = 1;
         else if (strcmp(argv[i], "--doc") == 0) doc = 1;
+        else if (strcmp(argv[i], "--domains") == 0) {
+            if (shape_flag(argc, argv, &i, &flags, &domains) < 0)
+                return usage_error("check: --domains needs a whole number 1..64%s", "");
+        }
         else if (argv[i][0] == '-') return usage_error("check: unknown option '%s'", argv[i]);
         else if (file) return usage_error("check: one INI file expected, got also '%s'", argv[i]);
         else file = argv[i];
@@ -111,6 +281,16 @@ static int cmd_check(int argc, char **argv)
     hrkd_registry *reg = NULL;
     int rc = load_checked(file, &cfg, &reg);
     if (rc) return rc;
+    /* every plugin the run would use, self-tested on the INI's shapes */
+    hrkd_selftest_shape sh;
+    shape_from_config(cfg, &sh);
+    if (domains) sh.D = flags.D;
+    if (sh.D < 1) sh.D = 4; /* the dataset's domains are not read here: --domains */
+    if ((rc = check_plugins(cfg, reg, &sh)) != EXIT_OK) {
+        hrkd_registry_destroy(reg);
+        hrkd_config_free(cfg);
+        return rc;
+    }
     if (print) {
         char *ini = hrkd_config_effective_ini(cfg);
         fputs(ini, stdout);
@@ -167,6 +347,7 @@ static int cmd_plugins(int argc, char **argv)
     const char *describe_name = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--paths") == 0) paths = 1;
+        else if (strcmp(argv[i], "test") == 0 && i == 1) return cmd_plugins_test(argc, argv, 2);
         else if (strcmp(argv[i], "describe") == 0) {
             if (i + 1 >= argc) return usage_error("plugins describe: a plugin name or path is required%s", "");
             if (i + 2 < argc) return usage_error("plugins describe: unexpected '%s'", argv[i + 2]);

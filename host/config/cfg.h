@@ -48,4 +48,10 @@ int hrkd_config_section_validated(const hrkd_config_section *s); /* host, or a b
 const char *hrkd_config_section_origin(const hrkd_config_section *s, int *line);
 int hrkd_config_has_key(const hrkd_config_section *s, const char *key);
 
+/* A plugin reading its section with an undeclared key, or with the accessor of another type,
+ * gets 0 / "" and the mistake is recorded (per thread, the first since the last take). Returns
+ * 1 and copies "read undeclared key 'k' in [section] (declared: a, b)" into out when one was
+ * recorded, clearing it; 0 otherwise. The host calls it after every plugin call. */
+int hrkd_config_take_misuse(char *out, size_t cap);
+
 #endif

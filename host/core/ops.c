@@ -1,6 +1,7 @@
 /* host/core/ops.c — op builders: shape checks, forward kernels, and tape records.
  *
- * Every builder: returns NULL when the ctx already failed or an input is NULL; checks shapes
+ * Every builder: returns NULL when the ctx already failed or an input is NULL (recording
+ * "OP: an input is NULL" unless the ctx already failed); checks shapes
  * and records a message naming the op and the shapes on mismatch; runs the forward kernel;
  * and, when grad is enabled and an input requires grad, gives the output a zeroed gradient
  * and pushes a node for backward.c. Non-contiguous inputs are made contiguous first (on the
@@ -33,7 +34,13 @@ static hrkd_node *record(hrkd_ctx *ctx, hrkd_op op, hrkd_tensor *out, hrkd_tenso
     return node;
 }
 
-static int bad(hrkd_ctx *ctx, hrkd_tensor *a) { return hrkd_ctx_failed(ctx) || !a; }
+/* An op given a NULL input records why (unless an earlier failure already did). */
+static int bad(hrkd_ctx *ctx, hrkd_tensor *a, const char *op)
+{
+    if (hrkd_ctx_failed(ctx)) return 1;
+    if (!a) hrkd_ctx_fail(ctx, "%s: an input is NULL", op);
+    return !a;
+}
 
 static hrkd_tensor *need_f32(hrkd_ctx *ctx, hrkd_tensor *x, const char *op)
 {
@@ -61,7 +68,7 @@ static hrkd_tensor *contig(hrkd_ctx *ctx, hrkd_tensor *x)
 
 hrkd_tensor *hrkd_contiguous(hrkd_ctx *ctx, hrkd_tensor *x)
 {
-    if (bad(ctx, x)) return NULL;
+    if (bad(ctx, x, "contiguous")) return NULL;
     hrkd_tensor *out = hrkd_tensor_alloc_like(ctx, x->ndim, x->shape, x->dtype);
     if (!out) return NULL;
     int64_t sh[4], st[4], dst[4];
@@ -149,7 +156,7 @@ void hrkd_gemm_tensors(hrkd_ctx *ctx, const hrkd_tensor *A, const float *a, int 
 static hrkd_tensor *matmul_impl(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b, int ta, int tb,
                                 float alpha, hrkd_tensor *c0)
 {
-    if (bad(ctx, a) || bad(ctx, b) || !need_f32(ctx, a, "matmul") || !need_f32(ctx, b, "matmul"))
+    if (bad(ctx, a, "matmul") || bad(ctx, b, "matmul") || !need_f32(ctx, a, "matmul") || !need_f32(ctx, b, "matmul"))
         return NULL;
     char s1[64], s2[64];
     if (a->ndim < 2 || b->ndim < 2 || a->ndim != b->ndim)
@@ -214,13 +221,13 @@ hrkd_tensor *hrkd_matmul_add(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b, int 
 hrkd_tensor *hrkd_matmul_add(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b, int ta, int tb,
                              float alpha, hrkd_tensor *addend)
 {
-    if (bad(ctx, addend)) return NULL;
+    if (bad(ctx, addend, "matmul_add")) return NULL;
     return matmul_impl(ctx, a, b, ta, tb, alpha, addend);
 }
 
 hrkd_tensor *hrkd_linear(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor *w, hrkd_tensor *b)
 {
-    if (bad(ctx, x) || bad(ctx, w) || !need_f32(ctx, x, "linear")) return NULL;
+    if (bad(ctx, x, "linear") || bad(ctx, w, "linear") || !need_f32(ctx, x, "linear")) return NULL;
     char s1[64], s2[64], s3[64];
     int64_t in_f = x->shape[x->ndim - 1];
     if (w->ndim != 2 || w->shape[1] != in_f || !hrkd_tensor_is_contiguous(w))
@@ -258,7 +265,7 @@ hrkd_tensor *hrkd_linear(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor *w, hrkd_ten
 static hrkd_tensor *binary(hrkd_ctx *ctx, hrkd_binary op, hrkd_tensor *a, hrkd_tensor *b,
                            const char *name)
 {
-    if (bad(ctx, a) || bad(ctx, b) || !need_f32(ctx, a, name) || !need_f32(ctx, b, name))
+    if (bad(ctx, a, name) || bad(ctx, b, name) || !need_f32(ctx, a, name) || !need_f32(ctx, b, name))
         return NULL;
     char s1[64], s2[64];
     int ok = b->ndim <= a->ndim;
@@ -285,7 +292,7 @@ hrkd_tensor *hrkd_mul(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b) { return bi
 
 hrkd_tensor *hrkd_scale(hrkd_ctx *ctx, hrkd_tensor *x, float alpha)
 {
-    if (bad(ctx, x) || !need_f32(ctx, x, "scale")) return NULL;
+    if (bad(ctx, x, "scale") || !need_f32(ctx, x, "scale")) return NULL;
     x = contig(ctx, x);
     hrkd_tensor *out = x ? hrkd_tensor_new(ctx, x->ndim, x->shape) : NULL;
     if (!out) return NULL;
@@ -297,7 +304,7 @@ hrkd_tensor *hrkd_scale(hrkd_ctx *ctx, hrkd_tensor *x, float alpha)
 
 static hrkd_tensor *reduce(hrkd_ctx *ctx, hrkd_tensor *x, int axis, int mean, const char *name)
 {
-    if (bad(ctx, x) || !need_f32(ctx, x, name)) return NULL;
+    if (bad(ctx, x, name) || !need_f32(ctx, x, name)) return NULL;
     int64_t outer = 1, n, inner = 1;
     int64_t shape[HRKD_MAX_DIMS];
     int nd;
@@ -335,7 +342,7 @@ hrkd_tensor *hrkd_mean(hrkd_ctx *ctx, hrkd_tensor *x, int axis) { return reduce(
 
 hrkd_tensor *hrkd_repeat(hrkd_ctx *ctx, hrkd_tensor *x, int axis, int64_t n)
 {
-    if (bad(ctx, x) || !need_f32(ctx, x, "repeat")) return NULL;
+    if (bad(ctx, x, "repeat") || !need_f32(ctx, x, "repeat")) return NULL;
     if (axis < 0) axis += x->ndim + 1;
     if (axis < 0 || axis > x->ndim || x->ndim >= HRKD_MAX_DIMS || n < 1)
         return hrkd_ctx_fail(ctx, "repeat: cannot insert axis %d (x%lld) into %d dimensions", axis,
@@ -358,7 +365,7 @@ hrkd_tensor *hrkd_repeat(hrkd_ctx *ctx, hrkd_tensor *x, int axis, int64_t n)
 
 hrkd_tensor *hrkd_unary_op(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_unary op, float alpha)
 {
-    if (bad(ctx, x) || !need_f32(ctx, x, "unary")) return NULL;
+    if (bad(ctx, x, "unary") || !need_f32(ctx, x, "unary")) return NULL;
     if ((int)op < 0 || op >= HRKD_UNARY_COUNT) return hrkd_ctx_fail(ctx, "unary: unknown op %d", op);
     x = contig(ctx, x);
     hrkd_tensor *out = x ? hrkd_tensor_new(ctx, x->ndim, x->shape) : NULL;
@@ -380,7 +387,7 @@ hrkd_tensor *hrkd_leaky_relu(hrkd_ctx *ctx, hrkd_tensor *x, float slope) { retur
 
 hrkd_tensor *hrkd_layernorm(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor *w, hrkd_tensor *b, float eps)
 {
-    if (bad(ctx, x) || bad(ctx, w) || bad(ctx, b) || !need_f32(ctx, x, "layernorm")) return NULL;
+    if (bad(ctx, x, "layernorm") || bad(ctx, w, "layernorm") || bad(ctx, b, "layernorm") || !need_f32(ctx, x, "layernorm")) return NULL;
     int64_t C = x->shape[x->ndim - 1];
     char s1[64], s2[64], s3[64];
     if (w->ndim != 1 || b->ndim != 1 || w->shape[0] != C || b->shape[0] != C)
@@ -402,7 +409,7 @@ hrkd_tensor *hrkd_layernorm(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor *w, hrkd_
 static hrkd_tensor *softmax_impl(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor *mask, int log_out)
 {
     const char *name = log_out ? "log_softmax" : "softmax";
-    if (bad(ctx, x) || !need_f32(ctx, x, name)) return NULL;
+    if (bad(ctx, x, name) || !need_f32(ctx, x, name)) return NULL;
     int64_t n = x->shape[x->ndim - 1];
     int64_t rows = n ? hrkd_tensor_numel(x) / n : 0, rpm = rows;
     char s1[64], s2[64];
@@ -428,7 +435,7 @@ hrkd_tensor *hrkd_log_softmax(hrkd_ctx *ctx, hrkd_tensor *x) { return softmax_im
 
 hrkd_tensor *hrkd_dropout(hrkd_ctx *ctx, hrkd_tensor *x, float p)
 {
-    if (bad(ctx, x) || !need_f32(ctx, x, "dropout")) return NULL;
+    if (bad(ctx, x, "dropout") || !need_f32(ctx, x, "dropout")) return NULL;
     if (!(p >= 0.0f && p < 1.0f)) return hrkd_ctx_fail(ctx, "dropout: p = %g outside [0, 1)", (double)p);
     if (!ctx->training || p == 0.0f) return x;
     x = contig(ctx, x);
@@ -454,7 +461,7 @@ hrkd_tensor *hrkd_dropout(hrkd_ctx *ctx, hrkd_tensor *x, float p)
 
 hrkd_tensor *hrkd_embedding(hrkd_ctx *ctx, hrkd_tensor *table, hrkd_tensor *ids)
 {
-    if (bad(ctx, table) || bad(ctx, ids)) return NULL;
+    if (bad(ctx, table, "embedding") || bad(ctx, ids, "embedding")) return NULL;
     char s1[64], s2[64];
     if (table->ndim != 2 || ids->dtype != HRKD_I32 || ids->ndim >= HRKD_MAX_DIMS ||
         !hrkd_tensor_is_contiguous(ids) || !hrkd_tensor_is_contiguous(table))
@@ -484,7 +491,7 @@ hrkd_tensor *hrkd_concat(hrkd_ctx *ctx, hrkd_tensor *const *xs, int n, int axis)
     if (hrkd_ctx_failed(ctx)) return NULL;
     if (n < 1) return hrkd_ctx_fail(ctx, "concat: no inputs");
     for (int i = 0; i < n; i++)
-        if (!xs[i]) return NULL;
+        if (!xs[i]) return hrkd_ctx_fail(ctx, "concat: input %d is NULL", i);
     hrkd_tensor *x0 = xs[0];
     if (axis < 0) axis += x0->ndim;
     if (axis < 0 || axis >= x0->ndim) return hrkd_ctx_fail(ctx, "concat: axis out of range");
@@ -537,7 +544,7 @@ hrkd_tensor *hrkd_stack(hrkd_ctx *ctx, hrkd_tensor *const *xs, int n, int axis)
     hrkd_tensor *tmp[4096];
     for (int i = 0; i < n; i++) {
         hrkd_tensor *x = xs[i];
-        if (!x) return NULL;
+        if (!x) return hrkd_ctx_fail(ctx, "stack: input %d is NULL", i);
         int ax = axis < 0 ? axis + x->ndim + 1 : axis;
         if (ax < 0 || ax > x->ndim || x->ndim >= HRKD_MAX_DIMS)
             return hrkd_ctx_fail(ctx, "stack: axis %d out of range for %d dimensions", axis, x->ndim);
@@ -554,7 +561,7 @@ hrkd_tensor *hrkd_stack(hrkd_ctx *ctx, hrkd_tensor *const *xs, int n, int axis)
 
 hrkd_tensor *hrkd_mse(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b)
 {
-    if (bad(ctx, a) || bad(ctx, b) || !need_f32(ctx, a, "mse") || !need_f32(ctx, b, "mse")) return NULL;
+    if (bad(ctx, a, "mse") || bad(ctx, b, "mse") || !need_f32(ctx, a, "mse") || !need_f32(ctx, b, "mse")) return NULL;
     char s1[64], s2[64];
     if (a->ndim != b->ndim || memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof(int64_t)))
         return hrkd_ctx_fail(ctx, "mse: shapes %s and %s differ", SHAPE(a, s1), SHAPE(b, s2));
@@ -582,7 +589,7 @@ static hrkd_tensor *nll(hrkd_ctx *ctx, hrkd_tensor *logp, hrkd_tensor *labels)
 
 hrkd_tensor *hrkd_cross_entropy(hrkd_ctx *ctx, hrkd_tensor *logits, hrkd_tensor *labels)
 {
-    if (bad(ctx, logits) || bad(ctx, labels)) return NULL;
+    if (bad(ctx, logits, "cross_entropy") || bad(ctx, labels, "cross_entropy")) return NULL;
     char s1[64], s2[64];
     if (logits->ndim != 2 || labels->ndim != 1 || labels->dtype != HRKD_I32 ||
         labels->shape[0] != logits->shape[0] || !hrkd_tensor_is_contiguous(labels))
@@ -602,7 +609,7 @@ hrkd_tensor *hrkd_cross_entropy(hrkd_ctx *ctx, hrkd_tensor *logits, hrkd_tensor 
 hrkd_tensor *hrkd_soft_cross_entropy(hrkd_ctx *ctx, hrkd_tensor *student, hrkd_tensor *teacher,
                                      float temperature, int mean_over_classes)
 {
-    if (bad(ctx, student) || bad(ctx, teacher)) return NULL;
+    if (bad(ctx, student, "soft_cross_entropy") || bad(ctx, teacher, "soft_cross_entropy")) return NULL;
     char s1[64], s2[64];
     if (student->ndim != 2 || teacher->ndim != 2 || student->shape[0] != teacher->shape[0] ||
         student->shape[1] != teacher->shape[1])

@@ -51,6 +51,7 @@ const char *hrkd_status_name(hrkd_status st)
     case HRKD_STATUS_NOMEM: return "out of memory";
     case HRKD_STATUS_NOT_FOUND: return "not found";
     case HRKD_STATUS_INTERNAL: return "internal";
+    case HRKD_STATUS_RUNTIME: return "runtime";
     }
     return "unknown";
 }

@@ -362,7 +362,9 @@ static hrkd_tensor *view_of(hrkd_ctx *ctx, hrkd_tensor *x)
 
 hrkd_tensor *hrkd_reshape(hrkd_ctx *ctx, hrkd_tensor *x, int ndim, const int64_t *shape)
 {
-    if (!x || hrkd_ctx_failed(ctx) || check_shape(ctx, ndim, shape, "reshape") != 0) return NULL;
+    if (hrkd_ctx_failed(ctx)) return NULL;
+    if (!x) return hrkd_ctx_fail(ctx, "reshape: the input is NULL");
+    if (check_shape(ctx, ndim, shape, "reshape") != 0) return NULL;
     int64_t n = 1, infer = -1;
     int64_t sh[HRKD_MAX_DIMS];
     for (int d = 0; d < ndim; d++) {
@@ -390,7 +392,8 @@ hrkd_tensor *hrkd_reshape(hrkd_ctx *ctx, hrkd_tensor *x, int ndim, const int64_t
 
 hrkd_tensor *hrkd_permute(hrkd_ctx *ctx, hrkd_tensor *x, const int *perm)
 {
-    if (!x || hrkd_ctx_failed(ctx)) return NULL;
+    if (hrkd_ctx_failed(ctx)) return NULL;
+    if (!x) return hrkd_ctx_fail(ctx, "permute: the input is NULL");
     int seen[HRKD_MAX_DIMS] = {0};
     for (int d = 0; d < x->ndim; d++) {
         if (perm[d] < 0 || perm[d] >= x->ndim || seen[perm[d]]++)
@@ -407,7 +410,8 @@ hrkd_tensor *hrkd_permute(hrkd_ctx *ctx, hrkd_tensor *x, const int *perm)
 
 hrkd_tensor *hrkd_transpose(hrkd_ctx *ctx, hrkd_tensor *x, int d0, int d1)
 {
-    if (!x || hrkd_ctx_failed(ctx)) return NULL;
+    if (hrkd_ctx_failed(ctx)) return NULL;
+    if (!x) return hrkd_ctx_fail(ctx, "transpose: the input is NULL");
     if (d0 < 0) d0 += x->ndim;
     if (d1 < 0) d1 += x->ndim;
     if (d0 < 0 || d1 < 0 || d0 >= x->ndim || d1 >= x->ndim)
@@ -422,7 +426,8 @@ hrkd_tensor *hrkd_transpose(hrkd_ctx *ctx, hrkd_tensor *x, int d0, int d1)
 
 hrkd_tensor *hrkd_slice(hrkd_ctx *ctx, hrkd_tensor *x, int axis, int64_t start, int64_t len)
 {
-    if (!x || hrkd_ctx_failed(ctx)) return NULL;
+    if (hrkd_ctx_failed(ctx)) return NULL;
+    if (!x) return hrkd_ctx_fail(ctx, "slice: the input is NULL");
     if (axis < 0) axis += x->ndim;
     char a[64];
     if (axis < 0 || axis >= x->ndim || start < 0 || len < 0 || start + len > x->shape[axis])
@@ -440,7 +445,8 @@ hrkd_tensor *hrkd_slice(hrkd_ctx *ctx, hrkd_tensor *x, int axis, int64_t start, 
 
 hrkd_tensor *hrkd_detach(hrkd_ctx *ctx, hrkd_tensor *x)
 {
-    if (!x || hrkd_ctx_failed(ctx)) return NULL;
+    if (hrkd_ctx_failed(ctx)) return NULL;
+    if (!x) return hrkd_ctx_fail(ctx, "detach: the input is NULL");
     hrkd_tensor *v = view_of(ctx, x);
     if (!v) return NULL;
     v->grad = NULL;

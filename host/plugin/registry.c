@@ -119,9 +119,16 @@ static int check_tables(const char *path, const hrkd_plugin_descriptor *d, hrkd_
         [HRKD_KIND_TEACHER] = "teacher",
     };
     const char *kn = kind_names[d->kind];
-    if (!tables[d->kind])
+    if (!tables[d->kind]) {
+        for (int k = 1; k < HRKD_KIND_COUNT_; k++)
+            if (tables[k])
+                return hrkd_error_set(err, HRKD_STATUS_INVALID,
+                                      "%s: kind %s but the %s function table is NULL and the %s function "
+                                      "table is set (kind %s?)", path, kn, table_names[d->kind],
+                                      table_names[k], kind_names[k]);
         return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: kind %s but the %s function table is NULL",
                               path, kn, table_names[d->kind]);
+    }
     for (int k = 1; k < HRKD_KIND_COUNT_; k++)
         if (k != (int)d->kind && tables[k])
             return hrkd_error_set(err, HRKD_STATUS_INVALID,

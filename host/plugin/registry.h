@@ -48,6 +48,9 @@ const char *hrkd_registry_path_of(const hrkd_registry *r, const hrkd_plugin_desc
  * graph: plugin 'tinybert' is of kind loss, expected relational.graph") are appended to
  * errs; returns how many problems were found (0: cfg is ready to run). */
 int hrkd_registry_resolve_config(hrkd_registry *r, hrkd_config *cfg, hrkd_config_errors *errs);
+/* 1 when the plugin key [section] key is one resolve checks: the run mode uses it, or the INI
+ * sets it to something other than its default. */
+int hrkd_registry_key_in_use(const hrkd_config *cfg, const char *section, const char *key);
 /* The plugin a key names ([relational] graph ...) and, after resolve, its bound section. */
 const hrkd_plugin_descriptor *hrkd_registry_for_key(hrkd_registry *r, const hrkd_config *cfg,
                                                     const char *section, const char *key,

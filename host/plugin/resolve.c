@@ -48,6 +48,13 @@ static int key_needed(const hrkd_config *cfg, const cfg_key *k, const cfg_entry 
     }
 }
 
+int hrkd_registry_key_in_use(const hrkd_config *cfg, const char *section, const char *key)
+{
+    const hrkd_config_section *s = hrkd_config_get_section(cfg, section);
+    const cfg_entry *e = s ? cfg_entry_find(s, key) : NULL;
+    return e && e->decl && (e->decl->flags & CFG_PLUGIN) && key_needed(cfg, e->decl, e);
+}
+
 const hrkd_plugin_descriptor *hrkd_registry_for_key(hrkd_registry *r, const hrkd_config *cfg,
                                                     const char *section, const char *key,
                                                     const hrkd_config_section **plugin_section,

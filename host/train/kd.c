@@ -2,6 +2,7 @@
 #include "train/kd.h"
 
 #include "core/internal.h"
+#include "plugin/guard.h"
 #include "train/teacher_cache.h"
 #include "train/dist.h"
 
@@ -48,6 +49,19 @@ static hrkd_tensor *prototype(hrkd_ctx *ctx, hrkd_tensor *h)
 {
     int64_t flat[2] = {h->shape[0] * h->shape[1], h->shape[2]};
     return hrkd_mean(ctx, hrkd_reshape(ctx, h, 2, flat), 0);
+}
+
+/* The loss plugin's terms of domain d: each [1] and finite (plugin/guard.h). */
+static int check_terms(hrkd_ctx *ctx, const hrkd_plugin_call *c, hrkd_tensor *const *terms,
+                       const hrkd_tensor *pred, int M)
+{
+    const int64_t one = 1;
+    char what[32];
+    for (int m = 0; m <= M; m++) {
+        snprintf(what, sizeof what, "layer_terms[%d]", m);
+        if (hrkd_plugin_check_output(ctx, c, what, terms[m], 1, &one, 0) != 0) return -1;
+    }
+    return hrkd_plugin_check_output(ctx, c, "pred_term", pred, 1, &one, 0);
 }
 
 static hrkd_tensor *scalar_at(hrkd_ctx *ctx, hrkd_tensor *v, int i)
@@ -135,17 +149,26 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
                 return hrkd_ctx_fail(ctx, "Meta-KD: the teacher's last layer is not among the cached "
                                      "layers ([distill] teacher_cache with a layer_map not ending "
                                      "at layer %d)", kd->teacher[d]->cfg.layers);
+            const hrkd_plugin_call rc = {tp->desc, "domain_repr", -1, d};
+            const int64_t bf[2] = {batches[d].B, sh[M]->shape[2]};
             in.teacher_domain_repr = tp->desc->teacher->domain_repr(tp->self, ctx, t_last, d);
+            if (hrkd_plugin_call_done(ctx, &rc, !in.teacher_domain_repr) != 0 ||
+                hrkd_plugin_check_output(ctx, &rc, "the teacher's domain representation",
+                                         in.teacher_domain_repr, 2, bf, 0) != 0)
+                return NULL;
             hrkd_ctx_set_grad(ctx, 1);
             in.student_domain_repr = tp->desc->teacher->domain_repr(tp->self, ctx, sh[M], d);
-            if (hrkd_ctx_failed(ctx)) return NULL;
+            if (hrkd_plugin_call_done(ctx, &rc, !in.student_domain_repr) != 0 ||
+                hrkd_plugin_check_output(ctx, &rc, "the student's domain representation",
+                                         in.student_domain_repr, 2, bf, 0) != 0)
+                return NULL;
         }
-        if (kd->loss.desc->loss->compute(kd->loss.self, ctx, &in, terms[d], &pred[d]) != 0 ||
-            hrkd_ctx_failed(ctx)) {
-            if (!hrkd_ctx_failed(ctx))
-                hrkd_ctx_fail(ctx, "loss plugin '%s' failed without a message", kd->loss.desc->name);
+        const hrkd_plugin_call lc = {kd->loss.desc, "compute", -1, d};
+        for (int m = 0; m <= M; m++) terms[d][m] = NULL;
+        pred[d] = NULL;
+        int lrc = kd->loss.desc->loss->compute(kd->loss.self, ctx, &in, terms[d], &pred[d]);
+        if (hrkd_plugin_call_done(ctx, &lc, lrc != 0) != 0 || check_terms(ctx, &lc, terms[d], pred[d], M) != 0)
             return NULL;
-        }
         if (sharded) {
             for (int m = 0; m <= M; m++) terms[d][m] = hrkd_scale(ctx, terms[d][m], w);
             pred[d] = hrkd_scale(ctx, pred[d], w);
@@ -165,15 +188,28 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
         for (int m = 0; m <= M; m++) {
             layer_protos[m] = hrkd_stack(ctx, protos[m], D, 0);           /* [D, F] */
             hrkd_tensor *upto = hrkd_stack(ctx, layer_protos, m + 1, 0);  /* [m+1, D, F] */
+            if (hrkd_ctx_failed(ctx)) return NULL;
+            /* every output checked where it enters (plugin/guard.h) */
+            const int64_t df[2] = {D, layer_protos[m]->shape[1]}, dm[2] = {D, m + 1};
+            const hrkd_plugin_call rc = {kd->reference.desc, "forward", m, -1};
+            const hrkd_plugin_call ac = {kd->aggregate.desc, "forward", m, -1};
+            const hrkd_plugin_call gc = {kd->graph.desc, "forward", m, -1};
             hrkd_tensor *ref = kd->reference.desc->reference->forward(kd->reference.self, ctx, m,
                                                                        layer_protos[m]);
+            if (hrkd_plugin_call_done(ctx, &rc, !ref) != 0 ||
+                hrkd_plugin_check_output(ctx, &rc, "the output", ref, 2, df, 0) != 0)
+                return NULL;
+            sim[m] = NULL;
             hrkd_tensor *agg = kd->aggregate.desc->aggregate->forward(kd->aggregate.self, ctx, m,
                                                                        upto, ref, &sim[m]);
+            if (hrkd_plugin_call_done(ctx, &ac, !agg) != 0 ||
+                hrkd_plugin_check_output(ctx, &ac, "the output", agg, 2, df, 0) != 0 ||
+                (sim[m] && hrkd_plugin_check_output(ctx, &ac, "the similarity matrix", sim[m], 2, dm, D) != 0))
+                return NULL;
             ratio[m] = kd->graph.desc->graph->forward(kd->graph.self, ctx, m, agg);
-            if (hrkd_ctx_failed(ctx)) return NULL;
-            if (!ratio[m] || ratio[m]->ndim != 1 || ratio[m]->shape[0] != D)
-                return hrkd_ctx_fail(ctx, "graph plugin '%s' returned no [%d] ratio vector for layer %d",
-                                     kd->graph.desc->name, D, m);
+            if (hrkd_plugin_call_done(ctx, &gc, !ratio[m]) != 0 ||
+                hrkd_plugin_check_output(ctx, &gc, "the ratio vector", ratio[m], 1, &df[0], 1) != 0)
+                return NULL;
         }
     }
 

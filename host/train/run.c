@@ -222,10 +222,18 @@ static int bind_plugin(run_ctx *r, const char *name, hrkd_plugin_kind kind, cons
     a.config = cs;
     inst->desc = d;
     inst->self = NULL;
-    if (d->create(&a, &inst->self, err) != 0) {
+    int created = d->create(&a, &inst->self, err);
+    char misuse[512];
+    if (hrkd_config_take_misuse(misuse, sizeof misuse)) { /* a read of an undeclared key */
+        if (created == 0) d->destroy(inst->self);
+        hrkd_error_clear(err);
+        hrkd_error_set(err, HRKD_STATUS_RUNTIME, "%s", misuse); /* the plugin's bug: exit 1 */
+        created = -1;
+    }
+    if (created != 0) {
         if (err && err->status == HRKD_STATUS_OK)
-            hrkd_error_set(err, HRKD_STATUS_INVALID, "plugin '%s' failed to start", d->name);
-        hrkd_error_prefix(err, "plugin '%s': ", d->name);
+            hrkd_error_set(err, HRKD_STATUS_INVALID, "failed to start and gave no message");
+        hrkd_error_prefix(err, "plugin '%s' (%s.create): ", d->name, hrkd_plugin_kind_name(d->kind));
         inst->desc = NULL;
         return -1;
     }

@@ -435,7 +435,7 @@ hrkd_status hrkd_train_distill(const hrkd_train_opts *o, const hrkd_train_data *
         }
         hrkd_tensor *loss = hrkd_kd_forward(kd, ctx, b, stats);
         if (!loss || hrkd_backward(ctx, loss) != HRKD_STATUS_OK) {
-            st = hrkd_error_set(err, HRKD_STATUS_INVALID, "distillation step %lld: %s",
+            st = hrkd_error_set(err, HRKD_STATUS_RUNTIME, "distillation step %lld: %s",
                                 (long long)step + 1, hrkd_ctx_error(ctx)->msg);
             goto out;
         }

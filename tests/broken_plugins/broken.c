@@ -16,9 +16,21 @@ static int b_create(const hrkd_plugin_args *args, void **self, hrkd_error *err)
     return 0;
 }
 static void b_destroy(void *self) {}
-static hrkd_tensor *b_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *agg) { return agg; }
+/* a valid graph: r = softmax over the domains of each one's mean feature */
+static hrkd_tensor *b_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *agg)
+{
+    return hrkd_softmax(ctx, hrkd_mean(ctx, agg, 1), NULL);
+}
 
 static const hrkd_graph_fns good_fns = {.forward = b_forward};
+#ifdef BROKEN_WRONG_TABLE
+static int b_compute(void *self, hrkd_ctx *ctx, const hrkd_kd_inputs *in, hrkd_tensor **terms,
+                     hrkd_tensor **pred)
+{
+    return 1;
+}
+static const hrkd_loss_fns loss_fns = {.compute = b_compute};
+#endif
 static const hrkd_graph_fns null_fns = {.forward = NULL};
 
 static const hrkd_plugin_param params[] = {
@@ -69,6 +81,9 @@ static const hrkd_plugin_descriptor descriptor = {
     .destroy = b_destroy,
 #if defined(BROKEN_NULL_TABLE)
     .graph = NULL,
+#elif defined(BROKEN_WRONG_TABLE) /* kind graph, but the loss table filled in */
+    .graph = NULL,
+    .loss = &loss_fns,
 #elif defined(BROKEN_NULL_FUNCTION)
     .graph = &null_fns,
 #else

@@ -112,7 +112,8 @@ typedef struct hrkd_reference_fns {
 
 typedef struct hrkd_aggregate_fns {
     /* protos_upto [m+1, D, F] (layers 0..m), ref [D, F] → aggregated prototypes AP_m [D, F];
-     * *similarity receives the hierarchical similarity ratios [D, m+1] (Eq. 15–16). */
+     * *similarity receives the hierarchical similarity ratios [D, m+1] (Eq. 15–16), each row
+     * non-negative and summing to 1 (or stays NULL: nothing logged). */
     hrkd_tensor *(*forward)(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *protos_upto,
                             hrkd_tensor *ref, hrkd_tensor **similarity);
 } hrkd_aggregate_fns;

@@ -30,6 +30,7 @@ typedef enum hrkd_status {
     HRKD_STATUS_NOMEM       = 4, /* allocation failed */
     HRKD_STATUS_NOT_FOUND   = 5, /* a named thing (plugin, tensor, key) does not exist */
     HRKD_STATUS_INTERNAL    = 6, /* a bug: please report */
+    HRKD_STATUS_RUNTIME     = 7, /* a run failed while running (a plugin's error in a step) */
 } hrkd_status;
 
 #define HRKD_ERROR_MSG_MAX 1024
