@@ -23,7 +23,8 @@ static const char usage_text[] =
     "usage: hrkd COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
-    "  run FILE.ini [--resume]     train (teacher and/or student) as the INI says\n"
+    "  run FILE.ini [--resume [--extend] | --force]\n"
+    "                              train (teacher and/or student) as the INI says\n"
     "  check [--print] [--domains D] FILE.ini\n"
     "                              validate the INI and self-test the plugins it uses, train\n"
     "                              nothing; --print writes the effective configuration\n"
@@ -39,7 +40,7 @@ static const char usage_text[] =
     "  inspect FILE.h5             summary of a run file\n"
     "  compare A.h5 B.h5           compare two run files\n"
     "  eval FILE.ini RUN.h5        evaluate a run file's checkpoint\n"
-    "  --help, --version\n"
+    "  --help, --version           (COMMAND --help: that command's usage)\n"
     "\n"
     "plugins are searched in <lib>/hrkd/plugins, then $HRKD_PLUGIN_PATH (':'-separated),\n"
     "then [run] plugin_path; an INI may also name a plugin by the path of its .so.\n"
@@ -439,6 +440,55 @@ static int cmd_version(void)
     return EXIT_OK;
 }
 
+/* `hrkd COMMAND --help`: the command's usage on stdout, exit 0. */
+static const struct { const char *cmd, *text; } command_help[] = {
+    {"run",
+     "usage: hrkd run FILE.ini [--resume [--extend] | --force]\n"
+     "  Train as the INI says: the teacher (mode = teacher, or first in a distill INI without\n"
+     "  [teacher] checkpoint), then the student. Run files: [output] file or <dir>/<name>.h5.\n"
+     "  --resume   continue each phase from the checkpoint group of its run file; the INI's\n"
+     "             configuration must be the one the run was started with\n"
+     "  --extend   with --resume: allow a new length ([run] epochs / max_steps, [teacher] epochs)\n"
+     "  --force    replace run files that already exist (never done without it)\n"
+     "  Ctrl-C / SIGTERM stop at the end of the step with a checkpoint (exit 130 / 143).\n"
+     "  docs/cli.md: exit codes, the resume rules, the run-file lock.\n"},
+    {"check",
+     "usage: hrkd check [--print] [--domains D] FILE.ini\n"
+     "       hrkd check --doc\n"
+     "  Validate the INI (every problem, FILE:LINE: [section] key: message) and self-test every\n"
+     "  plugin it uses; train nothing. --print writes the effective configuration; --domains D\n"
+     "  the domain count for the self-test when the INI does not fix it; --doc the INI reference.\n"},
+    {"plugins",
+     "usage: hrkd plugins [--paths]\n"
+     "       hrkd plugins describe NAME|PATH\n"
+     "       hrkd plugins test NAME|PATH [--domains D --layers M --teacher-layers N --dim F\n"
+     "                         --heads H --classes C --seed S]\n"
+     "  List the plugins found, describe one (INI section and parameters), or self-test one on\n"
+     "  random inputs (shapes, finite values, ratios, undeclared keys, gradients).\n"},
+    {"data",
+     "usage: hrkd data stats FILE.ini\n"
+     "  Examples, labels and token lengths per domain and split of the INI's [data].\n"},
+    {"inspect",
+     "usage: hrkd inspect FILE.h5\n"
+     "  Summary of a run file: metrics, latest ratios, checkpoints, configuration.\n"},
+    {"compare",
+     "usage: hrkd compare A.h5 B.h5\n"
+     "       hrkd compare A_seed1.h5 A_seed2.h5 ... -- B_seed1.h5 B_seed2.h5 ...\n"
+     "  Per-domain test accuracy of two runs (or two groups of seeds), the difference and\n"
+     "  Welch's p-value.\n"},
+    {"eval",
+     "usage: hrkd eval FILE.ini RUN.h5 [--split dev|test|train] [--group NAME]\n"
+     "  Evaluate a run file's checkpoints on a split (default test): each domain's best\n"
+     "  (best_d<d>), or one --group for all domains.\n"},
+};
+
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -453,6 +503,12 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) return cmd_version();
+    if (wants_help(sub_argc, sub_argv))
+        for (size_t i = 0; i < sizeof command_help / sizeof *command_help; i++)
+            if (!strcmp(cmd, command_help[i].cmd)) {
+                fputs(command_help[i].text, stdout);
+                return EXIT_OK;
+            }
     if (!strcmp(cmd, "check")) return cmd_check(sub_argc, sub_argv);
     if (!strcmp(cmd, "plugins")) return cmd_plugins(sub_argc, sub_argv);
     if (!strcmp(cmd, "run")) return cmd_run(sub_argc, sub_argv);

@@ -49,9 +49,10 @@ static double sgemm_peak(const hrkd_kernels *k, int64_t n, int reps)
     return best;
 }
 
-static void usage(void)
+/* to stdout when asked for (--help), to stderr after a mistake */
+static void usage_to(FILE *out)
 {
-    fprintf(stderr,
+    fprintf(out,
             "usage: hrkd bench [--preset tinybert|bert-base|tiny] [--mode train|forward]\n"
             "                  [--layers N] [--hidden C] [--heads H] [--ffn F] [--vocab V]\n"
             "                  [--seq T] [--batch B] [--steps N] [--warmup N] [--threads N]\n"
@@ -84,7 +85,7 @@ int hrkd_cmd_bench(int argc, char **argv)
         if (!strcmp(a, "--mode") && v) {
             if (!strcmp(v, "train")) train = 1;
             else if (!strcmp(v, "forward")) train = 0;
-            else { usage(); return 2; }
+            else { usage_to(stderr); return 2; }
             i++;
             continue;
         }
@@ -97,9 +98,9 @@ int hrkd_cmd_bench(int argc, char **argv)
             i++;
             continue;
         }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(); return 0; }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage_to(stdout); return 0; }
         fprintf(stderr, "hrkd bench: unknown or incomplete option '%s'\n", a);
-        usage();
+        usage_to(stderr);
         return 2;
     }
     if (steps < 1 || B < 1 || T < 1) { fprintf(stderr, "hrkd bench: steps, batch and seq must be >= 1\n"); return 2; }

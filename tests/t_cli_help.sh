@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Every subcommand answers --help (and -h) with its usage on stdout and exit 0; an unknown
+# option still is a usage error (exit 2).
+source tests/common/lib.sh
+for c in "run" "check" "plugins" "plugins describe" "plugins test" "bench" "data" "data stats" \
+         "inspect" "compare" "eval"; do
+  for h in --help -h; do
+    out=$($HRKD $c $h 2>/dev/null); rc=$?
+    check '[ $rc -eq 0 ] && grep -qi "usage\|hrkd bench" <<<"$out"' "hrkd $c $h: usage on stdout, exit 0 (rc $rc)"
+  done
+done
+$HRKD --help | grep -q "COMMAND --help"
+check '[ $? -eq 0 ]' "hrkd --help says that every command has --help"
+$HRKD run --no-such-flag > /dev/null 2>&1; rc=$?
+check '[ $rc -eq 2 ]' "an unknown option of run is a usage error (rc $rc)"
+exit $fail
