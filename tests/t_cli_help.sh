@@ -13,4 +13,13 @@ $HRKD --help | grep -q "COMMAND --help"
 check '[ $? -eq 0 ]' "hrkd --help says that every command has --help"
 $HRKD run --no-such-flag > /dev/null 2>&1; rc=$?
 check '[ $rc -eq 2 ]' "an unknown option of run is a usage error (rc $rc)"
+# inspect: metrics and ratios first, the configuration only with --config
+sed "s|^\[output\]|[output]\nfile = $tmp/t.h5|" tests/ini/tiny_teacher.ini > "$tmp/t.ini"
+$HRKD run "$tmp/t.ini" > /dev/null 2>&1
+$HRKD inspect "$tmp/t.h5" > "$tmp/i.txt"
+check 'grep -q "== metrics" "$tmp/i.txt" && ! grep -q "^\[run\]" "$tmp/i.txt" && grep -q -- "--config" "$tmp/i.txt"' \
+  "hrkd inspect: metrics, no configuration, a pointer to --config"
+$HRKD inspect "$tmp/t.h5" --config > "$tmp/ic.txt"
+check '[ $(grep -n "== metrics" "$tmp/ic.txt" | cut -d: -f1) -lt $(grep -n "^\[run\]" "$tmp/ic.txt" | cut -d: -f1) ]' \
+  "hrkd inspect --config: the configuration after the metrics"
 exit $fail

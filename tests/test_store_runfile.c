@@ -474,8 +474,8 @@ static char *capture_inspect(const char *path, int *rc)
     int saved = dup(1), fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     close(fd);
-    char *argv[3] = {"inspect", (char *)path, NULL};
-    *rc = hrkd_cmd_inspect(2, argv);
+    char *argv[4] = {"inspect", (char *)path, "--config", NULL};
+    *rc = hrkd_cmd_inspect(3, argv);
     fflush(stdout);
     dup2(saved, 1);
     close(saved);

@@ -1,12 +1,20 @@
-/* host/store/inspect.c — `hrkd inspect FILE.h5`: a run file's metadata and configuration, its
- * metrics table (split × domain: latest and best of the first metric column) and the latest
- * domain-relational ratios [layer × domain]. Reads through hrkd_run_open, so a damaged file
+/* host/store/inspect.c — `hrkd inspect FILE.h5 [--config]`: a run file's metadata, its metrics
+ * table (split × domain: latest and best of the first metric column), the latest
+ * domain-relational ratios [layer × domain] and losses; the effective configuration with
+ * --config. Reads through hrkd_run_open, so a damaged file
  * gives one message and exit status 1. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/commands.h"
 #include "store/store.h"
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
 
 static void print_metrics(const hrkd_run_view *v)
 {
@@ -79,19 +87,26 @@ static void print_losses(const hrkd_run_view *v)
 
 int hrkd_cmd_inspect(int argc, char **argv)
 {
-    if (argc != 2 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr, "usage: hrkd inspect FILE.h5\n");
+    const char *path = NULL;
+    int with_config = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config")) with_config = 1;
+        else if (argv[i][0] != '-' && !path) path = argv[i];
+        else path = NULL, i = argc;
+    }
+    if (!path) {
+        fprintf(stderr, "usage: hrkd inspect FILE.h5 [--config]\n");
         return 2;
     }
     hrkd_error err = {0};
     hrkd_run *run;
-    if (hrkd_run_open(argv[1], &run, &err) != HRKD_STATUS_OK) {
+    if (hrkd_run_open(path, &run, &err) != HRKD_STATUS_OK) {
         fprintf(stderr, "hrkd inspect: %s\n", err.msg);
         return 1;
     }
     hrkd_run_view v;
     hrkd_run_get_view(run, &v);
-    printf("run file:   %s\n", argv[1]);
+    printf("run file:   %s\n", path);
     printf("hrkd:       %s  backend %s  threads %d  seed %llu\n", v.version, v.backend, v.threads,
            (unsigned long long)v.seed);
     if (v.backend_detail[0]) printf("kernels:    %s\n", v.backend_detail);
@@ -105,12 +120,17 @@ int hrkd_cmd_inspect(int argc, char **argv)
     if (v.n_groups == 0) printf(" none");
     for (int g = 0; g < v.n_groups; g++) printf(" /%s", v.groups[g]);
     if (v.ckpt_step >= 0) printf("  (resume step %lld)", (long long)v.ckpt_step);
-    printf("\n\n== configuration ==\n%s", hrkd_run_ini_text(run));
-    size_t n = strlen(hrkd_run_ini_text(run));
-    if (n && hrkd_run_ini_text(run)[n - 1] != '\n') printf("\n");
+    printf("\n");
     print_metrics(&v);
     print_ratios(&v);
     print_losses(&v);
+    const char *ini = hrkd_run_ini_text(run);
+    if (with_config) {
+        size_t n = strlen(ini);
+        printf("\n== configuration ==\n%s%s", ini, n && ini[n - 1] != '\n' ? "\n" : "");
+    } else {
+        printf("\nconfiguration: %zu lines (hrkd inspect %s --config)\n", count_lines(ini), path);
+    }
     hrkd_run_free(run);
     return 0;
 }
