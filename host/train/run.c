@@ -8,6 +8,7 @@
  * <output>_seed<N>.h5) and ends with per-domain mean ± std. */
 #include <errno.h>
 #include <libgen.h>
+#include <signal.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,8 +24,11 @@
 #include "hrkd/hrkd.h"
 #include "plugin/registry.h"
 #include "text/text.h"
+#include "train/eval.h"
+#include "train/loop.h"
 #include "train/metakd.h"
-#include "train/trainer.h"
+#include "train/teacher.h"
+#include "train/teacher_cache.h"
 
 typedef struct run_ctx {
     hrkd_config        *cfg;
@@ -36,8 +40,12 @@ typedef struct run_ctx {
                               *output, *backend, *metakd;
     char               *ini_text;
     int                 resume;
-    int64_t             kill_after;
-    int                 kill_rank;
+    struct fault {      /* test faults: --kill-after-step N [--kill-rank R] [--kill-as HOW] */
+        int64_t    after;
+        int        rank; /* -1: every rank */
+        int        how;  /* 0 SIGKILL, 1 SIGSTOP (a hung rank), 2 drift (a rank out of step) */
+        hrkd_comm *comm;
+    }                   fault;
     int                 threads;
     hrkd_comm          *comm;  /* data-parallel ranks (NULL: one process), docs/scale-out.md */
 } run_ctx;
@@ -109,9 +117,9 @@ static hrkd_status load_data(run_ctx *r, uint64_t seed, hrkd_error *err)
     }
     hrkd_status st = hrkd_data_load(&o, &r->ds, err);
     if (st != HRKD_STATUS_OK) return st;
-    if (r->ds->D > HRKD_MAX_DOMAINS || r->ds->D > 32)
-        return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: [data] %d domains, at most 32 supported",
-                              hrkd_config_path(r->cfg), r->ds->D);
+    if (r->ds->D > HRKD_MAX_DOMAINS)
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: [data] %d domains, at most %d supported",
+                              hrkd_config_path(r->cfg), r->ds->D, HRKD_MAX_DOMAINS);
     memset(&r->data, 0, sizeof r->data);
     r->data.D = r->ds->D;
     r->data.num_labels = r->ds->num_labels;
@@ -146,9 +154,32 @@ static void model_config(const hrkd_config_section *s, int vocab, int max_len, h
     c->attn_dropout = (float)F(s, "attention_dropout");
 }
 
-static hrkd_train_opts train_opts(run_ctx *r, uint64_t seed, const char *who, int64_t epochs, double lr)
+/* Tests of hrkd_dist_check_sync: nudge the first value of a store on this rank only. */
+static void test_drift(hrkd_params *p)
 {
-    hrkd_train_opts o = {0};
+    const hrkd_param_info *pi = hrkd_params_info(p, 0);
+    float *v = malloc((size_t)pi->numel * sizeof *v);
+    if (!v || hrkd_params_read(p, 0, v) != HRKD_STATUS_OK) { free(v); return; }
+    v[0] += 1e-3f;
+    hrkd_params_write(p, 0, v);
+    free(v);
+}
+
+/* The loop's after_step hook: the test faults of the command line (usage_run). */
+static int fault_after_step(void *hook, int64_t step, hrkd_params *const *stores, int n_stores)
+{
+    const struct fault *f = hook;
+    if (f->after <= 0 || step != f->after || (f->rank >= 0 && f->rank != hrkd_comm_rank(f->comm)))
+        return 0;
+    if (f->how == 2) test_drift(stores[0]);
+    else raise(f->how == 1 ? SIGSTOP : SIGKILL);
+    return 0;
+}
+
+static hrkd_loop_opts loop_opts(run_ctx *r, uint64_t seed, const char *who, int64_t epochs, double lr)
+{
+    hrkd_loop_opts o = {0};
+    o.label = who;
     o.epochs = epochs;
     o.max_steps = I(r->run, "max_steps");
     o.val_every = I(r->run, "val_every");
@@ -167,10 +198,11 @@ static hrkd_train_opts train_opts(run_ctx *r, uint64_t seed, const char *who, in
     o.seed = seed;
     o.resume = r->resume;
     o.progress_tty = isatty(2);
-    o.run_name = S(r->run, "name");
-    o.trained_model = who;
-    o.kill_after_step = r->kill_after;
-    o.kill_rank = r->kill_rank;
+    o.first = 0;
+    o.last = r->data.D - 1;
+    o.evaluate = 1;
+    o.after_step = fault_after_step;
+    o.hook = &r->fault;
     if (hrkd_comm_rank(r->comm) != 0) o.log_every = 0; /* rank 0 reports */
     return o;
 }
@@ -376,18 +408,15 @@ static hrkd_status phase_teacher(run_ctx *r, uint64_t seed, const char *path, hr
         fflush(stdout);
         int64_t ep = I(r->teacher, "epochs");
         double lr = F(r->teacher, "lr");
-        hrkd_train_opts o = train_opts(r, seed, "teacher", ep > 0 ? ep : I(r->run, "epochs"),
-                                       lr > 0 ? lr : F(r->optim, "lr"));
+        hrkd_loop_opts o = loop_opts(r, seed, "teacher", ep > 0 ? ep : I(r->run, "epochs"),
+                                     lr > 0 ? lr : F(r->optim, "lr"));
         o.resume = resumed;
-        st = hrkd_train_teacher(&o, &r->data, &ts, ctx, run, err);
-        if (st == HRKD_STATUS_OK && test_out) {
-            hrkd_run_view v;
-            hrkd_run_get_view(run, &v);
-            for (int i = 0; i < v.n_split; i++)
-                if (!strcmp(v.split_name[i], "test") && v.split_rows[i] > 0)
-                    for (int d = 0; d < r->data.D; d++)
-                        test_out[d] = v.split_vals[i][(v.split_rows[i] - 1) * v.D * v.K + d * v.K];
-        }
+        o.test_title = "teacher test accuracy (%) of each domain's best dev checkpoint:";
+        hrkd_teacher_step step;
+        hrkd_loop_step ls;
+        hrkd_teacher_step_init(&step, &ts, r->data.D, o.eval_batch_size, &ls);
+        st = hrkd_loop_run(&o, &ls, &r->data, ctx, run, NULL, err);
+        if (st == HRKD_STATUS_OK && test_out) hrkd_run_last_test(run, r->data.D, test_out);
         hrkd_error e2 = {0};
         hrkd_status cs = hrkd_run_close(run, &e2);
         if (st == HRKD_STATUS_OK && cs != HRKD_STATUS_OK) { *err = e2; st = cs; }
@@ -483,7 +512,7 @@ static hrkd_status metakd_bind_teachers(run_ctx *r, uint64_t seed, const char *t
     return st;
 }
 
-static hrkd_status metakd_distill(run_ctx *r, uint64_t seed, const hrkd_train_opts *o, hrkd_kd *kd,
+static hrkd_status metakd_distill(run_ctx *r, uint64_t seed, const hrkd_loop_opts *o, hrkd_kd *kd,
                                   int teacher_layers, const char *teacher_path, const char *path,
                                   hrkd_ctx *ctx, hrkd_run *run, hrkd_error *err)
 {
@@ -561,22 +590,9 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
                                     hrkd_config_path(r->cfg), teacher_path, r->data.domains[d]);
         }
         /* mtl teachers have one head per domain */
-        hrkd_run_state rs;
-        if (st == HRKD_STATUS_OK && hrkd_run_load_checkpoint(tr, "best_d0", NULL, 0, &rs, err) == HRKD_STATUS_OK) {
-            int maxhead = 0;
-            for (int d = 0; d < D; d++) {
-                char g[32];
-                snprintf(g, sizeof g, "best_d%d", d);
-                hrkd_error e2 = {0};
-                if (hrkd_run_load_checkpoint(tr, g, NULL, 0, &rs, &e2) == HRKD_STATUS_OK && rs.n_loader >= 2 &&
-                    rs.loader[1] > maxhead)
-                    maxhead = (int)rs.loader[1];
-            }
-            tc.num_heads_cls = maxhead + 1;
-        }
+        if (st == HRKD_STATUS_OK) st = hrkd_teacher_read_heads(tr, D, &tc.num_heads_cls, err);
         hrkd_run_free(tr);
         if (st != HRKD_STATUS_OK) return st;
-        hrkd_error_clear(err);
     }
     st = hrkd_load_teachers(teacher_path, r->be, &tc, D, kd.teacher, kd.teacher_head, err);
     if (st != HRKD_STATUS_OK) {
@@ -690,27 +706,35 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
            kd.relational ? "HRKD (relational ratios)" : "TinyBERT-KD (uniform ratios)", path);
     fflush(stdout);
     {
-        hrkd_train_opts o = train_opts(r, seed, "student", I(r->run, "epochs"), F(r->optim, "lr"));
-        o.teacher_cache = B(r->distill, "teacher_cache");
-        o.teacher_cache_dir = S(r->distill, "teacher_cache_dir");
+        const int root = hrkd_comm_rank(r->comm) == 0;
+        hrkd_loop_opts o = loop_opts(r, seed, "student", I(r->run, "epochs"), F(r->optim, "lr"));
         o.resume = resumed;
-        o.comm = r->comm;
+        o.best_average = 1;
         kd.comm = r->comm;
-        if (metakd) {
+        hrkd_teacher_cache *cache = NULL; /* [distill] teacher_cache: every rank holds all of it */
+        if (B(r->distill, "teacher_cache")) {
+            hrkd_teacher_view tv = {.M = kd.M, .teacher = kd.teacher, .head = kd.teacher_head,
+                                    .layer_map = kd.layer_map};
+            st = hrkd_teacher_cache_build(&tv, &r->data, ctx, S(r->distill, "teacher_cache_dir"),
+                                          o.eval_batch_size, root ? "student" : NULL, &cache, err);
+            kd.cache = cache;
+        }
+        if (st == HRKD_STATUS_OK && metakd) {
             o.resume = r->resume; /* stage files resume on their own */
             st = metakd_distill(r, seed, &o, &kd, tc.layers, teacher_path, path, ctx, run, err);
-        } else {
-            st = hrkd_train_distill(&o, &r->data, &kd, trainable ? rel : NULL, ctx, run, err);
+        } else if (st == HRKD_STATUS_OK) {
+            o.comm = r->comm;
+            o.test_title = "student test accuracy (%) of each domain's best dev checkpoint:";
+            hrkd_kd_step step;
+            hrkd_loop_step ls;
+            st = hrkd_kd_step_init(&step, &kd, trainable ? rel : NULL, o.eval_batch_size, r->comm, &ls, err);
+            if (st == HRKD_STATUS_OK) st = hrkd_loop_run(&o, &ls, &r->data, ctx, run, NULL, err);
+            hrkd_kd_step_free(&step);
         }
+        kd.cache = NULL;
+        hrkd_teacher_cache_free(cache, root ? "student" : NULL);
     }
-    if (st == HRKD_STATUS_OK && test_out && run) {
-        hrkd_run_view v;
-        hrkd_run_get_view(run, &v);
-        for (int i = 0; i < v.n_split; i++)
-            if (!strcmp(v.split_name[i], "test") && v.split_rows[i] > 0)
-                for (int d = 0; d < D; d++)
-                    test_out[d] = v.split_vals[i][(v.split_rows[i] - 1) * v.D * v.K + d * v.K];
-    }
+    if (st == HRKD_STATUS_OK && test_out && run) hrkd_run_last_test(run, D, test_out);
     if (st == HRKD_STATUS_OK && S(r->output, "export_hf")[0] && hrkd_comm_rank(r->comm) == 0) {
         hrkd_hf_export_info info = {0};
         info.cfg.layers = sc.layers; info.cfg.hidden = sc.hidden; info.cfg.heads = sc.heads;
@@ -886,17 +910,27 @@ static int load_config(run_ctx *r, const char *ini)
 static void usage_run(void)
 {
     fprintf(stderr, "usage: hrkd run FILE.ini [--resume]\n"
-                    "  --resume   continue each phase from the 'checkpoint' group of its run file\n");
+                    "  --resume   continue each phase from the 'checkpoint' group of its run file\n"
+                    "testing (faults the tests inject after a step's checkpoint):\n"
+                    "  --kill-after-step N   after step N of a training phase: SIGKILL this process\n"
+                    "  --kill-rank R         only on data-parallel rank R\n"
+                    "  --kill-as HOW         kill (SIGKILL), stop (SIGSTOP: a hung rank) or drift\n"
+                    "                        (nudge one parameter: a rank out of step)\n");
 }
 
 int hrkd_cmd_run(int argc, char **argv)
 {
     const char *ini = NULL;
-    run_ctx r = {.kill_rank = -1};
+    run_ctx r = {.fault = {.rank = -1}};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--resume")) r.resume = 1;
-        else if (!strcmp(argv[i], "--kill-after-step") && i + 1 < argc) r.kill_after = atoll(argv[++i]);
-        else if (!strcmp(argv[i], "--kill-rank") && i + 1 < argc) r.kill_rank = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--kill-after-step") && i + 1 < argc) r.fault.after = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--kill-rank") && i + 1 < argc) r.fault.rank = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--kill-as") && i + 1 < argc) {
+            const char *how = argv[++i];
+            r.fault.how = !strcmp(how, "kill") ? 0 : !strcmp(how, "stop") ? 1 : !strcmp(how, "drift") ? 2 : -1;
+            if (r.fault.how < 0) { fprintf(stderr, "hrkd run: --kill-as %s: expected kill, stop or drift\n", how); return 2; }
+        }
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage_run(); return 0; }
         else if (argv[i][0] == '-') { fprintf(stderr, "hrkd run: unknown option '%s'\n", argv[i]); usage_run(); return 2; }
         else if (!ini) ini = argv[i];
@@ -924,6 +958,7 @@ int hrkd_cmd_run(int argc, char **argv)
     }
     if (n_seeds == 0) { seeds[0] = (uint64_t)I(r.run, "seed"); n_seeds = 1; }
     if (open_comm(&r, ini, &err) != HRKD_STATUS_OK) { rc = 3; goto fail; }
+    r.fault.comm = r.comm;
     r.reg = hrkd_registry_create(S(r.run, "plugin_path"), &err);
     if (!r.reg) { rc = 2; goto fail; }
     if ((rc = load_backend(&r, ini, &err)) != 0) goto fail;
@@ -1074,7 +1109,8 @@ int hrkd_cmd_eval(int argc, char **argv)
         hrkd_params *p = m->params;
         if (hrkd_run_load_checkpoint(run, g, &p, 1, NULL, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
         if (head >= c.num_heads_cls) head = 0;
-        acc[d] = hrkd_evaluate(m, head, ctx, &r.data.split[d][split], I(r.sdata, "eval_batch_size"));
+        if (hrkd_eval_split(NULL, m, head, ctx, &r.data.split[d][split], I(r.sdata, "eval_batch_size"),
+                            &acc[d], &err) != HRKD_STATUS_OK) { rc = 1; goto fail; }
     }
     {
         char title[128];
