@@ -1,6 +1,6 @@
 /* host/train/eval.h — evaluation: accuracy of a model's classification head on a split (alone
- * or shared by data-parallel ranks), the accuracy table, the test row of a run file, and the
- * `hrkd eval` command (core/commands.h). */
+ * or shared by data-parallel ranks), the accuracy table, the test row of a run file. The
+ * training loop, the steps and the `hrkd eval` command (eval_cmd.c) all evaluate through it. */
 #ifndef HRKD_TRAIN_EVAL_H
 #define HRKD_TRAIN_EVAL_H
 
