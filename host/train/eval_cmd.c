@@ -44,16 +44,8 @@ int hrkd_cmd_eval(int argc, char **argv)
     hrkd_run_view v;
     hrkd_run_get_view(run, &v);
     teacher_run = teacher_run || v.M == 0;
-    int n_heads = 0; /* teachers: as many heads as the saved models have (mix, meta_teacher: 1) */
-    for (int d = 0; d < r.data.D && teacher_run; d++) {
-        char g[32];
-        hrkd_run_state rs = {0};
-        hrkd_error e2 = {0};
-        snprintf(g, sizeof g, "best_d%d", d);
-        if (hrkd_run_load_checkpoint(run, group ? group : g, NULL, 0, &rs, &e2) == HRKD_STATUS_OK &&
-            rs.n_loader >= 2 && rs.loader[1] + 1 > n_heads)
-            n_heads = (int)rs.loader[1] + 1;
-    }
+    int n_heads = 1; /* teachers: as many heads as the saved models have (mix, meta_teacher: 1) */
+    if (teacher_run && !group) hrkd_teacher_read_heads(run, r.data.D, &n_heads, &err);
     double acc[HRKD_MAX_DOMAINS];
     for (int d = 0; d < r.data.D; d++) {
         char g[32];
@@ -61,11 +53,13 @@ int hrkd_cmd_eval(int argc, char **argv)
         else snprintf(g, sizeof g, "best_d%d", d);
         hrkd_run_state rs = {0};
         if (hrkd_run_load_checkpoint(run, g, NULL, 0, &rs, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
-        int model = rs.n_loader >= 2 ? (int)rs.loader[0] : 0, head = rs.n_loader >= 2 ? (int)rs.loader[1] : d;
+        int model, head, heads;
+        if (!hrkd_teacher_route(&rs, &model, &head, &heads) && rs.n_loader < 2) head = d;
         hrkd_bert_config c;
         if (teacher_run) {
             if (hrkd_setup_teacher_arch(&r, &c, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
-            c.num_heads_cls = n_heads > head ? n_heads : head + 1;
+            c.num_heads_cls = n_heads > heads ? n_heads : heads;
+            if (c.num_heads_cls <= head) c.num_heads_cls = head + 1;
         } else {
             hrkd_bert_config tc;
             if (hrkd_setup_teacher_arch(&r, &tc, &err) != HRKD_STATUS_OK ||

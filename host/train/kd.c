@@ -287,7 +287,7 @@ hrkd_status hrkd_kd_step_init(hrkd_kd_step *ks, hrkd_kd *kd, hrkd_params *relati
     hrkd_status st = hrkd_kd_stats_init(&ks->stats, kd->D, kd->M, err);
     if (st != HRKD_STATUS_OK) return st;
     *out = (hrkd_loop_step){.stores = {kd->student->params, relational}, .n_stores = relational ? 2 : 1,
-                            .self = ks, .run = kd_step_run, .log = kd_step_log,
+                            .n_heads = kd->D, .self = ks, .run = kd_step_run, .log = kd_step_log,
                             .evaluate = kd_step_evaluate};
     for (int d = 0; d < kd->D; d++) out->head[d] = d; /* one student, head d for domain d */
     return HRKD_STATUS_OK;

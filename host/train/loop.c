@@ -107,8 +107,8 @@ static hrkd_status evaluate_dev(const hrkd_loop_opts *o, const hrkd_loop_step *s
         if (!root) continue;
         char group[32];
         best_d_group(d, group, sizeof group);
-        hrkd_run_state rs = {.step = step, .n_loader = 2, .loader = {s->model[d], s->head[d]},
-                             .n_best = 1, .best = {acc[d]}};
+        hrkd_run_state rs = {.step = step, .model = s->model[d], .head = s->head[d],
+                             .n_heads = s->n_heads, .n_best = 1, .best = {acc[d]}};
         hrkd_params *stores[2] = {s->stores[s->model[d]], s->extra};
         if ((st = hrkd_run_snapshot(run, group, stores, s->extra ? 2 : 1, &rs, err)) != HRKD_STATUS_OK)
             return st;

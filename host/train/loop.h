@@ -13,8 +13,9 @@
  *                (--resume continues from it, bit-identically on the same backend and threads)
  *   best         the best average dev accuracy (with best_average: the student)
  *   best_d<d>    the best dev accuracy of domain d: the store serving d (and `extra`); its
- *                state.loader holds {model, head}, the store index and classification head
- *                that serve domain d (hrkd eval and the distillation's teachers read them)
+ *                state records model, head and n_heads: the store index and classification
+ *                head that serve domain d, and the heads of that model (hrkd eval and the
+ *                distillation's teachers read them, train/teacher.h)
  *
  * Data-parallel (train/dist.h): with comm of several ranks every rank runs the loop on its
  * shard of each global batch; rank 0 alone has a run file (NULL elsewhere), evaluation is
@@ -32,6 +33,7 @@ typedef struct hrkd_loop_step {
     hrkd_params *stores[HRKD_MAX_DOMAINS + 1];
     int          n_stores;
     int          model[HRKD_MAX_DOMAINS], head[HRKD_MAX_DOMAINS];
+    int          n_heads; /* classification heads each model was built with */
     hrkd_params *extra;  /* saved beside stores[model[d]] in best_d<d>, or NULL */
     void        *self;
     /* Forward and backward of one step: b[d] for every active domain d. Gradients land in the

@@ -78,7 +78,7 @@ void hrkd_teacher_step_init(hrkd_teacher_step *s, hrkd_teacher_setup *ts, int D,
                             hrkd_loop_step *out)
 {
     *s = (hrkd_teacher_step){.ts = ts, .D = D, .eval_batch = eval_batch};
-    *out = (hrkd_loop_step){.n_stores = ts->n_models, .extra = ts->plugin_params, .self = s,
+    *out = (hrkd_loop_step){.n_stores = ts->n_models, .n_heads = ts->n_heads, .extra = ts->plugin_params, .self = s,
                             .run = teacher_step_run, .log = teacher_step_log,
                             .evaluate = teacher_step_evaluate};
     for (int k = 0; k < ts->n_models; k++) out->stores[k] = ts->models[k]->params;
@@ -90,19 +90,34 @@ void hrkd_teacher_step_init(hrkd_teacher_step *s, hrkd_teacher_setup *ts, int D,
     }
 }
 
+int hrkd_teacher_route(const hrkd_run_state *rs, int *model, int *head, int *n_heads)
+{
+    if (rs->n_heads > 0) {
+        *model = (int)rs->model;
+        *head = (int)rs->head;
+        *n_heads = (int)rs->n_heads;
+        return 1;
+    }
+    /* run files written before the record: {model, head} in state.loader, heads not kept */
+    *model = rs->n_loader >= 2 ? (int)rs->loader[0] : 0;
+    *head = rs->n_loader >= 2 ? (int)rs->loader[1] : 0;
+    *n_heads = *head + 1;
+    return 0;
+}
+
 hrkd_status hrkd_teacher_read_heads(hrkd_run *run, int D, int *n_heads, hrkd_error *err)
 {
-    int maxhead = 0;
+    *n_heads = 1;
     for (int d = 0; d < D; d++) {
         char g[32];
         snprintf(g, sizeof g, "best_d%d", d);
         hrkd_run_state rs;
         hrkd_error e2 = {0};
-        if (hrkd_run_load_checkpoint(run, g, NULL, 0, &rs, &e2) == HRKD_STATUS_OK && rs.n_loader >= 2 &&
-            rs.loader[1] > maxhead)
-            maxhead = (int)rs.loader[1];
+        int model, head, n;
+        if (hrkd_run_load_checkpoint(run, g, NULL, 0, &rs, &e2) != HRKD_STATUS_OK) continue;
+        hrkd_teacher_route(&rs, &model, &head, &n);
+        if (n > *n_heads) *n_heads = n;
     }
-    *n_heads = maxhead + 1;
     return HRKD_STATUS_OK;
 }
 
@@ -121,8 +136,8 @@ hrkd_status hrkd_load_teachers(const char *path, hrkd_backend *be, const hrkd_be
             hrkd_error_prefix(err, "%s: teacher for domain %d: ", path, d);
             break;
         }
-        int model = rs.n_loader >= 2 ? (int)rs.loader[0] : 0;
-        heads[d] = rs.n_loader >= 2 ? (int)rs.loader[1] : 0;
+        int model, n_heads;
+        hrkd_teacher_route(&rs, &model, &heads[d], &n_heads);
         snprintf(name, sizeof name, "teacher_%d", model);
         teachers[d] = hrkd_bert_create(be, cfg, name, 0, 0, err);
         if (!teachers[d]) { st = err ? err->status : HRKD_STATUS_INVALID; break; }

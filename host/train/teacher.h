@@ -2,8 +2,8 @@
  * (single / mix / mtl / meta_teacher) as the training loop's step (loop.h), and the trained
  * teachers read back from their run file for a distillation.
  *
- * A teacher run file's best_d<d> group holds the model serving domain d; its state.loader is
- * {model, head} (loop.h). */
+ * A teacher run file's best_d<d> group holds the model serving domain d; its state records
+ * which model and head serve d and how many heads the model has (loop.h). */
 #ifndef HRKD_TRAIN_TEACHER_H
 #define HRKD_TRAIN_TEACHER_H
 
@@ -39,8 +39,13 @@ typedef struct hrkd_teacher_step {
 HRKD_API void hrkd_teacher_step_init(hrkd_teacher_step *s, hrkd_teacher_setup *ts, int D,
                                      int64_t eval_batch, hrkd_loop_step *out);
 
-/* The number of classification heads the models of a teacher run file were built with: one
- * more than the highest head its best_d<d> groups name (1 when it has none). */
+/* The model serving a domain as a best_d<d> group's state records it (loop.h): store index,
+ * head and the model's number of heads; 1. For run files written before that record, model
+ * and head from state.loader, heads = head + 1; 0. */
+HRKD_API int hrkd_teacher_route(const hrkd_run_state *rs, int *model, int *head, int *n_heads);
+
+/* The number of classification heads the models of a teacher run file were built with, as its
+ * best_d<d> groups record it (1 when it has none). */
 HRKD_API hrkd_status hrkd_teacher_read_heads(hrkd_run *run, int D, int *n_heads, hrkd_error *err);
 
 /* Load teacher model(s) for distillation from a teacher run file: for every domain d the
