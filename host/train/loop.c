@@ -10,9 +10,54 @@
 #include "train/dist.h"
 #include "train/eval.h"
 
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int ensure_parent_dir(const char *path)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    char *dir = dirname(tmp);
+    if (!*dir || !strcmp(dir, ".")) return 0;
+    char build[PATH_MAX] = "";
+    for (char *p = dir; *p; p++) {
+        if (*p == '/' && p != dir) {
+            size_t n = (size_t)(p - dir);
+            memcpy(build, dir, n);
+            build[n] = 0;
+            if (mkdir(build, 0777) != 0 && errno != EEXIST) return -1;
+        }
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+hrkd_status hrkd_loop_open_run(const char *path, const hrkd_run_meta *meta, int resume,
+                               hrkd_run **run, int *resumed, hrkd_error *err)
+{
+    *resumed = 0;
+    *run = NULL;
+    if (ensure_parent_dir(path) != 0)
+        return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot create its folder: %s", path, strerror(errno));
+    if (resume && access(path, F_OK) == 0) {
+        hrkd_status st = hrkd_run_open(path, run, err);
+        if (st != HRKD_STATUS_OK) return st;
+        if (hrkd_run_has_group(*run, "checkpoint")) {
+            *resumed = 1;
+            return HRKD_STATUS_OK;
+        }
+        fprintf(stderr, "%s: no checkpoint yet, starting this phase from the beginning\n", path);
+        hrkd_run_free(*run);
+        *run = NULL;
+    }
+    return hrkd_run_create(path, meta, run, err);
+}
 
 static int64_t steps_per_epoch(const hrkd_loop_opts *o, const hrkd_train_data *data)
 {

@@ -82,6 +82,12 @@ typedef struct hrkd_loop_result {
                                         * inactive, or not evaluated) */
 } hrkd_loop_result;
 
+/* A phase's run file at path: with resume and a file there that has a checkpoint group,
+ * reopened (*resumed = 1); else created with meta, its folders too (a file without a
+ * checkpoint starts again from the beginning, saying so). */
+HRKD_API hrkd_status hrkd_loop_open_run(const char *path, const hrkd_run_meta *meta, int resume,
+                                        hrkd_run **run, int *resumed, hrkd_error *err);
+
 /* Steps the loop makes for opts over data. */
 HRKD_API int64_t hrkd_loop_total_steps(const hrkd_loop_opts *o, const hrkd_train_data *data);
 

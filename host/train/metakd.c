@@ -192,8 +192,7 @@ static hrkd_status t_compute(hrkd_bert *enc, hrkd_ctx *ctx, const hrkd_train_dat
         if (!last) { st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); break; }
         for (int64_t i = 0; i < s->n; i += eb) {
             int64_t k = s->n - i < eb ? s->n - i : eb;
-            hrkd_batch b = {.B = k, .T = s->T, .ids = s->ids + i * s->T, .types = s->types + i * s->T,
-                            .mask = s->mask + i * s->T, .labels = s->labels + i};
+            hrkd_batch b = hrkd_split_rows(s, i, k);
             hrkd_ctx_reset(ctx);
             hrkd_ctx_set_grad(ctx, 0);
             hrkd_ctx_set_training(ctx, 0);
@@ -342,14 +341,9 @@ static hrkd_status run_stage(const hrkd_loop_opts *base, const stage_args *sa, c
     hrkd_run *run = *run_io;
     hrkd_status st = HRKD_STATUS_OK;
     zero_moments(kd->student->params); /* every stage starts a fresh optimizer */
-    if (!run) { /* a stage file: reopened with --resume when it has a checkpoint */
-        if (base->resume && access(path, F_OK) == 0) {
-            if ((st = hrkd_run_open(path, &run, err)) != HRKD_STATUS_OK) return st;
-            if (!hrkd_run_has_group(run, "checkpoint")) { hrkd_run_free(run); run = NULL; }
-        }
-        if (!run && (st = hrkd_run_create(path, meta, &run, err)) != HRKD_STATUS_OK) return st;
-    }
-    o.resume = base->resume && hrkd_run_has_group(run, "checkpoint");
+    if (run) o.resume = base->resume && hrkd_run_has_group(run, "checkpoint");
+    else if ((st = hrkd_loop_open_run(path, meta, base->resume, &run, &o.resume, err)) != HRKD_STATUS_OK)
+        return st; /* a stage file */
     kd->stage = sa->stage;
     printf("meta-distillation stage %d (%s): %lld steps, lr %g%s; run file %s\n", sa->stage,
            sa->stage == 1 ? "layers + domain representation" : "soft cross-entropy",

@@ -2,8 +2,6 @@
  * (see setup.h). */
 #include "train/setup.h"
 
-#include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,25 +175,6 @@ void hrkd_setup_free(hrkd_setup *s)
 
 /* ---- run files and loop settings ---- */
 
-static int ensure_parent_dir(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    char *dir = dirname(tmp);
-    if (!*dir || !strcmp(dir, ".")) return 0;
-    char build[PATH_MAX] = "";
-    for (char *p = dir; *p; p++) {
-        if (*p == '/' && p != dir) {
-            size_t n = (size_t)(p - dir);
-            memcpy(build, dir, n);
-            build[n] = 0;
-            if (mkdir(build, 0777) != 0 && errno != EEXIST) return -1;
-        }
-    }
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
 void hrkd_setup_output_path(const hrkd_setup *s, const char *suffix, char *out, size_t cap)
 {
     const char *file = output_file(s);
@@ -240,21 +219,7 @@ hrkd_loop_opts hrkd_setup_loop_opts(const hrkd_setup *s, uint64_t seed, const ch
 hrkd_status hrkd_setup_open_run(const hrkd_setup *s, const char *path, const hrkd_run_meta *meta,
                                 hrkd_run **run, int *resumed, hrkd_error *err)
 {
-    *resumed = 0;
-    if (ensure_parent_dir(path) != 0)
-        return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot create its folder: %s", path, strerror(errno));
-    if (s->resume && access(path, F_OK) == 0) {
-        hrkd_status st = hrkd_run_open(path, run, err);
-        if (st != HRKD_STATUS_OK) return st;
-        if (hrkd_run_has_group(*run, "checkpoint")) {
-            *resumed = 1;
-            return HRKD_STATUS_OK;
-        }
-        fprintf(stderr, "%s: no checkpoint yet, starting this phase from the beginning\n", path);
-        hrkd_run_free(*run);
-        *run = NULL;
-    }
-    return hrkd_run_create(path, meta, run, err);
+    return hrkd_loop_open_run(path, meta, s->resume, run, resumed, err);
 }
 
 hrkd_run_meta hrkd_setup_run_meta(const hrkd_setup *s, uint64_t seed, int student_layers,
