@@ -86,7 +86,7 @@ for k in 5 9; do
   ( "$HRKD" run "$tmp/s_k$k.ini" --kill-after-step $k ) > /dev/null 2>&1; rc=$?
   [ $rc = 137 ] || bad "kill after step $k: exit $rc"
   "$HRKD" run "$tmp/s_k$k.ini" --resume > "$tmp/s_k$k.out" 2> "$tmp/s_k$k.err" || { bad "resume after step $k"; cat "$tmp/s_k$k.err"; }
-  grep -q "resumed $tmp/s_k${k}_stage1.h5 at step 4\|resumed $tmp/s_k$k.h5 at step 8" "$tmp/s_k$k.err" || bad "no resume line after step $k"
+  grep -q "resumed at step 4 from $tmp/s_k${k}_stage1.h5\|resumed at step 8 from $tmp/s_k$k.h5" "$tmp/s_k$k.err" || bad "no resume line after step $k"
   same=1
   for ds in /losses/values /metrics/dev/domain1 /metrics/test/domain2 /best_d0/student/encoder.layer.0.output.dense.weight; do
     [ "$(body "$tmp/s_all.h5" $ds)" = "$(body "$tmp/s_k$k.h5" $ds)" ] || { same=0; echo "  differs: $ds"; }

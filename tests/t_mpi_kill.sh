@@ -46,8 +46,8 @@ check '[ $rc -eq 0 ]' "resumed across rank counts: ratios of all 8 steps within 
 # 2. a rank hangs
 mk "$tmp/s.h5" "$tmp/s.ini"
 t0=$(date +%s.%N)
-HRKD_TEST_STALL=1 timeout 120 "${MPIRUN[@]}" -x HRKD_TEST_STALL -np 2 "$HRKD" run "$tmp/s.ini" \
-    --kill-after-step 6 --kill-rank 1 > "$tmp/s.log" 2>&1
+timeout 120 "${MPIRUN[@]}" -np 2 "$HRKD" run "$tmp/s.ini" \
+    --kill-after-step 6 --kill-rank 1 --kill-as stop > "$tmp/s.log" 2>&1
 rc=$?; secs=$(elapsed "$t0")
 echo "stalled rank: exit $rc after ${secs}s: $(grep -m1 'waited' "$tmp/s.log")"
 check '[ $rc -ne 0 ] && [ $rc -ne 124 ]' "job with a hung rank exits non-zero by itself (rc $rc)"

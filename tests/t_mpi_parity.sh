@@ -72,8 +72,8 @@ check '[ $rc -eq 0 ]' "trainable: relational weights within 1e-3 ($p)"
 
 # a rank out of step: rank 1 nudges a weight after step 5; the step-8 check stops the job
 mk "$tmp/drift.h5" "$tmp/drift.ini"
-HRKD_TEST_DRIFT=1 timeout 120 "${MPIRUN[@]}" -x HRKD_TEST_DRIFT -np 2 "$HRKD" run "$tmp/drift.ini" \
-    --kill-after-step 5 --kill-rank 1 > "$tmp/drift.log" 2>&1
+timeout 120 "${MPIRUN[@]}" -np 2 "$HRKD" run "$tmp/drift.ini" \
+    --kill-after-step 5 --kill-rank 1 --kill-as drift > "$tmp/drift.log" 2>&1
 rc=$?
 check '[ $rc -ne 0 ] && [ $rc -ne 124 ]' "a rank out of step fails the run (rc $rc)"
 check 'grep -q "after step 8 the parameters of .student. differ from rank 0.s on 1 rank" "$tmp/drift.log"' "the drift message names step and store"

@@ -18,6 +18,10 @@ check 'grep -q "average" "$tmp/ref.log"' "teacher run prints its accuracy table"
 check 'h5dump -H "$tmp/ref.h5" | grep -q "GROUP \"best_d2\""' "per-domain best groups written"
 check '[ -z "$(h5ls -r "$tmp/ref.h5/best_d2" | grep adam_)" ] && h5ls -r "$tmp/ref.h5/checkpoint" | grep -q adam_m' \
   "best groups hold parameter values only; /checkpoint holds the AdamW moments"
+# best_d<d> records the model serving d: mtl, one model with a head per domain (3 here)
+state() { h5dump -d "/$2/state/$3" "$1" 2>/dev/null | sed -n '/DATA {/,/}/p' | grep -o '(0): [0-9-]*' | cut -c6-; }
+check '[ "$(state "$tmp/ref.h5" best_d2 model)" = 0 ] && [ "$(state "$tmp/ref.h5" best_d2 head)" = 2 ] && [ "$(state "$tmp/ref.h5" best_d2 n_heads)" = 3 ]' \
+  "best_d2 records model 0, head 2 of 3 heads"
 
 # 2. killed at step 6 (between checkpoints at 4 and 8), then resumed
 run_ini tests/ini/tiny_teacher.ini "$tmp/k1.h5" --kill-after-step 6 > "$tmp/k1.log" 2>&1

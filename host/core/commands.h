@@ -9,6 +9,6 @@ int hrkd_cmd_data_stats(int argc, char **argv); /* host/text/: `hrkd data stats 
 int hrkd_cmd_inspect(int argc, char **argv);    /* host/store/: `hrkd inspect FILE.h5` */
 int hrkd_cmd_run(int argc, char **argv);        /* host/train/run.c: `hrkd run FILE.ini [--resume]` */
 int hrkd_cmd_compare(int argc, char **argv);    /* host/train/compare.c: `hrkd compare A.h5 B.h5` */
-int hrkd_cmd_eval(int argc, char **argv);       /* host/train/eval.c: `hrkd eval FILE.ini RUN.h5` */
+int hrkd_cmd_eval(int argc, char **argv);       /* host/train/eval_cmd.c: `hrkd eval FILE.ini RUN.h5` */
 
 #endif

@@ -421,6 +421,12 @@ static void write_group(h5c *c, hid_t f, const char *group, hrkd_params *const *
         w_data(c, f, path, H5T_NATIVE_INT64, H5T_STD_I64LE, 1, &nl, st->loader, 0);
         snprintf(path, sizeof path, "%s/state/best", group);
         w_data(c, f, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &nb, st->best, 0);
+        const struct { const char *name; const int64_t *v; } route[] = {
+            {"model", &st->model}, {"head", &st->head}, {"n_heads", &st->n_heads}};
+        for (size_t q = 0; q < 3 && st->n_heads > 0; q++) {
+            snprintf(path, sizeof path, "%s/state/%s", group, route[q].name);
+            w_data(c, f, path, H5T_NATIVE_INT64, H5T_STD_I64LE, 1, &one, route[q].v, 0);
+        }
     }
 }
 
@@ -1290,6 +1296,15 @@ hrkd_status hrkd_run_load_checkpoint(hrkd_run *r, const char *group, hrkd_params
             memcpy(st->best, b, (size_t)got[0] * 8);
         }
         free(b);
+        struct { const char *name; int64_t *v; } route[] = {
+            {"model", &st->model}, {"head", &st->head}, {"n_heads", &st->n_heads}};
+        for (size_t q = 0; q < 3 && c.st == HRKD_STATUS_OK; q++) {
+            snprintf(path, sizeof path, "%s/state/%s", group, route[q].name);
+            if (!h5_exists(f, path)) continue; /* files written before the record existed */
+            int64_t *v = r_data(&c, f, path, H5T_NATIVE_INT64, 8, 1, one, NULL);
+            if (v) *route[q].v = *v;
+            free(v);
+        }
     }
     H5Fclose(f);
     H5Eclear2(H5E_DEFAULT);

@@ -212,6 +212,10 @@ typedef struct hrkd_run_state {
     int64_t  loader[64];
     int      n_best;      /* best metric values so far */
     double   best[64];
+    /* a group holding the model that serves one domain (best_d<d>): n_heads > 0, and model,
+     * head name the store index and classification head; n_heads is how many heads the model
+     * was built with. n_heads = 0: no such record (then nothing is written or was read). */
+    int64_t  model, head, n_heads;
 } hrkd_run_state;
 
 /* Create PATH (replacing any file there) and write the initial file atomically. */

@@ -1,9 +1,8 @@
-/* host/train/dist.c — data-parallel pieces of the distillation step and the loops (dist.h). */
+/* host/train/dist.c — data-parallel pieces of the distillation step and the training loop (dist.h). */
 #include "train/dist.h"
 
 #include "core/internal.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,33 +180,5 @@ hrkd_status hrkd_dist_check_sync(hrkd_comm *c, hrkd_params *const *stores, int n
                                   "%g rank(s)%s", (long long)step, hrkd_params_model_name(stores[s]),
                                   drifted, mine != root ? ", this one included" : "");
     }
-    return HRKD_STATUS_OK;
-}
-
-hrkd_status hrkd_dist_evaluate(hrkd_comm *c, hrkd_bert *model, int head, hrkd_ctx *ctx,
-                               const hrkd_split_data *s, int64_t eval_batch, double *acc,
-                               hrkd_error *err)
-{
-    if (hrkd_comm_size(c) == 1) {
-        *acc = hrkd_evaluate(model, head, ctx, s, eval_batch);
-        return HRKD_STATUS_OK;
-    }
-    int64_t lo, n;
-    hrkd_dist_shard(c, s->n, &lo, &n);
-    double counts[2] = {0, 0}; /* correct, failed ranks */
-    for (int64_t i = lo; i < lo + n; i += eval_batch) {
-        int64_t k = lo + n - i < eval_batch ? lo + n - i : eval_batch;
-        hrkd_batch b = {.B = k, .T = s->T, .ids = s->ids + i * s->T, .types = s->types + i * s->T,
-                        .mask = s->mask + i * s->T, .labels = s->labels + i};
-        int64_t got = hrkd_eval_batch(model, head, ctx, &b, NULL);
-        if (got < 0) { counts[1] = 1; break; }
-        counts[0] += (double)got;
-    }
-    hrkd_status st = hrkd_comm_allreduce_f64(c, counts, 2, err);
-    if (st != HRKD_STATUS_OK) return st;
-    if (counts[1] > 0)
-        return hrkd_error_set(err, HRKD_STATUS_INVALID, "evaluation failed on %g rank(s)%s%s", counts[1],
-                              hrkd_ctx_failed(ctx) ? ": " : "", hrkd_ctx_failed(ctx) ? hrkd_ctx_error(ctx)->msg : "");
-    *acc = s->n ? counts[0] / (double)s->n : NAN;
     return HRKD_STATUS_OK;
 }

@@ -23,7 +23,8 @@
 #define HRKD_TRAIN_DIST_H
 
 #include "comm/comm.h"
-#include "train/trainer.h"
+#include "model/bert.h"
+#include "train/loader.h"
 
 /* Rows [*lo, *lo + *n) of n_global that this rank takes. */
 HRKD_API void hrkd_dist_shard(const hrkd_comm *c, int64_t n_global, int64_t *lo, int64_t *n);
@@ -51,13 +52,8 @@ HRKD_API hrkd_status hrkd_dist_bcast_params(hrkd_comm *c, hrkd_params *p, hrkd_e
 HRKD_API hrkd_status hrkd_dist_bcast_state(hrkd_comm *c, hrkd_run_state *st, hrkd_error *err);
 /* Every rank holds bit-identical parameters, or an error names the step, the store and how
  * many ranks drifted from rank 0 (a reduction that gave ranks different sums, a rank that
- * skipped an update). Cheap: a hash per store, one broadcast and one all-reduce; the trainer
- * calls it at every checkpoint. */
+ * skipped an update). Cheap: a hash per store, one broadcast and one all-reduce; the training
+ * loop (loop.c) calls it at every checkpoint. */
 HRKD_API hrkd_status hrkd_dist_check_sync(hrkd_comm *c, hrkd_params *const *stores, int n,
                                           int64_t step, hrkd_error *err);
-/* Accuracy over split s, each rank evaluating its contiguous share of the examples. */
-HRKD_API hrkd_status hrkd_dist_evaluate(hrkd_comm *c, hrkd_bert *model, int head, hrkd_ctx *ctx,
-                                        const hrkd_split_data *s, int64_t eval_batch, double *acc,
-                                        hrkd_error *err);
-
 #endif

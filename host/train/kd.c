@@ -3,45 +3,40 @@
 
 #include "core/internal.h"
 #include "plugin/guard.h"
-#include "train/teacher_cache.h"
 #include "train/dist.h"
+#include "train/eval.h"
+#include "train/teacher_cache.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void hrkd_kd_stats_losses(const hrkd_kd_stats *stats, int D, int M, float *losses)
+hrkd_status hrkd_kd_stats_init(hrkd_kd_stats *s, int D, int M, hrkd_error *err)
 {
-    for (int d = 0; d < D; d++) {
-        float tot = 0;
-        for (int m = 0; m <= M; m++) {
-            losses[m * D + d] = stats->layer_terms[d][m];
-            tot += stats->layer_terms[d][m];
-        }
-        losses[(M + 1) * D + d] = stats->pred_terms[d];
-        losses[(M + 2) * D + d] = tot + stats->pred_terms[d];
+    memset(s, 0, sizeof *s);
+    size_t n = (size_t)(M + 1) * D + (size_t)D * (M + 1) * (M + 2) / 2 + (size_t)(M + 3) * D;
+    float *buf = calloc(n, sizeof *buf);
+    if (!buf) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory (step statistics)");
+    s->D = D;
+    s->M = M;
+    s->ratios = buf;
+    buf += (size_t)(M + 1) * D;
+    for (int m = 0; m <= M; m++) {
+        s->hier[m] = buf;
+        buf += (size_t)D * (m + 1);
     }
+    s->losses = buf;
+    return HRKD_STATUS_OK;
+}
+
+void hrkd_kd_stats_free(hrkd_kd_stats *s)
+{
+    free(s->ratios);
+    memset(s, 0, sizeof *s);
 }
 
 void hrkd_kd_uniform_layer_map(int M, int N, int *map)
 {
     for (int m = 0; m <= M; m++) map[m] = M > 0 ? m * N / M : 0;
-}
-
-int hrkd_batch_upload(hrkd_ctx *ctx, const hrkd_batch *b, hrkd_tensor **ids, hrkd_tensor **types,
-                      hrkd_tensor **mask, hrkd_tensor **labels)
-{
-    int64_t bt[2] = {b->B, b->T};
-    *ids = hrkd_tensor_from_host_i32(ctx, 2, bt, b->ids);
-    *types = hrkd_tensor_from_host_i32(ctx, 2, bt, b->types);
-    hrkd_tensor *mi = hrkd_tensor_new(ctx, 2, bt);
-    float *h = mi ? hrkd_ctx_alloc_host(ctx, (size_t)(b->B * b->T) * sizeof *h) : NULL;
-    if (h) { /* host arena: no allocation in a steady-state step */
-        for (int64_t i = 0; i < b->B * b->T; i++) h[i] = b->mask[i] ? 1.0f : 0.0f;
-        hrkd_ctx_kernels(ctx)->copy_h2d(mi->data, h, (size_t)(b->B * b->T) * sizeof *h);
-    }
-    *mask = mi;
-    if (labels) *labels = hrkd_tensor_from_host_i32(ctx, 1, &b->B, b->labels);
-    return hrkd_ctx_failed(ctx) ? -1 : 0;
 }
 
 /* h[m][d] = mean over batch and tokens (padding included, as the reference) of fitH [B, T, F] */
@@ -231,33 +226,36 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
     }
     if (hrkd_ctx_failed(ctx)) return NULL;
 
-    if (stats) {
-        memset(stats, 0, sizeof *stats);
+    if (stats) { /* the run file's rows (kd.h) */
+        const size_t n_hier = (size_t)D * (M + 1) * (M + 2) / 2;
+        memset(stats->ratios, 0, (size_t)(M + 1) * D * sizeof(float));
+        memset(stats->hier[0], 0, n_hier * sizeof(float));
         stats->loss = hrkd_tensor_item(ctx, total);
-        float buf[HRKD_MAX_DOMAINS * (HRKD_BERT_MAX_LAYERS + 1)];
         for (int m = 0; m <= M; m++) {
+            float *r = stats->ratios + (size_t)m * D;
             if (kd->relational) {
-                hrkd_tensor_to_host(ctx, ratio[m], buf);
-                for (int d = 0; d < D; d++) stats->ratios[m][d] = buf[d];
-                if (sim[m] && hrkd_tensor_numel(sim[m]) == (int64_t)D * (m + 1)) {
-                    hrkd_tensor_to_host(ctx, sim[m], buf);
-                    for (int d = 0; d < D; d++)
-                        for (int j = 0; j <= m; j++) stats->sim[m][d][j] = buf[d * (m + 1) + j];
-                }
+                hrkd_tensor_to_host(ctx, ratio[m], r);
+                if (sim[m] && hrkd_tensor_numel(sim[m]) == (int64_t)D * (m + 1))
+                    hrkd_tensor_to_host(ctx, sim[m], stats->hier[m]);
             } else {
-                for (int d = 0; d < D; d++) stats->ratios[m][d] = 1.0f;
+                for (int d = 0; d < D; d++) r[d] = 1.0f;
             }
         }
         for (int d = 0; d < D; d++) {
-            for (int m = 0; m <= M; m++)
-                stats->layer_terms[d][m] = sharded ? lg[d][m] : hrkd_tensor_item(ctx, terms[d][m]);
-            stats->pred_terms[d] = sharded ? pg[d] : hrkd_tensor_item(ctx, pred[d]);
+            float tot = 0;
+            for (int m = 0; m <= M; m++) {
+                float v = sharded ? lg[d][m] : hrkd_tensor_item(ctx, terms[d][m]);
+                stats->losses[m * D + d] = v;
+                tot += v;
+            }
+            stats->losses[(M + 1) * D + d] = sharded ? pg[d] : hrkd_tensor_item(ctx, pred[d]);
+            stats->losses[(M + 2) * D + d] = tot + stats->losses[(M + 1) * D + d];
         }
         if (sharded) { /* this rank's total is not the global loss: rebuild it from the terms */
             double tot = 0;
             for (int d = 0; d < D; d++) {
                 double hid = 0;
-                for (int m = 0; m <= M; m++) hid += (double)stats->ratios[m][d] * lg[d][m];
+                for (int m = 0; m <= M; m++) hid += (double)stats->ratios[m * D + d] * lg[d][m];
                 tot += kd->hidden_ratio * hid + pred_w * pg[d];
             }
             stats->loss = (float)tot;
@@ -266,31 +264,69 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
     return total;
 }
 
-int64_t hrkd_eval_batch(hrkd_bert *model, int head, hrkd_ctx *ctx, const hrkd_batch *b,
-                        int32_t *pred_out)
+
+/* ---- the step of the training loop (loop.h) ---- */
+
+static hrkd_status kd_step_run(void *self, hrkd_ctx *ctx, hrkd_batch *b, int64_t step, float *loss,
+                               hrkd_error *err)
 {
-    hrkd_ctx_reset(ctx);
-    hrkd_ctx_set_grad(ctx, 0);
-    hrkd_ctx_set_training(ctx, 0);
-    hrkd_tensor *ids, *types, *mask;
-    if (hrkd_batch_upload(ctx, b, &ids, &types, &mask, NULL) != 0) return -1;
-    hrkd_bert_out o;
-    if (hrkd_bert_forward(model, ctx, ids, types, mask, &o) != 0) return -1;
-    hrkd_tensor *logits = hrkd_bert_classify(model, ctx, o.pooled, head);
-    if (!logits) return -1;
-    int64_t C = logits->shape[1];
-    float *h = malloc((size_t)(b->B * C) * sizeof *h);
-    if (!h) return -1;
-    hrkd_tensor_to_host(ctx, logits, h);
-    int64_t correct = 0;
-    for (int64_t i = 0; i < b->B; i++) {
-        int32_t best = 0;
-        for (int64_t c = 1; c < C; c++)
-            if (h[i * C + c] > h[i * C + best]) best = (int32_t)c;
-        if (pred_out) pred_out[i] = best;
-        correct += best == b->labels[i];
+    hrkd_kd_step *ks = self;
+    hrkd_kd *kd = ks->kd;
+    int failed = 0;
+    for (int d = 0; d < kd->D && !failed; d++) { /* Meta-KD: the batch's rows' t_i */
+        if (!ks->transferability[d] || !b[d].index) continue;
+        float *t = hrkd_ctx_alloc_host(ctx, (size_t)b[d].B * sizeof *t);
+        if (!(failed = !t)) {
+            for (int64_t i = 0; i < b[d].B; i++) t[i] = ks->transferability[d][b[d].index[i]];
+            b[d].transferability = t;
+        }
     }
-    free(h);
-    hrkd_ctx_set_grad(ctx, 1);
-    return correct;
+    hrkd_tensor *total = failed ? NULL : hrkd_kd_forward(kd, ctx, b, &ks->stats);
+    if (!total || hrkd_backward(ctx, total) != HRKD_STATUS_OK) {
+        const char *why = failed ? "out of memory" : hrkd_ctx_error(ctx)->msg;
+        if (kd->stage)
+            return hrkd_error_set(err, HRKD_STATUS_RUNTIME, "meta-distillation stage %d step %lld: %s",
+                                  kd->stage, (long long)step + 1, why);
+        return hrkd_error_set(err, HRKD_STATUS_RUNTIME, "distillation step %lld: %s", (long long)step + 1, why);
+    }
+    *loss = ks->stats.loss;
+    /* one all-reduce of the student's flat gradient buffer, before the (global) clip norm */
+    return hrkd_dist_allreduce_grads(ks->comm, kd->student->params, err);
 }
+
+static hrkd_status kd_step_log(void *self, hrkd_run *run, int64_t row, hrkd_error *err)
+{
+    hrkd_kd_step *ks = self;
+    const float *const *hier = ks->kd->relational ? (const float *const *)ks->stats.hier : NULL;
+    hrkd_status st = HRKD_STATUS_OK;
+    if (ks->log_ratios) st = hrkd_run_append_ratios(run, row, ks->stats.ratios, hier, err);
+    if (st == HRKD_STATUS_OK) st = hrkd_run_append_losses(run, row, ks->stats.losses, err);
+    return st;
+}
+
+static hrkd_status kd_step_evaluate(void *self, hrkd_ctx *ctx, int d, const hrkd_split_data *s,
+                                    double *acc, hrkd_error *err)
+{
+    hrkd_kd_step *ks = self;
+    return hrkd_eval_split(ks->comm, ks->kd->student, d, ctx, s, ks->eval_batch, acc, err);
+}
+
+hrkd_status hrkd_kd_step_init(hrkd_kd_step *ks, hrkd_kd *kd, hrkd_params *relational,
+                              int64_t eval_batch, hrkd_comm *comm, hrkd_loop_step *out,
+                              hrkd_error *err)
+{
+    memset(ks, 0, sizeof *ks);
+    ks->kd = kd;
+    ks->log_ratios = 1;
+    ks->eval_batch = eval_batch;
+    ks->comm = comm;
+    hrkd_status st = hrkd_kd_stats_init(&ks->stats, kd->D, kd->M, err);
+    if (st != HRKD_STATUS_OK) return st;
+    *out = (hrkd_loop_step){.stores = {kd->student->params, relational}, .n_stores = relational ? 2 : 1,
+                            .n_heads = kd->D, .self = ks, .run = kd_step_run, .log = kd_step_log,
+                            .evaluate = kd_step_evaluate};
+    for (int d = 0; d < kd->D; d++) out->head[d] = d; /* one student, head d for domain d */
+    return HRKD_STATUS_OK;
+}
+
+void hrkd_kd_step_free(hrkd_kd_step *ks) { hrkd_kd_stats_free(&ks->stats); }

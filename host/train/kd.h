@@ -7,27 +7,13 @@
 
 #include "hrkd/plugin.h"
 #include "model/bert.h"
-
-#define HRKD_MAX_DOMAINS 64
+#include "train/loader.h"
+#include "train/loop.h"
 
 typedef struct hrkd_plugin_inst {
     const hrkd_plugin_descriptor *desc;
     void                         *self;
 } hrkd_plugin_inst;
-
-/* One domain's batch in host memory. */
-typedef struct hrkd_batch {
-    int64_t        B, T;
-    const int32_t *ids;    /* [B, T] */
-    const int32_t *types;  /* [B, T] */
-    const int32_t *mask;   /* [B, T] 1 token, 0 padding */
-    const int32_t *labels; /* [B] */
-    const int64_t *index;  /* [B] rows of the training split (NULL: not known) */
-    const float   *transferability; /* [B] Meta-KD instance weights t_i, or NULL */
-    /* data-parallel shard (train/dist.h): these B rows are rows [offset, offset+B) of a global
-     * batch of global_B rows; global_B = 0: not sharded */
-    int64_t        offset, global_B;
-} hrkd_batch;
 
 typedef struct hrkd_kd {
     int               D, M;
@@ -49,29 +35,45 @@ typedef struct hrkd_kd {
     struct hrkd_comm *comm;       /* data-parallel ranks (NULL: one process), train/dist.h */
 } hrkd_kd;
 
-/* What a step reports for logging (host memory). */
+/* What a step reports for logging, in the layout of the run file's rows (host memory, sized
+ * for D domains and M student layers by hrkd_kd_stats_init). */
 typedef struct hrkd_kd_stats {
-    float loss;
-    float ratios[HRKD_BERT_MAX_LAYERS + 1][HRKD_MAX_DOMAINS];     /* r[m][d] */
-    float sim[HRKD_BERT_MAX_LAYERS + 1][HRKD_MAX_DOMAINS][HRKD_BERT_MAX_LAYERS + 1]; /* [m][d][j<=m] */
-    float layer_terms[HRKD_MAX_DOMAINS][HRKD_BERT_MAX_LAYERS + 1];
-    float pred_terms[HRKD_MAX_DOMAINS];
+    int    D, M;
+    float  loss;
+    float *ratios;                          /* [M+1][D] r[m][d]: a /ratios/domain row */
+    float *hier[HRKD_BERT_MAX_LAYERS + 1];  /* hier[m] [D][m+1]: a /ratios/hierarchical/layer_m row */
+    float *losses;                          /* [M+3][D] layer 0..M, prediction, total: a
+                                             * /losses/values row (results/README.md, `loss_terms`) */
 } hrkd_kd_stats;
 
-/* One row of the run file's /losses/values for a KD step: losses[(M + 3) * D], terms
- * [layer 0..M, prediction, total] × domain (results/README.md, `loss_terms`). */
-HRKD_API void hrkd_kd_stats_losses(const hrkd_kd_stats *stats, int D, int M, float *losses);
+HRKD_API hrkd_status hrkd_kd_stats_init(hrkd_kd_stats *s, int D, int M, hrkd_error *err);
+HRKD_API void hrkd_kd_stats_free(hrkd_kd_stats *s);
+
 /* Uniform layer map: student m ↔ teacher m·N/M (0 ↔ 0). */
 HRKD_API void hrkd_kd_uniform_layer_map(int M, int N, int *map);
 /* Build the graph of one step in ctx (ctx training flag = student dropout) and return the
- * total loss tensor; stats (if non-NULL) are filled after the forward. */
+ * total loss tensor; stats (if non-NULL, initialised for kd's D and M) are filled after the
+ * forward. */
 HRKD_API hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batches,
                                       hrkd_kd_stats *stats);
-/* Upload a batch: ids/types int32, mask float, labels int32 tensors in ctx. */
-HRKD_API int hrkd_batch_upload(hrkd_ctx *ctx, const hrkd_batch *b, hrkd_tensor **ids,
-                               hrkd_tensor **types, hrkd_tensor **mask, hrkd_tensor **labels);
-/* Predictions (argmax) of `model` head `head` for a batch; returns the number correct. */
-HRKD_API int64_t hrkd_eval_batch(hrkd_bert *model, int head, hrkd_ctx *ctx, const hrkd_batch *b,
-                                 int32_t *pred_out);
+
+/* The distillation step as the training loop's step (loop.h): hrkd_kd_forward on the active
+ * domains' batches, backward, the student's gradients summed over the ranks, the stats as
+ * the run file's rows. Trains the student and, when non-NULL, the relational weights. */
+typedef struct hrkd_kd_step {
+    hrkd_kd       *kd;
+    hrkd_kd_stats  stats;
+    const float   *transferability[HRKD_MAX_DOMAINS]; /* Meta-KD t_i of each training row of
+                                                         domain d, or NULL */
+    int            log_ratios;    /* write /ratios rows (Meta-KD stages write losses only) */
+    int64_t        eval_batch;
+    hrkd_comm     *comm;          /* evaluation shared by the ranks (NULL: alone) */
+} hrkd_kd_step;
+
+/* Fill out (the loop's step) for kd; evaluation in batches of eval_batch, shared by comm. */
+HRKD_API hrkd_status hrkd_kd_step_init(hrkd_kd_step *ks, hrkd_kd *kd, hrkd_params *relational,
+                                       int64_t eval_batch, hrkd_comm *comm, hrkd_loop_step *out,
+                                       hrkd_error *err);
+HRKD_API void hrkd_kd_step_free(hrkd_kd_step *ks);
 
 #endif

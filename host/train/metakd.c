@@ -4,10 +4,9 @@
 #include "train/metakd.h"
 
 #include "core/internal.h"
-#include "train/teacher_cache.h"
+#include "train/eval.h"
 
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,8 +192,7 @@ static hrkd_status t_compute(hrkd_bert *enc, hrkd_ctx *ctx, const hrkd_train_dat
         if (!last) { st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); break; }
         for (int64_t i = 0; i < s->n; i += eb) {
             int64_t k = s->n - i < eb ? s->n - i : eb;
-            hrkd_batch b = {.B = k, .T = s->T, .ids = s->ids + i * s->T, .types = s->types + i * s->T,
-                            .mask = s->mask + i * s->T, .labels = s->labels + i};
+            hrkd_batch b = hrkd_split_rows(s, i, k);
             hrkd_ctx_reset(ctx);
             hrkd_ctx_set_grad(ctx, 0);
             hrkd_ctx_set_training(ctx, 0);
@@ -321,156 +319,41 @@ typedef struct stage_args {
     int         first, last; /* active domains first..last */
 } stage_args;
 
-/* One stage on one run file (created, or reopened with --resume). test[d] receives the test
- * accuracy of best_d<d> after stage 2. */
-static hrkd_status run_stage(const hrkd_train_opts *o, const stage_args *sa, const char *path,
-                             const hrkd_run_meta *meta, const hrkd_train_data *data, hrkd_kd *kd,
-                             const hrkd_metakd_t *tw, hrkd_ctx *ctx, hrkd_run **run_io, double *test,
-                             hrkd_error *err)
+/* One stage on one run file (*run_io, or when NULL a stage file at path, created or reopened
+ * with --resume). test[d] receives the test accuracy of best_d<d> after stage 2. */
+static hrkd_status run_stage(const hrkd_loop_opts *base, const stage_args *sa, const char *path,
+                             const hrkd_run_meta *meta, const hrkd_train_data *data,
+                             const hrkd_loop_step *step, hrkd_kd *kd, hrkd_ctx *ctx, hrkd_run **run_io,
+                             double *test, hrkd_error *err)
 {
-    const int D = data->D, M = kd->M;
-    int64_t nmax = 0;
-    for (int d = sa->first; d <= sa->last; d++)
-        if (data->split[d][HRKD_SPLIT_TRAIN].n > nmax) nmax = data->split[d][HRKD_SPLIT_TRAIN].n;
-    int64_t spe = (nmax + o->batch_size - 1) / o->batch_size;
-    if (spe < 1) spe = 1;
-    const int64_t total = o->max_steps > 0 ? o->max_steps : sa->epochs * spe;
-    hrkd_adamw_config ac = o->optim;
-    ac.lr = (float)sa->lr;
-    if (sa->stage == 1) { /* constant learning rate (released code) */
-        ac.warmup_steps = 0;
-        ac.total_steps = 0;
-    } else {
-        ac.total_steps = total;
-        ac.warmup_steps = (int64_t)(o->warmup_ratio * (double)total);
-    }
-    hrkd_params *store = kd->student->params;
+    hrkd_loop_opts o = *base;
+    o.label = sa->stage == 1 ? "student stage 1" : "student stage 2";
+    o.epochs = sa->epochs;
+    o.optim.lr = (float)sa->lr;
+    o.constant_lr = sa->stage == 1; /* the released code's stage 1 */
+    o.seed = base->seed + (uint64_t)sa->stage;
+    o.first = sa->first;
+    o.last = sa->last;
+    o.evaluate = sa->stage == 2;
+    o.best_average = 1;
+    o.test_title = NULL; /* hrkd_metakd_distill prints every target's table at the end */
+    o.comm = NULL;
     hrkd_run *run = *run_io;
     hrkd_status st = HRKD_STATUS_OK;
-    hrkd_loader l;
-    memset(&l, 0, sizeof l);
-    double best[HRKD_MAX_DOMAINS + 1];
-    for (int d = 0; d <= D; d++) best[d] = -1.0;
-    int64_t step = 0;
-    float *losses = malloc((size_t)(M + 3) * D * sizeof *losses);
-    float *tbuf = malloc((size_t)o->batch_size * sizeof *tbuf);
-    hrkd_kd_stats *stats = malloc(sizeof *stats);
-    if (!losses || !tbuf || !stats) { st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); goto out; }
-    if (hrkd_loader_init(&l, data, o->batch_size, o->seed + (uint64_t)sa->stage) != 0) {
-        st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory (data loader)");
-        goto out;
-    }
-    hrkd_ctx_set_rng(ctx, o->seed + (uint64_t)sa->stage, 0);
-    zero_moments(store); /* every stage starts a fresh optimizer */
-    if (!run) { /* a stage file: reopened with --resume when it has a checkpoint */
-        if (o->resume && access(path, F_OK) == 0) {
-            if ((st = hrkd_run_open(path, &run, err)) != HRKD_STATUS_OK) goto out;
-            if (!hrkd_run_has_group(run, "checkpoint")) { hrkd_run_free(run); run = NULL; }
-        }
-        if (!run && (st = hrkd_run_create(path, meta, &run, err)) != HRKD_STATUS_OK) goto out;
-    }
-    if (o->resume && hrkd_run_has_group(run, "checkpoint")) {
-        hrkd_run_state rs;
-        if ((st = hrkd_run_load_checkpoint(run, "checkpoint", &store, 1, &rs, err)) != HRKD_STATUS_OK)
-            goto out;
-        step = rs.step;
-        for (int d = 0; d < D && 2 * d + 1 < rs.n_loader; d++) {
-            l.epoch[d] = rs.loader[2 * d];
-            l.pos[d] = rs.loader[2 * d + 1];
-        }
-        hrkd_ctx_set_rng(ctx, rs.rng_seed, rs.rng_counter);
-        for (int i = 0; i <= D && i < rs.n_best; i++) best[i] = rs.best[i];
-        fprintf(stderr, "meta-distillation stage %d: resumed %s at step %lld\n", sa->stage, path,
-                (long long)step);
-    }
-    for (int d = sa->first; d <= sa->last; d++) /* a resumed position continues its epoch */
-        if (l.epoch[d] > 0 || l.pos[d] > 0) hrkd_loader_seek(&l, d, l.epoch[d], l.pos[d]);
+    zero_moments(kd->student->params); /* every stage starts a fresh optimizer */
+    if (run) o.resume = base->resume && hrkd_run_has_group(run, "checkpoint");
+    else if ((st = hrkd_loop_open_run(path, meta, base->resume, &run, &o.resume, err)) != HRKD_STATUS_OK)
+        return st; /* a stage file */
     kd->stage = sa->stage;
     printf("meta-distillation stage %d (%s): %lld steps, lr %g%s; run file %s\n", sa->stage,
            sa->stage == 1 ? "layers + domain representation" : "soft cross-entropy",
-           (long long)total, sa->lr, sa->stage == 1 ? " constant" : "", path);
+           (long long)hrkd_loop_total_steps(&o, data), sa->lr, sa->stage == 1 ? " constant" : "", path);
     fflush(stdout);
-    while (step < total) {
-        hrkd_ctx_reset(ctx);
-        hrkd_ctx_set_training(ctx, 1);
-        hrkd_ctx_set_grad(ctx, 1);
-        hrkd_params_zero_grad(store);
-        hrkd_batch b[HRKD_MAX_DOMAINS];
-        float *tb[HRKD_MAX_DOMAINS] = {0};
-        memset(b, 0, sizeof b);
-        int failed = 0;
-        for (int d = sa->first; d <= sa->last; d++) {
-            hrkd_loader_next(&l, data, d, &b[d]);
-            if (tw && tw->t[d]) {
-                tb[d] = hrkd_ctx_alloc_host(ctx, (size_t)b[d].B * sizeof(float));
-                if (!tb[d]) { failed = 1; break; }
-                for (int64_t i = 0; i < b[d].B; i++) tb[d][i] = tw->t[d][l.perm[d][l.pos[d] - b[d].B + i]];
-                b[d].transferability = tb[d];
-            }
-        }
-        hrkd_tensor *loss = failed ? NULL : hrkd_kd_forward(kd, ctx, b, stats);
-        if (!loss || hrkd_backward(ctx, loss) != HRKD_STATUS_OK) {
-            st = hrkd_error_set(err, HRKD_STATUS_INVALID, "meta-distillation stage %d step %lld: %s",
-                                sa->stage, (long long)step + 1,
-                                failed ? "out of memory" : hrkd_ctx_error(ctx)->msg);
-            goto out;
-        }
-        double gn = 0;
-        if ((st = hrkd_adamw_step(&store, 1, &ac, &step, &gn, err)) != HRKD_STATUS_OK) goto out;
-        hrkd_kd_stats_losses(stats, D, M, losses);
-        if ((st = hrkd_run_append_losses(run, step - 1, losses, err)) != HRKD_STATUS_OK) goto out;
-        if (o->log_every > 0 && (step % o->log_every == 0 || step == total))
-            fprintf(stderr, "%s: stage %d step %lld/%lld loss %.4f\n", o->trained_model, sa->stage,
-                    (long long)step, (long long)total, stats->loss);
-        if (sa->stage == 2 && ((o->val_every > 0 && step % o->val_every == 0) || step == total)) {
-            double acc[HRKD_MAX_DOMAINS], avg = 0;
-            for (int d = 0; d < D; d++) {
-                acc[d] = NAN;
-                if (d < sa->first || d > sa->last) continue;
-                acc[d] = hrkd_evaluate(kd->student, d, ctx, &data->split[d][HRKD_SPLIT_DEV], o->eval_batch_size);
-                avg += acc[d] / (sa->last - sa->first + 1);
-            }
-            if ((st = hrkd_run_append_metrics(run, "dev", step, acc, err)) != HRKD_STATUS_OK) goto out;
-            if (avg > best[D]) {
-                best[D] = avg;
-                hrkd_run_state rs = {.step = step, .n_best = 1, .best = {avg}};
-                if ((st = hrkd_run_snapshot(run, "best", &store, 1, &rs, err)) != HRKD_STATUS_OK) goto out;
-            }
-            for (int d = sa->first; d <= sa->last; d++)
-                if (acc[d] > best[d]) {
-                    best[d] = acc[d];
-                    char g[32];
-                    snprintf(g, sizeof g, "best_d%d", d);
-                    hrkd_run_state rs = {.step = step, .n_loader = 2, .loader = {0, d}, .n_best = 1,
-                                         .best = {acc[d]}};
-                    if ((st = hrkd_run_snapshot(run, g, &store, 1, &rs, err)) != HRKD_STATUS_OK) goto out;
-                }
-        }
-        if ((o->checkpoint_every > 0 && step % o->checkpoint_every == 0) || step == total) {
-            hrkd_run_state rs = {.step = step, .rng_seed = hrkd_ctx_rng_seed(ctx),
-                                 .rng_counter = hrkd_ctx_rng_counter(ctx), .n_loader = 2 * D,
-                                 .n_best = D + 1};
-            for (int d = 0; d < D; d++) { rs.loader[2 * d] = l.epoch[d]; rs.loader[2 * d + 1] = l.pos[d]; }
-            for (int d = 0; d <= D; d++) rs.best[d] = best[d];
-            if ((st = hrkd_run_checkpoint(run, "checkpoint", &store, 1, &rs, err)) != HRKD_STATUS_OK) goto out;
-        }
-        if (o->kill_after_step > 0 && step == o->kill_after_step) raise(SIGKILL);
-    }
-    if (sa->stage == 2) {
-        for (int d = 0; d < D; d++) test[d] = NAN;
-        for (int d = sa->first; d <= sa->last; d++) {
-            char g[32];
-            snprintf(g, sizeof g, "best_d%d", d);
-            if ((st = hrkd_run_load_checkpoint(run, g, &store, 1, NULL, err)) != HRKD_STATUS_OK) goto out;
-            test[d] = hrkd_evaluate(kd->student, d, ctx, &data->split[d][HRKD_SPLIT_TEST], o->eval_batch_size);
-        }
-        st = hrkd_run_append_metrics(run, "test", step, test, err);
-    }
-out:
+    hrkd_loop_result res;
+    st = hrkd_loop_run(&o, step, data, ctx, run, &res, err);
+    if (st == HRKD_STATUS_OK && sa->stage == 2) memcpy(test, res.test, (size_t)data->D * sizeof *test);
     kd->stage = 0;
-    free(losses); free(tbuf); free(stats);
-    hrkd_loader_free(&l);
-    if (*run_io == NULL && run) { /* a stage file this function opened */
+    if (*run_io == NULL) { /* a stage file this function opened */
         hrkd_error e2 = {0};
         hrkd_status cs = hrkd_run_close(run, &e2);
         if (st == HRKD_STATUS_OK && cs != HRKD_STATUS_OK) { *err = e2; st = cs; }
@@ -478,7 +361,7 @@ out:
     return st;
 }
 
-hrkd_status hrkd_metakd_distill(const hrkd_train_opts *o, const hrkd_metakd_opts *mo,
+hrkd_status hrkd_metakd_distill(const hrkd_loop_opts *o, const hrkd_metakd_opts *mo,
                                 const hrkd_train_data *data, hrkd_kd *kd, const hrkd_metakd_t *tw,
                                 hrkd_ctx *ctx, hrkd_run *run, hrkd_error *err)
 {
@@ -489,18 +372,16 @@ hrkd_status hrkd_metakd_distill(const hrkd_train_opts *o, const hrkd_metakd_opts
     if (!init) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
     const hrkd_kernels *k = hrkd_backend_kernels(hrkd_params_backend(store));
     k->copy_d2h(init, hrkd_params_data(store), (size_t)n * sizeof *init);
-    hrkd_teacher_cache *cache = NULL; /* [distill] teacher_cache: one pass serves every stage */
-    if (o->teacher_cache) {
-        hrkd_status cs = hrkd_teacher_cache_build(kd, data, ctx, o->teacher_cache_dir,
-                                                  o->eval_batch_size, o->trained_model, &cache, err);
-        if (cs != HRKD_STATUS_OK) { free(init); return cs; }
-        kd->cache = cache;
-    }
+    hrkd_kd_step ks;
+    hrkd_loop_step ls;
+    hrkd_status st = hrkd_kd_step_init(&ks, kd, NULL, o->eval_batch_size, NULL, &ls, err);
+    if (st != HRKD_STATUS_OK) { free(init); return st; }
+    ks.log_ratios = 0; /* Meta-KD has no relational ratios */
+    for (int d = 0; d < D && tw; d++) ks.transferability[d] = tw->t[d];
     int first = mo->target >= 0 ? mo->target : 0, last = mo->target >= 0 ? mo->target : D - 1;
     int each = mo->target == -2;
     double test[HRKD_MAX_DOMAINS], all_test[HRKD_MAX_DOMAINS];
     for (int d = 0; d < D; d++) all_test[d] = NAN;
-    hrkd_status st = HRKD_STATUS_OK;
     for (int t = first; t <= last && st == HRKD_STATUS_OK; t++) {
         int a = each ? t : first, b = each ? t : last;
         const char *dom = each ? data->domains[t] : NULL;
@@ -515,8 +396,8 @@ hrkd_status hrkd_metakd_distill(const hrkd_train_opts *o, const hrkd_metakd_opts
         hrkd_run *none = NULL, *r2 = each ? NULL : run;
         if (each || mo->target >= 0)
             printf("== meta-distillation: student for target domain %s ==\n", data->domains[t]);
-        st = run_stage(o, &s1, p1, &mo->meta, data, kd, tw, ctx, &none, test, err);
-        if (st == HRKD_STATUS_OK) st = run_stage(o, &s2, p2, &mo->meta, data, kd, tw, ctx, &r2, test, err);
+        st = run_stage(o, &s1, p1, &mo->meta, data, &ls, kd, ctx, &none, test, err);
+        if (st == HRKD_STATUS_OK) st = run_stage(o, &s2, p2, &mo->meta, data, &ls, kd, ctx, &r2, test, err);
         if (st == HRKD_STATUS_OK)
             for (int d = a; d <= b; d++) all_test[d] = test[d];
         if (st == HRKD_STATUS_OK && each) { /* the summary file: this target's best_d<t> */
@@ -532,10 +413,7 @@ hrkd_status hrkd_metakd_distill(const hrkd_train_opts *o, const hrkd_metakd_opts
         if (!each) break;
     }
     kd->has_only_domain = 0;
-    if (cache) {
-        kd->cache = NULL;
-        hrkd_teacher_cache_free(cache, o->trained_model);
-    }
+    hrkd_kd_step_free(&ks);
     free(init);
     if (st != HRKD_STATUS_OK) return st;
     if (each) st = hrkd_run_append_metrics(run, "test", 0, all_test, err);

@@ -13,7 +13,8 @@
 #ifndef HRKD_TRAIN_METAKD_H
 #define HRKD_TRAIN_METAKD_H
 
-#include "train/trainer.h"
+#include "train/kd.h"
+#include "train/loop.h"
 
 /* h [B, T, F] → out [B, F]: mean over positions 1..T−1 (all but [CLS], padding included). */
 HRKD_API void hrkd_metakd_mean_pool(const float *h, int64_t B, int64_t T, int64_t F, float *out);
@@ -56,9 +57,11 @@ typedef struct hrkd_metakd_opts {
     hrkd_run_meta meta;          /* for the stage files */
 } hrkd_metakd_opts;
 
-/* Both stages for the target(s). `run` is the open run file at opts->path. kd->student holds
- * the initialised student (restored before every target of target each). */
-HRKD_API hrkd_status hrkd_metakd_distill(const hrkd_train_opts *o, const hrkd_metakd_opts *mo,
+/* Both stages for the target(s), each a run of the training loop with o's settings (its
+ * epochs, learning rate, seed, active domains and evaluation set per stage). `run` is the open
+ * run file at opts->path. kd->student holds the initialised student (restored before every
+ * target of target each); kd->cache, when set, serves every stage. */
+HRKD_API hrkd_status hrkd_metakd_distill(const hrkd_loop_opts *o, const hrkd_metakd_opts *mo,
                                          const hrkd_train_data *data, hrkd_kd *kd,
                                          const hrkd_metakd_t *tw, hrkd_ctx *ctx, hrkd_run *run,
                                          hrkd_error *err);

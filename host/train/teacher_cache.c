@@ -2,7 +2,6 @@
 #include "train/teacher_cache.h"
 
 #include "core/internal.h"
-#include "train/trainer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,11 +21,11 @@ static int64_t off_logits(const hrkd_teacher_cache *c)
     return (int64_t)(c->M + 1) * c->T * c->F + (int64_t)c->M * c->H * c->T * c->T;
 }
 
-static void shape_of(const hrkd_kd *kd, const hrkd_train_data *data, hrkd_teacher_cache *c)
+static void shape_of(const hrkd_teacher_view *tv, const hrkd_train_data *data, hrkd_teacher_cache *c)
 {
-    const hrkd_bert_config *tc = &kd->teacher[0]->cfg;
+    const hrkd_bert_config *tc = &tv->teacher[0]->cfg;
     c->D = data->D;
-    c->M = kd->M;
+    c->M = tv->M;
     c->T = data->split[0][HRKD_SPLIT_TRAIN].T;
     c->F = tc->hidden;
     c->H = tc->heads;
@@ -34,10 +33,10 @@ static void shape_of(const hrkd_kd *kd, const hrkd_train_data *data, hrkd_teache
     c->per_example = off_logits(c) + c->C;
 }
 
-int64_t hrkd_teacher_cache_bytes(const hrkd_kd *kd, const hrkd_train_data *data)
+int64_t hrkd_teacher_cache_bytes(const hrkd_teacher_view *tv, const hrkd_train_data *data)
 {
     hrkd_teacher_cache c;
-    shape_of(kd, data, &c);
+    shape_of(tv, data, &c);
     int64_t n = 0;
     for (int d = 0; d < data->D; d++) n += data->split[d][HRKD_SPLIT_TRAIN].n;
     return n * c.per_example * (int64_t)sizeof(float);
@@ -87,32 +86,31 @@ void hrkd_teacher_cache_free(hrkd_teacher_cache *c, const char *who)
 }
 
 /* One contiguous batch [i, i + k) of domain d: teacher forward, rows i..i+k-1 filled. */
-static int fill_batch(const hrkd_kd *kd, hrkd_teacher_cache *c, hrkd_ctx *ctx, int d,
+static int fill_batch(const hrkd_teacher_view *tv, hrkd_teacher_cache *c, hrkd_ctx *ctx, int d,
                       const hrkd_split_data *s, int64_t i, int64_t k, float *tmp)
 {
     const int64_t T = c->T;
-    hrkd_batch b = {.B = k, .T = T, .ids = s->ids + i * T, .types = s->types + i * T,
-                    .mask = s->mask + i * T, .labels = s->labels + i};
+    hrkd_batch b = hrkd_split_rows(s, i, k);
     hrkd_ctx_reset(ctx);
     hrkd_ctx_set_grad(ctx, 0);
     hrkd_ctx_set_training(ctx, 0);
     hrkd_tensor *ids, *types, *mask;
     if (hrkd_batch_upload(ctx, &b, &ids, &types, &mask, NULL) != 0) return -1;
     hrkd_bert_out o;
-    hrkd_bert *t = kd->teacher[d];
+    hrkd_bert *t = tv->teacher[d];
     if (hrkd_bert_forward(t, ctx, ids, types, mask, &o) != 0) return -1;
-    hrkd_tensor *logits = hrkd_bert_classify(t, ctx, o.pooled, kd->teacher_head[d]);
+    hrkd_tensor *logits = hrkd_bert_classify(t, ctx, o.pooled, tv->head[d]);
     if (!logits || hrkd_ctx_failed(ctx)) return -1;
     float *rows = c->rows[d] + i * c->per_example;
     for (int m = 0; m <= c->M; m++) {
         int64_t len = T * c->F;
-        hrkd_tensor_to_host(ctx, o.hidden[kd->layer_map[m]], tmp);
+        hrkd_tensor_to_host(ctx, o.hidden[tv->layer_map[m]], tmp);
         for (int64_t j = 0; j < k; j++)
             memcpy(rows + j * c->per_example + off_hidden(c, m), tmp + j * len, (size_t)len * sizeof *tmp);
     }
     for (int m = 1; m <= c->M; m++) {
         int64_t len = c->H * T * T;
-        hrkd_tensor_to_host(ctx, o.attn[kd->layer_map[m]], tmp);
+        hrkd_tensor_to_host(ctx, o.attn[tv->layer_map[m]], tmp);
         for (int64_t j = 0; j < k; j++)
             memcpy(rows + j * c->per_example + off_attn(c, m), tmp + j * len, (size_t)len * sizeof *tmp);
     }
@@ -122,7 +120,7 @@ static int fill_batch(const hrkd_kd *kd, hrkd_teacher_cache *c, hrkd_ctx *ctx, i
     return hrkd_ctx_failed(ctx) ? -1 : 0;
 }
 
-hrkd_status hrkd_teacher_cache_build(const hrkd_kd *kd, const hrkd_train_data *data, hrkd_ctx *ctx,
+hrkd_status hrkd_teacher_cache_build(const hrkd_teacher_view *tv, const hrkd_train_data *data, hrkd_ctx *ctx,
                                      const char *dir, int64_t eval_batch, const char *who,
                                      hrkd_teacher_cache **out, hrkd_error *err)
 {
@@ -130,18 +128,18 @@ hrkd_status hrkd_teacher_cache_build(const hrkd_kd *kd, const hrkd_train_data *d
     const double t0 = hrkd_now_s();
     if (who)
         fprintf(stderr, "%s: caching the teacher's outputs on the training data (%.1f MB, %s)\n", who,
-                (double)hrkd_teacher_cache_bytes(kd, data) / 1e6, dir && *dir ? dir : "memory");
+                (double)hrkd_teacher_cache_bytes(tv, data) / 1e6, dir && *dir ? dir : "memory");
     if (eval_batch < 1) eval_batch = 1;
     hrkd_teacher_cache *c = calloc(1, sizeof *c);
     if (!c) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory (teacher cache)");
-    shape_of(kd, data, c);
+    shape_of(tv, data, c);
     for (int d = 0; d < data->D; d++) {
         if (data->split[d][HRKD_SPLIT_TRAIN].T != c->T) {
             hrkd_teacher_cache_free(c, NULL);
             return hrkd_error_set(err, HRKD_STATUS_INVALID, "teacher cache: domains differ in sequence length");
         }
-        if (kd->teacher[d]->cfg.hidden != c->F || kd->teacher[d]->cfg.heads != c->H ||
-            kd->teacher[d]->cfg.num_labels != c->C) {
+        if (tv->teacher[d]->cfg.hidden != c->F || tv->teacher[d]->cfg.heads != c->H ||
+            tv->teacher[d]->cfg.num_labels != c->C) {
             hrkd_teacher_cache_free(c, NULL);
             return hrkd_error_set(err, HRKD_STATUS_INVALID, "teacher cache: the domains' teachers differ in shape");
         }
@@ -163,7 +161,7 @@ hrkd_status hrkd_teacher_cache_build(const hrkd_kd *kd, const hrkd_train_data *d
         if (!c->rows[d]) { st = err->status ? err->status : HRKD_STATUS_NOMEM; break; }
         for (int64_t i = 0; i < s->n; i += eval_batch) {
             int64_t k = s->n - i < eval_batch ? s->n - i : eval_batch;
-            if (fill_batch(kd, c, ctx, d, s, i, k, tmp) != 0) {
+            if (fill_batch(tv, c, ctx, d, s, i, k, tmp) != 0) {
                 st = hrkd_error_set(err, HRKD_STATUS_INVALID, "teacher cache, domain %d rows %lld..%lld: %s",
                                     d, (long long)i, (long long)(i + k - 1), hrkd_ctx_error(ctx)->msg);
                 break;

@@ -13,9 +13,17 @@
 #ifndef HRKD_TRAIN_TEACHER_CACHE_H
 #define HRKD_TRAIN_TEACHER_CACHE_H
 
-#include "train/kd.h"
+#include "model/bert.h"
+#include "train/loader.h"
 
-struct hrkd_train_data;
+/* The frozen teachers of a distillation as the cache sees them: domain d's model and head,
+ * and the teacher layer each of the student's M+1 layers learns from. */
+typedef struct hrkd_teacher_view {
+    int               M;
+    hrkd_bert *const *teacher;   /* [D] (may repeat) */
+    const int        *head;      /* [D] */
+    const int        *layer_map; /* [M+1] */
+} hrkd_teacher_view;
 
 typedef struct hrkd_teacher_cache {
     int     D, M;
@@ -27,13 +35,13 @@ typedef struct hrkd_teacher_cache {
     int64_t served;                    /* batches answered from the cache (logged at the end) */
 } hrkd_teacher_cache;
 
-/* Bytes the cache of `data`'s training splits needs for kd's teacher and layer map. */
-HRKD_API int64_t hrkd_teacher_cache_bytes(const hrkd_kd *kd, const struct hrkd_train_data *data);
+/* Bytes the cache of `data`'s training splits needs for these teachers and layer map. */
+HRKD_API int64_t hrkd_teacher_cache_bytes(const hrkd_teacher_view *t, const hrkd_train_data *data);
 
-/* Run kd's teachers over every training split (batches of eval_batch) and keep the outputs.
+/* Run the teachers over every training split (batches of eval_batch) and keep the outputs.
  * dir: folder for the backing file, NULL or "" for anonymous memory. who: the label of the
  * two stderr lines (size before, examples and time after); NULL: silent. */
-HRKD_API hrkd_status hrkd_teacher_cache_build(const hrkd_kd *kd, const struct hrkd_train_data *data,
+HRKD_API hrkd_status hrkd_teacher_cache_build(const hrkd_teacher_view *t, const hrkd_train_data *data,
                                               hrkd_ctx *ctx, const char *dir, int64_t eval_batch,
                                               const char *who, hrkd_teacher_cache **out,
                                               hrkd_error *err);

@@ -1,0 +1,97 @@
+/* host/train/loader.c — batches of the training data (see loader.h). */
+#include "train/loader.h"
+
+#include "core/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int hrkd_batch_upload(hrkd_ctx *ctx, const hrkd_batch *b, hrkd_tensor **ids, hrkd_tensor **types,
+                      hrkd_tensor **mask, hrkd_tensor **labels)
+{
+    int64_t bt[2] = {b->B, b->T};
+    *ids = hrkd_tensor_from_host_i32(ctx, 2, bt, b->ids);
+    *types = hrkd_tensor_from_host_i32(ctx, 2, bt, b->types);
+    hrkd_tensor *mi = hrkd_tensor_new(ctx, 2, bt);
+    float *h = mi ? hrkd_ctx_alloc_host(ctx, (size_t)(b->B * b->T) * sizeof *h) : NULL;
+    if (h) { /* host arena: no allocation in a steady-state step */
+        for (int64_t i = 0; i < b->B * b->T; i++) h[i] = b->mask[i] ? 1.0f : 0.0f;
+        hrkd_ctx_kernels(ctx)->copy_h2d(mi->data, h, (size_t)(b->B * b->T) * sizeof *h);
+    }
+    *mask = mi;
+    if (labels) *labels = hrkd_tensor_from_host_i32(ctx, 1, &b->B, b->labels);
+    return hrkd_ctx_failed(ctx) ? -1 : 0;
+}
+
+hrkd_batch hrkd_split_rows(const hrkd_split_data *s, int64_t i, int64_t k)
+{
+    return (hrkd_batch){.B = k, .T = s->T, .ids = s->ids + i * s->T, .types = s->types + i * s->T,
+                        .mask = s->mask + i * s->T, .labels = s->labels + i};
+}
+
+static void permute(int64_t *p, int64_t n, uint64_t seed, int d, int64_t epoch)
+{
+    uint64_t s = seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(d + 1)) ^ ((uint64_t)epoch << 32);
+    for (int64_t i = 0; i < n; i++) p[i] = i;
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)(hrkd_rng_u64(s, (uint64_t)i) % (uint64_t)(i + 1));
+        int64_t t = p[i];
+        p[i] = p[j];
+        p[j] = t;
+    }
+}
+
+int hrkd_loader_init(hrkd_loader *l, const hrkd_train_data *data, int64_t B, uint64_t seed)
+{
+    memset(l, 0, sizeof *l);
+    l->D = data->D;
+    l->B = B;
+    l->seed = seed;
+    for (int d = 0; d < data->D; d++) {
+        const hrkd_split_data *s = &data->split[d][HRKD_SPLIT_TRAIN];
+        l->n[d] = s->n;
+        l->perm[d] = malloc((size_t)(s->n ? s->n : 1) * sizeof(int64_t));
+        size_t bt = (size_t)(B * s->T);
+        l->ids[d] = malloc(bt * sizeof(int32_t));
+        l->types[d] = malloc(bt * sizeof(int32_t));
+        l->mask[d] = malloc(bt * sizeof(int32_t));
+        l->labels[d] = malloc((size_t)B * sizeof(int32_t));
+        if (!l->perm[d] || !l->ids[d] || !l->types[d] || !l->mask[d] || !l->labels[d]) return -1;
+        permute(l->perm[d], s->n, seed, d, 0);
+    }
+    return 0;
+}
+
+void hrkd_loader_free(hrkd_loader *l)
+{
+    for (int d = 0; d < l->D; d++) {
+        free(l->perm[d]); free(l->ids[d]); free(l->types[d]); free(l->mask[d]); free(l->labels[d]);
+    }
+    memset(l, 0, sizeof *l);
+}
+
+void hrkd_loader_seek(hrkd_loader *l, int d, int64_t epoch, int64_t pos)
+{
+    l->epoch[d] = epoch;
+    l->pos[d] = pos;
+    permute(l->perm[d], l->n[d], l->seed, d, epoch);
+}
+
+void hrkd_loader_next(hrkd_loader *l, const hrkd_train_data *data, int d, hrkd_batch *b)
+{
+    const hrkd_split_data *s = &data->split[d][HRKD_SPLIT_TRAIN];
+    if (l->pos[d] >= l->n[d]) hrkd_loader_seek(l, d, l->epoch[d] + 1, 0);
+    int64_t k = l->n[d] - l->pos[d];
+    if (k > l->B) k = l->B;
+    int64_t T = s->T;
+    for (int64_t i = 0; i < k; i++) {
+        int64_t r = l->perm[d][l->pos[d] + i];
+        memcpy(l->ids[d] + i * T, s->ids + r * T, (size_t)T * sizeof(int32_t));
+        memcpy(l->types[d] + i * T, s->types + r * T, (size_t)T * sizeof(int32_t));
+        memcpy(l->mask[d] + i * T, s->mask + r * T, (size_t)T * sizeof(int32_t));
+        l->labels[d][i] = s->labels[r];
+    }
+    l->pos[d] += k;
+    *b = (hrkd_batch){.B = k, .T = T, .ids = l->ids[d], .types = l->types[d],
+                      .mask = l->mask[d], .labels = l->labels[d], .index = l->perm[d] + l->pos[d] - k};
+}
