@@ -67,7 +67,7 @@ hrkd_tensor *hrkd_clamp(hrkd_ctx *ctx, hrkd_tensor *x, float lo, float hi)
     if (!(lo <= hi))
         return hrkd_ctx_fail(ctx, "clamp: bounds [%g, %g] are not an interval", (double)lo,
                              (double)hi);
-    int has_lo = !isinf(lo), has_hi = !isinf(hi);
+    int has_lo = lo != -INFINITY, has_hi = hi != INFINITY;
     hrkd_tensor *y = x;
     if (has_lo || !has_hi) y = hrkd_unary_op(ctx, y, HRKD_UNARY_CLAMP_MIN, lo);
     if (has_hi) y = hrkd_unary_op(ctx, y, HRKD_UNARY_CLAMP_MAX, hi);
