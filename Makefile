@@ -269,6 +269,12 @@ install: all
 	if ls $(B)/lib/hrkd/comm/*.so >/dev/null 2>&1; then install -d $(DESTDIR)$(PREFIX)/lib/hrkd/comm; \
 	    install -m 755 $(B)/lib/hrkd/comm/*.so $(DESTDIR)$(PREFIX)/lib/hrkd/comm/; fi
 	install -m 644 host/include/hrkd/*.h $(DESTDIR)$(PREFIX)/include/hrkd/
+	install -d $(DESTDIR)$(PREFIX)/include/hrkd/relational $(DESTDIR)$(PREFIX)/share/hrkd/src/relational
+	install -m 644 plugins/relational/weights.h $(DESTDIR)$(PREFIX)/include/hrkd/relational/
+	install -m 644 plugins/relational/*.c plugins/relational/weights.h $(DESTDIR)$(PREFIX)/share/hrkd/src/relational/
+	for d in examples/*/ examples/plugins/*/; do case $$d in examples/plugins/) continue ;; esac; \
+	    install -d $(DESTDIR)$(PREFIX)/share/hrkd/$$d && install -m 644 $$d/Makefile $$d/*.c $(DESTDIR)$(PREFIX)/share/hrkd/$$d; done
+	install -m 644 docs/sdk.md docs/plugins.md $(DESTDIR)$(PREFIX)/share/hrkd/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*HRKD_VERSION_STRING "\(.*\)"/\1/p' host/include/hrkd/hrkd.h)|g' \
 	    scripts/hrkd.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hrkd.pc
 

@@ -52,6 +52,8 @@ check_ini() {
 size=$(printf '#include "hrkd/plugin.h"\n#include <stdio.h>\nint main(void){printf("%%zu", sizeof(hrkd_plugin_descriptor));return 0;}\n' \
        | cc -std=c11 -Ihost/include -x c - -o "$tmp/size" && "$tmp/size")
 
+minor=$(sed -n 's/^#define HRKD_PLUGIN_ABI_MINOR *\([0-9]*\)u.*/\1/p' host/include/hrkd/plugin.h)
+
 build good
 build no_entry -DBROKEN_NO_ENTRY
 build bad_magic -DBROKEN_MAGIC
@@ -72,7 +74,7 @@ declare -A reason=(
   [no_entry]="no entry symbol 'hrkd_plugin_entry' (not an hrkd plugin?)"
   [bad_magic]="bad magic 0xdeadbeef, expected 0x484b5244"
   [abi_major]="plugin ABI major 2, host supports 1"
-  [abi_minor]="plugin ABI minor 5, host supports up to 1 (plugin built for a newer hrkd)"
+  [abi_minor]="plugin ABI minor 5, host supports up to $minor (plugin built for a newer hrkd)"
   [small]="descriptor size 8, expected at least $size"
   [bad_kind]="unknown plugin kind 42 (expected 1..5)"
   [null_create]="descriptor has no create function"

@@ -285,7 +285,9 @@ static void test_binary(void)
             for (int acc = 0; acc < 2; acc++)
                 for (int alias = 0; alias < 2; alias++) {
                     int64_t n = cases[c].n, nb = cases[c].nb;
-                    dbuf a = drand(n, -2, 2), b = drand(nb, -2, 2), out = drand(n, -1, 1);
+                    /* divisors in [0.5, 2] (the quotient stays O(1)) */
+                    dbuf a = drand(n, -2, 2), out = drand(n, -1, 1);
+                    dbuf b = op == HRKD_BINARY_DIV ? drand(nb, 0.5, 2) : drand(nb, -2, 2);
                     dbuf *o = alias ? &a : &out;
                     BOTH(K->binary((hrkd_binary)op, P(*o), P(a), P(b), n, nb, acc));
                     dcompare(o, RTOL, TOL_POINT, "binary op=%d n=%ld nb=%ld acc=%d alias=%d", op,
@@ -299,7 +301,9 @@ static void test_unary(void)
     const int64_t n = 20011;
     for (int op = 0; op < HRKD_UNARY_COUNT; op++) {
         float alpha = op == HRKD_UNARY_ZERO_BELOW ? -0.25f : 0.3f;
-        dbuf x = drand(n, -3, 3), y = dconst(n, NAN);
+        /* sqrt, rsqrt and log on their domain x > 0 */
+        int positive = op == HRKD_UNARY_SQRT || op == HRKD_UNARY_RSQRT || op == HRKD_UNARY_LOG;
+        dbuf x = positive ? drand(n, 0.05, 3) : drand(n, -3, 3), y = dconst(n, NAN);
         BOTH(K->unary_fwd((hrkd_unary)op, P(y), P(x), n, alpha));
         dcompare(&y, RTOL, TOL_POINT, "unary_fwd op=%d", op);
         /* backward with and without the saved output; dx starts nonzero (accumulate) */
@@ -315,6 +319,41 @@ static void test_unary(void)
         dcompare(&x, RTOL, TOL_POINT, "unary_fwd in place op=%d", op);
         dfree(&x), dfree(&y);
     }
+}
+
+/* The kernel chain of hrkd_l2_normalize (x · rsqrt(max(Σ x², eps²)) over the last axis,
+ * the inverse norm repeated along the row) and of the pairwise hrkd_cosine_similarity
+ * (a gemm of two normalized matrices, bᵀ). rep and ss are scratch [rows·F] and [rows]. */
+static void l2_chain(const hrkd_kernels *K, float *out, float *rep, float *ss, const float *x,
+                     int64_t rows, int64_t F, float eps)
+{
+    int64_t n = rows * F;
+    int64_t sh[4] = {1, rows, F, 1}, src[4] = {0, 1, 0, 1}, dst[4] = {n, F, 1, 1};
+    K->unary_fwd(HRKD_UNARY_SQUARE, rep, x, n, 0.0f);
+    K->reduce_sum(ss, rep, rows, F, 1, 1.0f, 0);
+    K->unary_fwd(HRKD_UNARY_CLAMP_MIN, ss, ss, rows, eps * eps);
+    K->unary_fwd(HRKD_UNARY_RSQRT, ss, ss, rows, 0.0f);
+    K->copy_strided(rep, dst, ss, src, sh, 1.0f, 0);
+    K->binary(HRKD_BINARY_MUL, out, x, rep, n, n, 0);
+}
+
+static void test_l2_cosine_chain(void)
+{
+    const int64_t N = 37, M = 23, F = 19;
+    dbuf a = drand(N * F, -2, 2), b = drand(M * F, -2, 2);
+    for (int64_t j = 0; j < F; j++) a.h[j] = 0.0f; /* an all-zero row: the eps path */
+    dput(&a);
+    dbuf na = dconst(N * F, NAN), nb = dconst(M * F, NAN), rep = dconst(N * F, 0.0f);
+    dbuf ss = dconst(N, 0.0f), sim = dconst(N * M, NAN);
+    BOTH(l2_chain(K, P(na), P(rep), P(ss), P(a), N, F, 1e-6f));
+    dcompare(&na, RTOL_GEMM, TOL_SUM, "l2_normalize chain [%ld, %ld]", (long)N, (long)F);
+    BOTH(l2_chain(K, P(nb), P(rep), P(ss), P(b), M, F, 1e-6f));
+    hrkd_gemm g = {.trans_a = 0, .trans_b = 1, .m = N, .n = M, .k = F, .alpha = 1.0f,
+                   .beta = 0.0f, .batch = {1, 1}, .lda = F, .ldb = F, .ldc = M};
+    BOTH(hrkd_gemm gk = g; gk.a = P(na); gk.b = P(nb); gk.c = P(sim); K->gemm(&gk));
+    dcompare(&sim, RTOL_GEMM, TOL_SUM, "cosine_similarity chain [%ld, %ld] x [%ld, %ld]",
+             (long)N, (long)F, (long)M, (long)F);
+    dfree(&a), dfree(&b), dfree(&na), dfree(&nb), dfree(&rep), dfree(&ss), dfree(&sim);
 }
 
 static void test_copy_strided(void)
@@ -681,6 +720,7 @@ int main(void)
     test_fill_axpby();
     test_binary();
     test_unary();
+    test_l2_cosine_chain();
     test_copy_strided();
     test_reduce();
     test_gemm();

@@ -168,7 +168,14 @@ static void test_fill_axpby(void)
 
 static double binary_ref(hrkd_binary op, double a, double b)
 {
-    return op == HRKD_BINARY_ADD ? a + b : op == HRKD_BINARY_SUB ? a - b : a * b;
+    return op == HRKD_BINARY_ADD ? a + b : op == HRKD_BINARY_SUB ? a - b
+         : op == HRKD_BINARY_MUL ? a * b : a / b;
+}
+
+/* divisors away from zero: ±[0.5, 2] */
+static void away_from_zero(float *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) b[i] = copysignf(0.5f + 0.75f * fabsf(b[i]), b[i]);
 }
 
 static void test_binary(void)
@@ -181,6 +188,7 @@ static void test_binary(void)
             for (int acc = 0; acc < 2; acc++)
                 for (int alias = 0; alias < 2; alias++) {
                     float *a = frandom(n, -2, 2), *b = frandom(nb, -2, 2);
+                    if (op == HRKD_BINARY_DIV) away_from_zero(b, nb);
                     float *out = alias ? a : frandom(n, -1, 1);
                     float *out0 = fcopy(out, n), *a0 = fcopy(a, n);
                     double *ref = dnew(n);
@@ -211,6 +219,11 @@ static double unary_ref(hrkd_unary op, double x, double alpha)
     case HRKD_UNARY_EXP: return exp(x);
     case HRKD_UNARY_SQUARE: return x * x;
     case HRKD_UNARY_ZERO_BELOW: return x <= alpha ? 0 : x;
+    case HRKD_UNARY_SQRT: return sqrt(x);
+    case HRKD_UNARY_RSQRT: return 1 / sqrt(x);
+    case HRKD_UNARY_LOG: return log(x);
+    case HRKD_UNARY_CLAMP_MIN: return x < alpha ? alpha : x;
+    case HRKD_UNARY_CLAMP_MAX: return x > alpha ? alpha : x;
     default: return NAN;
     }
 }
@@ -231,13 +244,18 @@ static double unary_dref(hrkd_unary op, double x, double alpha)
     case HRKD_UNARY_EXP: return exp(x);
     case HRKD_UNARY_SQUARE: return 2 * x;
     case HRKD_UNARY_ZERO_BELOW: return x <= alpha ? 0 : 1;
+    case HRKD_UNARY_SQRT: return 0.5 / sqrt(x);
+    case HRKD_UNARY_RSQRT: return -0.5 / (x * sqrt(x));
+    case HRKD_UNARY_LOG: return 1 / x;
+    case HRKD_UNARY_CLAMP_MIN: return x >= alpha ? 1 : 0;
+    case HRKD_UNARY_CLAMP_MAX: return x <= alpha ? 1 : 0;
     default: return NAN;
     }
 }
 
 static void test_unary(void)
 {
-    const float alphas[HRKD_UNARY_COUNT] = {0, 0, 0, 0, 0.7f, 0.1f, 0, 0, 0.2f};
+    const float alphas[HRKD_UNARY_COUNT] = {0, 0, 0, 0, 0.7f, 0.1f, 0, 0, 0.2f, 0, 0, 0, 0.2f, -0.4f};
     const int64_t sizes[] = {13, 40003};
     const float h = 1e-2f; /* central-difference step (float forward, difference in double) */
     for (int s = 0; s < 2; s++) {
@@ -248,7 +266,12 @@ static void test_unary(void)
             /* keep the kinks (0, and alpha for ZERO_BELOW) out of the difference stencil */
             for (int64_t i = 0; i < n; i++) {
                 if (fabsf(x[i]) < 2 * h) x[i] += x[i] < 0 ? -4 * h : 4 * h;
-                if (op == HRKD_UNARY_ZERO_BELOW && fabsf(x[i] - alpha) < 2 * h) x[i] += 4 * h;
+                int kink_at_alpha = op == HRKD_UNARY_ZERO_BELOW || op == HRKD_UNARY_CLAMP_MIN ||
+                                    op == HRKD_UNARY_CLAMP_MAX;
+                if (kink_at_alpha && fabsf(x[i] - alpha) < 2 * h) x[i] += 4 * h;
+                /* sqrt, rsqrt and log: the domain x > 0, away from the pole */
+                if (op == HRKD_UNARY_SQRT || op == HRKD_UNARY_RSQRT || op == HRKD_UNARY_LOG)
+                    x[i] = 0.5f + fabsf(x[i]);
             }
             float *y = fnew(n), *dout = frandom(n, -1, 1), *dx = fconst(n, 0.5f);
             double *ref = dnew(n);

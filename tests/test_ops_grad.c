@@ -23,7 +23,8 @@ typedef struct spec {
     int64_t shape[MAXIN][4];
     int grad_in[MAXIN]; /* which inputs get checked */
     hrkd_tensor *(*build)(hrkd_ctx *, hrkd_tensor **, const struct spec *);
-    int away_from_zero; /* keep inputs away from kinks */
+    int away_from_zero; /* 1: keep inputs away from 0; 2: positive (≥ 0.3); 3: away from
+                         * multiples of 0.1 (the clamp bounds) */
     int param;          /* free integer for the builder */
 } spec;
 
@@ -90,7 +91,9 @@ static void gradcheck(const spec *s)
         g[i] = calloc((size_t)n, sizeof(float));
         for (int64_t j = 0; j < n; j++) {
             float v = frand();
-            if (s->away_from_zero) v = v >= 0 ? 0.2f + v : -0.2f + v;
+            if (s->away_from_zero == 1) v = v >= 0 ? 0.2f + v : -0.2f + v;
+            if (s->away_from_zero == 2) v = 0.3f + fabsf(v);
+            if (s->away_from_zero == 3) v = floorf(v * 10.0f) / 10.0f + 0.05f;
             x[i][j] = v;
         }
     }
@@ -163,6 +166,73 @@ static hrkd_tensor *b_unary(hrkd_ctx *c, hrkd_tensor **in, const spec *s)
     float alpha = s->param == HRKD_UNARY_ZERO_BELOW ? -0.1f : 0.3f;
     return hrkd_unary_op(c, in[0], (hrkd_unary)s->param, alpha);
 }
+static hrkd_tensor *b_exp(hrkd_ctx *c, hrkd_tensor **in, const spec *s) { return hrkd_exp(c, in[0]); }
+static hrkd_tensor *b_ln(hrkd_ctx *c, hrkd_tensor **in, const spec *s) { return hrkd_ln(c, in[0]); }
+static hrkd_tensor *b_sqrt(hrkd_ctx *c, hrkd_tensor **in, const spec *s) { return hrkd_sqrt(c, in[0]); }
+static hrkd_tensor *b_rsqrt(hrkd_ctx *c, hrkd_tensor **in, const spec *s) { return hrkd_rsqrt(c, in[0]); }
+static hrkd_tensor *b_div(hrkd_ctx *c, hrkd_tensor **in, const spec *s) { return hrkd_div(c, in[0], in[1]); }
+static hrkd_tensor *b_clamp(hrkd_ctx *c, hrkd_tensor **in, const spec *s)
+{
+    /* param 0: both bounds; 1: lower only; 2: upper only */
+    float lo = s->param == 2 ? -INFINITY : -0.3f, hi = s->param == 1 ? INFINITY : 0.4f;
+    return hrkd_clamp(c, in[0], lo, hi);
+}
+static hrkd_tensor *b_l2_normalize(hrkd_ctx *c, hrkd_tensor **in, const spec *s)
+{
+    /* param 1: the input is a transposed view */
+    hrkd_tensor *x = s->param ? hrkd_transpose(c, in[0], 0, 1) : in[0];
+    return hrkd_l2_normalize(c, x, 1e-6f);
+}
+static hrkd_tensor *b_cosine(hrkd_ctx *c, hrkd_tensor **in, const spec *s)
+{
+    return hrkd_cosine_similarity(c, in[0], s->n_in > 1 ? in[1] : in[0], 1e-6f);
+}
+
+/* A plugin-style op through hrkd_custom: out = a ∘ b² · state, on kernels only. */
+static int sq_mul_fwd(const hrkd_custom_call *call)
+{
+    const hrkd_kernels *k = call->k;
+    int64_t n = hrkd_tensor_numel(call->out);
+    float scale = *(const float *)call->state;
+    k->binary(HRKD_BINARY_MUL, call->out->data, call->in[1]->data, call->in[1]->data, n, n, 0);
+    k->binary(HRKD_BINARY_MUL, call->out->data, call->out->data, call->in[0]->data, n, n, 0);
+    k->axpby(call->out->data, call->out->data, scale, 0.0f, n);
+    return 0;
+}
+static int sq_mul_bwd(const hrkd_custom_call *call)
+{
+    /* out = s·a·b²  →  da += s·b²·dout;  db += 2s·a·b·dout */
+    const hrkd_kernels *k = call->k;
+    hrkd_tensor *a = call->in[0], *b = call->in[1];
+    int64_t n = hrkd_tensor_numel(call->out);
+    float scale = *(const float *)call->state;
+    hrkd_tensor *t = hrkd_tensor_new(call->ctx, call->out->ndim, call->out->shape);
+    if (!t) return 1;
+    float *tmp = t->data;
+    k->binary(HRKD_BINARY_MUL, tmp, call->out->grad, b->data, n, n, 0);
+    if (a->grad) {
+        hrkd_tensor *t2t = hrkd_tensor_new(call->ctx, call->out->ndim, call->out->shape);
+        if (!t2t) return 1;
+        float *t2 = t2t->data;
+        k->binary(HRKD_BINARY_MUL, t2, tmp, b->data, n, n, 0);
+        k->axpby(a->grad, t2, scale, 1.0f, n);
+    }
+    if (b->grad) {
+        k->binary(HRKD_BINARY_MUL, tmp, tmp, a->data, n, n, 0);
+        k->axpby(b->grad, tmp, 2.0f * scale, 1.0f, n);
+    }
+    return 0;
+}
+static const hrkd_custom_op sq_mul = {"sq_mul", sq_mul_fwd, sq_mul_bwd};
+static hrkd_tensor *b_custom(hrkd_ctx *c, hrkd_tensor **in, const spec *s)
+{
+    float scale = 0.75f;
+    /* the inputs go through a view and an SDK op, the output into another op */
+    hrkd_tensor *a = hrkd_transpose(c, in[0], 0, 1), *b = hrkd_tanh(c, in[1]);
+    hrkd_tensor *xs[2] = {a, b};
+    return hrkd_scale(c, hrkd_custom(c, &sq_mul, xs, 2, a->ndim, a->shape, &scale, sizeof scale),
+                      1.5f);
+}
 static hrkd_tensor *b_layernorm(hrkd_ctx *c, hrkd_tensor **in, const spec *s) { return hrkd_layernorm(c, in[0], in[1], in[2], 1e-5f); }
 static hrkd_tensor *b_softmax(hrkd_ctx *c, hrkd_tensor **in, const spec *s) { return hrkd_softmax(c, in[0], s->n_in > 1 ? hrkd_detach(c, in[1]) : NULL); }
 static hrkd_tensor *b_log_softmax(hrkd_ctx *c, hrkd_tensor **in, const spec *s) { return hrkd_log_softmax(c, in[0]); }
@@ -224,6 +294,21 @@ int main(void)
         {"exp", 1, {2}, {{3, 5}}, {1}, b_unary, 0, HRKD_UNARY_EXP},
         {"square", 1, {2}, {{3, 5}}, {1}, b_unary, 0, HRKD_UNARY_SQUARE},
         {"zero_below", 1, {2}, {{3, 5}}, {1}, b_unary, 1, HRKD_UNARY_ZERO_BELOW},
+        {"exp_named", 1, {2}, {{3, 5}}, {1}, b_exp, 0, 0},
+        {"ln", 1, {2}, {{3, 5}}, {1}, b_ln, 2, 0},
+        {"sqrt", 1, {2}, {{3, 5}}, {1}, b_sqrt, 2, 0},
+        {"rsqrt", 1, {2}, {{3, 5}}, {1}, b_rsqrt, 2, 0},
+        {"div", 2, {2, 2}, {{3, 4}, {3, 4}}, {1, 1}, b_div, 2, 0},
+        {"div_broadcast", 2, {3, 1}, {{2, 3, 4}, {4}}, {1, 1}, b_div, 2, 0},
+        {"clamp", 1, {2}, {{4, 5}}, {1}, b_clamp, 3, 0},
+        {"clamp_lower", 1, {2}, {{4, 5}}, {1}, b_clamp, 3, 1},
+        {"clamp_upper", 1, {2}, {{4, 5}}, {1}, b_clamp, 3, 2},
+        {"l2_normalize", 1, {3}, {{2, 3, 4}}, {1}, b_l2_normalize, 0, 0},
+        {"l2_normalize_view", 1, {2}, {{4, 3}}, {1}, b_l2_normalize, 0, 1},
+        {"cosine_similarity", 2, {2, 2}, {{4, 3}, {5, 3}}, {1, 1}, b_cosine, 0, 0},
+        {"cosine_similarity_self", 1, {2}, {{4, 3}}, {1}, b_cosine, 0, 0},
+        {"cosine_similarity_batched", 2, {3, 3}, {{2, 3, 4}, {2, 2, 4}}, {1, 1}, b_cosine, 0, 0},
+        {"custom_op", 2, {2, 2}, {{4, 3}, {3, 4}}, {1, 1}, b_custom, 0, 0},
         {"layernorm", 3, {3, 1, 1}, {{2, 3, 6}, {6}, {6}}, {1, 1, 1}, b_layernorm, 0, 0},
         {"softmax", 1, {2}, {{3, 5}}, {1}, b_softmax, 0, 0},
         {"softmax_masked", 2, {3, 2}, {{2, 3, 5}, {2, 5}}, {1, 0}, b_softmax, 0, 0},

@@ -51,6 +51,7 @@ static void binary_run(hrkd_binary op, float *out, const float *a, const float *
     case HRKD_BINARY_ADD: BINARY_LOOP(a[i] + b[i]); break;
     case HRKD_BINARY_SUB: BINARY_LOOP(a[i] - b[i]); break;
     case HRKD_BINARY_MUL: BINARY_LOOP(a[i] * b[i]); break;
+    case HRKD_BINARY_DIV: BINARY_LOOP(a[i] / b[i]); break;
     default: break;
     }
 }
@@ -63,6 +64,7 @@ static void binary_scalar(hrkd_binary op, float *out, const float *a, float s, i
     case HRKD_BINARY_ADD: BINARY_LOOP(a[i] + s); break;
     case HRKD_BINARY_SUB: BINARY_LOOP(a[i] - s); break;
     case HRKD_BINARY_MUL: BINARY_LOOP(a[i] * s); break;
+    case HRKD_BINARY_DIV: BINARY_LOOP(a[i] / s); break;
     default: break;
     }
 }
@@ -143,6 +145,26 @@ void cpu_unary_fwd(hrkd_unary op, float *out, const float *x, int64_t n, float a
 #pragma omp parallel for simd schedule(static) if (par)
         for (int64_t i = 0; i < n; i++) out[i] = x[i] <= alpha ? 0.0f : x[i];
         break;
+    case HRKD_UNARY_SQRT:
+#pragma omp parallel for simd schedule(static) if (par)
+        for (int64_t i = 0; i < n; i++) out[i] = sqrtf(x[i]);
+        break;
+    case HRKD_UNARY_RSQRT:
+#pragma omp parallel for simd schedule(static) if (par)
+        for (int64_t i = 0; i < n; i++) out[i] = 1.0f / sqrtf(x[i]);
+        break;
+    case HRKD_UNARY_LOG:
+#pragma omp parallel for schedule(static) if (par)
+        for (int64_t i = 0; i < n; i++) out[i] = logf(x[i]);
+        break;
+    case HRKD_UNARY_CLAMP_MIN:
+#pragma omp parallel for simd schedule(static) if (par)
+        for (int64_t i = 0; i < n; i++) out[i] = x[i] < alpha ? alpha : x[i];
+        break;
+    case HRKD_UNARY_CLAMP_MAX:
+#pragma omp parallel for simd schedule(static) if (par)
+        for (int64_t i = 0; i < n; i++) out[i] = x[i] > alpha ? alpha : x[i];
+        break;
     default: break;
     }
 }
@@ -218,6 +240,37 @@ void cpu_unary_bwd(hrkd_unary op, float *restrict dx, const float *restrict dout
         /* out = x <= α ? 0 : x */
 #pragma omp parallel for simd schedule(static) if (par)
         for (int64_t i = 0; i < n; i++) dx[i] += x[i] <= alpha ? 0.0f : dout[i];
+        break;
+    case HRKD_UNARY_SQRT:
+        /* out = √x  →  ½ / out */
+        if (y) {
+#pragma omp parallel for simd schedule(static) if (par)
+            for (int64_t i = 0; i < n; i++) dx[i] += dout[i] * (0.5f / y[i]);
+        } else {
+#pragma omp parallel for simd schedule(static) if (par)
+            for (int64_t i = 0; i < n; i++) dx[i] += dout[i] * (0.5f / sqrtf(x[i]));
+        }
+        break;
+    case HRKD_UNARY_RSQRT:
+        /* out = x^(−½)  →  −½ out³ */
+#pragma omp parallel for simd schedule(static) if (par)
+        for (int64_t i = 0; i < n; i++) {
+            float r = y ? y[i] : 1.0f / sqrtf(x[i]);
+            dx[i] += dout[i] * (-0.5f * r * r * r);
+        }
+        break;
+    case HRKD_UNARY_LOG:
+        /* out = ln x  →  1/x */
+#pragma omp parallel for simd schedule(static) if (par)
+        for (int64_t i = 0; i < n; i++) dx[i] += dout[i] / x[i];
+        break;
+    case HRKD_UNARY_CLAMP_MIN:
+#pragma omp parallel for simd schedule(static) if (par)
+        for (int64_t i = 0; i < n; i++) dx[i] += x[i] >= alpha ? dout[i] : 0.0f;
+        break;
+    case HRKD_UNARY_CLAMP_MAX:
+#pragma omp parallel for simd schedule(static) if (par)
+        for (int64_t i = 0; i < n; i++) dx[i] += x[i] <= alpha ? dout[i] : 0.0f;
         break;
     default: break;
     }

@@ -31,7 +31,10 @@ __global__ void binary_kernel(hrkd_binary op, float *out, const float *a, const 
 {
     CUDA_FOR(i, n) {
         float av = a[i], bv = b[nb == 1 ? 0 : i % nb];
-        float r  = op == HRKD_BINARY_ADD ? av + bv : op == HRKD_BINARY_SUB ? av - bv : av * bv;
+        float r  = op == HRKD_BINARY_ADD ? av + bv
+                 : op == HRKD_BINARY_SUB ? av - bv
+                 : op == HRKD_BINARY_MUL ? av * bv
+                                         : av / bv;
         if (accumulate) out[i] += r;
         else out[i] = r;
     }
@@ -54,6 +57,11 @@ __device__ static inline float unary_value(hrkd_unary op, float v, float alpha)
     case HRKD_UNARY_EXP: return expf(v);
     case HRKD_UNARY_SQUARE: return v * v;
     case HRKD_UNARY_ZERO_BELOW: return v <= alpha ? 0.0f : v;
+    case HRKD_UNARY_SQRT: return sqrtf(v);
+    case HRKD_UNARY_RSQRT: return 1.0f / sqrtf(v); /* not rsqrtf: the CPU's rounding */
+    case HRKD_UNARY_LOG: return logf(v);
+    case HRKD_UNARY_CLAMP_MIN: return v < alpha ? alpha : v;
+    case HRKD_UNARY_CLAMP_MAX: return v > alpha ? alpha : v;
     default: return 0.0f;
     }
 }
@@ -86,6 +94,11 @@ __device__ static inline float unary_deriv(hrkd_unary op, float v, const float *
     case HRKD_UNARY_EXP: return y ? y[i] : expf(v); /* out = eˣ → out */
     case HRKD_UNARY_SQUARE: return 2.0f * v;
     case HRKD_UNARY_ZERO_BELOW: return v <= alpha ? 0.0f : 1.0f; /* x <= α ? 0 : x */
+    case HRKD_UNARY_SQRT: return 0.5f / (y ? y[i] : sqrtf(v)); /* out = √x → ½ / out */
+    case HRKD_UNARY_RSQRT: { /* out = x^(−½) → −½ out³ */
+        float r = y ? y[i] : 1.0f / sqrtf(v);
+        return -0.5f * r * r * r;
+    }
     default: return 0.0f;
     }
 }
@@ -101,10 +114,13 @@ __global__ void unary_bwd_kernel(hrkd_unary op, float *dx, const float *dout, co
                                  const float *y, int64_t n, float alpha)
 {
     CUDA_FOR(i, n) {
-        /* relu and zero_below select dout rather than multiply by 0/1 (as the CPU does):
-         * 0·Inf would be NaN */
+        /* relu, zero_below and the clamps select dout rather than multiply by 0/1 (as the
+         * CPU does): 0·Inf would be NaN */
         if (op == HRKD_UNARY_RELU) dx[i] += x[i] > 0.0f ? dout[i] : 0.0f;
         else if (op == HRKD_UNARY_ZERO_BELOW) dx[i] += x[i] <= alpha ? 0.0f : dout[i];
+        else if (op == HRKD_UNARY_CLAMP_MIN) dx[i] += x[i] >= alpha ? dout[i] : 0.0f;
+        else if (op == HRKD_UNARY_CLAMP_MAX) dx[i] += x[i] <= alpha ? dout[i] : 0.0f;
+        else if (op == HRKD_UNARY_LOG) dx[i] += dout[i] / x[i]; /* ln x → 1/x, as the CPU */
         else dx[i] += dout[i] * unary_deriv(op, x[i], y, i, alpha);
     }
 }

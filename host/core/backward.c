@@ -81,16 +81,23 @@ void hrkd_backward_node(hrkd_ctx *ctx, hrkd_node *n)
         int64_t na = numel(a), nb = numel(b);
         hrkd_binary op = (hrkd_binary)n->i[0];
         if (wants(a)) {
-            if (op == HRKD_BINARY_MUL) k->binary(HRKD_BINARY_MUL, a->grad, dout, b->data, na, nb, 1);
+            if (op == HRKD_BINARY_MUL || op == HRKD_BINARY_DIV) /* da = dOut ∘ b (or / b) */
+                k->binary(op, a->grad, dout, b->data, na, nb, 1);
             else k->axpby(a->grad, dout, 1.0f, 1.0f, na);
         }
         if (wants(b)) {
-            float sign = op == HRKD_BINARY_SUB ? -1.0f : 1.0f;
+            float sign = op == HRKD_BINARY_SUB || op == HRKD_BINARY_DIV ? -1.0f : 1.0f;
             const float *g = dout;
-            if (op == HRKD_BINARY_MUL) { /* db = Σ dOut · a */
+            if (op == HRKD_BINARY_MUL || op == HRKD_BINARY_DIV) {
+                /* mul: db = Σ dOut · a;  div: db = −Σ dOut · (a/b) / b = −Σ dOut · out / b */
                 float *tmp = hrkd_ctx_alloc_f32(ctx, na);
                 if (!tmp) return;
-                k->binary(HRKD_BINARY_MUL, tmp, dout, a->data, na, na, 0);
+                if (op == HRKD_BINARY_MUL) {
+                    k->binary(HRKD_BINARY_MUL, tmp, dout, a->data, na, na, 0);
+                } else {
+                    k->binary(HRKD_BINARY_MUL, tmp, dout, out->data, na, na, 0);
+                    k->binary(HRKD_BINARY_DIV, tmp, tmp, b->data, na, nb, 0);
+                }
                 g = tmp;
             }
             k->reduce_sum(b->grad, g, 1, na / nb, nb, sign, 1);
@@ -162,6 +169,23 @@ void hrkd_backward_node(hrkd_ctx *ctx, hrkd_node *n)
     case HRKD_OP_NLL: /* out = −mean_r logp[r, label_r] */
         if (wants(x)) k->nll_bwd(x->grad, dout, n->in[1]->data, n->i[0], n->i[1]);
         break;
+
+    case HRKD_OP_CUSTOM: { /* out = the plugin's forward(in) */
+        /* the callback sees a NULL gradient for inputs that take none */
+        hrkd_tensor *ins = hrkd_ctx_alloc_host(ctx, (size_t)n->n_in * sizeof *ins);
+        hrkd_tensor **ptrs = hrkd_ctx_alloc_host(ctx, (size_t)n->n_in * sizeof *ptrs);
+        if (!ins || !ptrs) return;
+        for (int i = 0; i < n->n_in; i++) {
+            ins[i] = *n->in[i];
+            if (!wants(n->in[i])) ins[i].grad = NULL;
+            ptrs[i] = &ins[i];
+        }
+        hrkd_custom_call call = {.ctx = ctx, .k = k, .in = ptrs, .n_in = n->n_in, .out = out,
+                                 .state = n->state};
+        if (n->custom->backward(&call) != 0 && !hrkd_ctx_failed(ctx))
+            hrkd_ctx_fail(ctx, "custom op %s: backward failed", n->custom->name);
+        break;
+    }
 
     case HRKD_OP_COUNT:
         HRKD_ASSERT(!"bad op");

@@ -40,6 +40,7 @@ typedef enum hrkd_op {
     HRKD_OP_CONCAT,
     HRKD_OP_MSE,
     HRKD_OP_NLL,
+    HRKD_OP_CUSTOM, /* a plugin's op: custom = its callbacks, state = its state copy */
     HRKD_OP_COUNT
 } hrkd_op;
 
@@ -54,6 +55,8 @@ struct hrkd_node {
     float        f[4];   /* op float parameters */
     float       *saved[2];
     hrkd_tensor *const *list; /* concat inputs */
+    const hrkd_custom_op *custom;
+    void        *state;
 };
 
 /* A chunked bump allocator; reset keeps the memory, and coalesces chunks into one so that a

@@ -41,6 +41,11 @@ typedef enum hrkd_unary {
     HRKD_UNARY_EXP,
     HRKD_UNARY_SQUARE,
     HRKD_UNARY_ZERO_BELOW,   /* x <= alpha ? 0 : x (the TinyBERT loss zeroes masked scores) */
+    HRKD_UNARY_SQRT,         /* √x; derivative ½/√x from y */
+    HRKD_UNARY_RSQRT,        /* 1/√x; derivative −½ y³ */
+    HRKD_UNARY_LOG,          /* ln x; derivative 1/x */
+    HRKD_UNARY_CLAMP_MIN,    /* x < alpha ? alpha : x; derivative x >= alpha ? 1 : 0 */
+    HRKD_UNARY_CLAMP_MAX,    /* x > alpha ? alpha : x; derivative x <= alpha ? 1 : 0 */
     HRKD_UNARY_COUNT
 } hrkd_unary;
 
@@ -48,6 +53,7 @@ typedef enum hrkd_binary {
     HRKD_BINARY_ADD = 0,
     HRKD_BINARY_SUB,
     HRKD_BINARY_MUL,
+    HRKD_BINARY_DIV,
     HRKD_BINARY_COUNT
 } hrkd_binary;
 

@@ -30,7 +30,9 @@ extern "C" {
 
 #define HRKD_PLUGIN_MAGIC     0x484b5244u /* "HRKD" */
 #define HRKD_PLUGIN_ABI_MAJOR 1u
-#define HRKD_PLUGIN_ABI_MINOR 1u /* 1.1: Meta-KD fields (hrkd_kd_inputs tail, teacher train_loss_ex / domain_repr) */
+#define HRKD_PLUGIN_ABI_MINOR 2u /* 1.1: Meta-KD fields (hrkd_kd_inputs tail, teacher train_loss_ex /
+                                     domain_repr); 1.2: ops defined by plugins (hrkd_custom in
+                                     tensor.h), math ops; descriptor unchanged */
 #define HRKD_PLUGIN_ENTRY     "hrkd_plugin_entry"
 #define HRKD_PLUGIN_EXPORT    __attribute__((visibility("default")))
 

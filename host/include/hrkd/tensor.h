@@ -164,6 +164,69 @@ HRKD_API hrkd_tensor *hrkd_soft_cross_entropy(hrkd_ctx *ctx, hrkd_tensor *studen
                                               hrkd_tensor *teacher, float temperature,
                                               int mean_over_classes);
 
+/* ---- math ops (elementwise unless stated; x may be any view, it is made contiguous on
+ * the tape; the output is a new dense tensor) ---- */
+HRKD_API hrkd_tensor *hrkd_exp(hrkd_ctx *ctx, hrkd_tensor *x);
+HRKD_API hrkd_tensor *hrkd_ln(hrkd_ctx *ctx, hrkd_tensor *x);    /* natural log; x > 0 */
+HRKD_API hrkd_tensor *hrkd_sqrt(hrkd_ctx *ctx, hrkd_tensor *x);  /* x > 0 for a finite gradient */
+HRKD_API hrkd_tensor *hrkd_rsqrt(hrkd_ctx *ctx, hrkd_tensor *x); /* 1/√x; x > 0 */
+/* a / b, b broadcast as a suffix of a's shape (as hrkd_add) */
+HRKD_API hrkd_tensor *hrkd_div(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b);
+/* min(max(x, lo), hi); −INFINITY / INFINITY leave that side open; lo <= hi. The gradient
+ * passes where lo <= x <= hi (bounds included, as PyTorch). */
+HRKD_API hrkd_tensor *hrkd_clamp(hrkd_ctx *ctx, hrkd_tensor *x, float lo, float hi);
+/* x [..., F] → x / max(‖x‖₂, eps) over the last axis (PyTorch F.normalize(x, dim=-1));
+ * eps > 0. Rows with ‖x‖ < eps get x/eps and no gradient through their norm. */
+HRKD_API hrkd_tensor *hrkd_l2_normalize(hrkd_ctx *ctx, hrkd_tensor *x, float eps);
+/* Pairwise cosine similarity: a [..., N, F], b [..., M, F] (same batch dims, ≤ 2) →
+ * [..., N, M] = l2_normalize(a) · l2_normalize(b)ᵀ. b may be a itself (a graph's
+ * similarity matrix). For the row-wise form take the diagonal or sum(mul(...), -1) of
+ * the normalized rows. */
+HRKD_API hrkd_tensor *hrkd_cosine_similarity(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b,
+                                             float eps);
+
+/* ---- ops defined by plugins ----
+ * A plugin gives a forward and a backward callback; hrkd_custom runs the forward now and,
+ * when gradients flow, records a tape node whose backward hrkd_backward() calls.
+ *
+ * Contract for both callbacks:
+ *  - every data pointer (in[i]->data, in[i]->grad, out->data, out->grad) is backend memory:
+ *    host memory on cpu, device memory on cuda. Compute with the kernel table `k` (it runs
+ *    on either backend); code that reads the memory itself must copy with k->copy_d2h /
+ *    copy_h2d (and k->sync() first) unless k->name is "cpu".
+ *  - inputs and the output are dense (contiguous, row-major, float32).
+ *  - scratch memory: hrkd_tensor_new(ctx, ...) (arena, freed at hrkd_ctx_reset). Do not
+ *    call other ops from a callback (they would record on the tape).
+ *  - state points to the op's own copy of the bytes given to hrkd_custom; forward may write
+ *    it (e.g. a pointer to scratch saved for backward).
+ *  - backward: out->grad holds d(loss)/d(out); for every input with in[i]->grad != NULL
+ *    (the host sets it NULL for inputs that take no gradient) ADD the input's gradient
+ *    (+=, never overwrite: views and several consumers share gradient storage).
+ *  - return 0, or non-zero after recording a message with hrkd_ctx_fail(ctx, ...).
+ * The op struct must outlive the graph (a static const in the plugin). */
+typedef struct hrkd_custom_call {
+    hrkd_ctx           *ctx;
+    const hrkd_kernels *k;
+    hrkd_tensor *const *in;    /* n_in inputs */
+    int                 n_in;
+    hrkd_tensor        *out;
+    void               *state; /* NULL when no state was given */
+} hrkd_custom_call;
+
+typedef struct hrkd_custom_op {
+    const char *name;                              /* for messages */
+    int (*forward)(const hrkd_custom_call *call);  /* write out->data */
+    int (*backward)(const hrkd_custom_call *call); /* NULL: the op has no gradient */
+} hrkd_custom_op;
+
+#define HRKD_CUSTOM_MAX_IN 4
+/* Run op on n_in (1..HRKD_CUSTOM_MAX_IN) float32 inputs giving an output of out_shape;
+ * state_bytes of state (may be 0 / NULL) are copied for the callbacks. Returns NULL when an
+ * input is NULL or a callback fails. */
+HRKD_API hrkd_tensor *hrkd_custom(hrkd_ctx *ctx, const hrkd_custom_op *op, hrkd_tensor *const *in,
+                                  int n_in, int out_ndim, const int64_t *out_shape,
+                                  const void *state, size_t state_bytes);
+
 /* ---- autograd ---- */
 /* Seed d(loss)/d(loss) = 1 (loss must have one element) and run the tape backwards.
  * Gradients accumulate into parameter gradient buffers; zero them between steps. */
