@@ -201,7 +201,7 @@ asan:
 run: deps
 	$(BUILD)
 	@mkdir -p results
-	$(HRKD_BIN) run ini/quickstart.ini
+	$(HRKD_BIN) run ini/quickstart.ini --force
 
 bench: deps
 	$(BUILD)

@@ -17,7 +17,7 @@ set -u
 B=${HRKD_BUILD:-build}
 HRKD="$B/bin/hrkd"
 command -v h5dump >/dev/null || { echo "skip: h5dump (hdf5-tools) not installed"; exit 77; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=${KEEP_TMP:-$(mktemp -d)}; [ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$tmp"' EXIT; mkdir -p "$tmp"
 fail=0
 ok() { echo "ok   $1"; }
 bad() { echo "FAIL $1"; fail=1; }
@@ -83,7 +83,7 @@ ok "per-domain test accuracies written"
 body() { h5dump -d "$2" "$1" | tail -n +2; } # without the file-name line
 for k in 5 9; do
   md s_k$k all
-  ( "$HRKD" run "$tmp/s_k$k.ini" --kill-after-step $k ) > /dev/null 2>&1; rc=$?
+  ( "$HRKD" run "$tmp/s_k$k.ini" --force --kill-after-step $k ) > /dev/null 2>&1; rc=$?
   [ $rc = 137 ] || bad "kill after step $k: exit $rc"
   "$HRKD" run "$tmp/s_k$k.ini" --resume > "$tmp/s_k$k.out" 2> "$tmp/s_k$k.err" || { bad "resume after step $k"; cat "$tmp/s_k$k.err"; }
   grep -q "resumed at step 4 from $tmp/s_k${k}_stage1.h5\|resumed at step 8 from $tmp/s_k$k.h5" "$tmp/s_k$k.err" || bad "no resume line after step $k"

@@ -119,8 +119,8 @@ void hrkd_config_changes_free(hrkd_config_changes *c)
     c->n = 0;
 }
 
-hrkd_status hrkd_config_resume_check(const char *stored, const char *now, int extend, const char *ini,
-                                     const char *run, hrkd_config_changes *changes, hrkd_error *err)
+hrkd_status hrkd_config_resume_check(const char *stored, const char *now, int extend, const char *run,
+                                     hrkd_config_changes *changes, hrkd_error *err)
 {
     static const char *const harmless[][2] = {
         {"backend", "threads"}, {"run", "log_every"}, {"run", "comm_timeout"},
@@ -159,13 +159,14 @@ hrkd_status hrkd_config_resume_check(const char *stored, const char *now, int ex
             len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s", i ? "; " : "", list->line[i]);
         if (refused.n)
             st = hrkd_error_set(err, HRKD_STATUS_INVALID,
-                                "%s: --resume: the configuration differs from the one %s was started with "
+                                "--resume: the INI's configuration differs from the one %s was started with "
                                 "(run -> INI): %s. Restore these values, or start a new run (another [output] "
-                                "file, or --force to replace this one)", ini, run, msg);
+                                "file, or --force to replace this one)", run, msg);
         else
             st = hrkd_error_set(err, HRKD_STATUS_INVALID,
-                                "%s: --resume: %s lengthens the run in %s; continue it with --resume --extend "
-                                "(docs/cli.md: the learning-rate schedule follows the new length)", ini, msg, run);
+                                "--resume: the INI changes the length of the run in %s (%s); continue it with "
+                                "--resume --extend (docs/cli.md: the learning-rate schedule follows the new length)",
+                                run, msg);
     }
 done:
     if (st != HRKD_STATUS_OK) hrkd_config_changes_free(changes);

@@ -20,10 +20,10 @@ typedef struct hrkd_config_changes {
 } hrkd_config_changes;
 
 /* stored: the run's /config text; now: the INI's effective configuration. OK (changes may be
- * empty) or HRKD_STATUS_INVALID naming every refused key with both values. `ini` and `run`
- * name the two files in the message. */
-hrkd_status hrkd_config_resume_check(const char *stored, const char *now, int extend, const char *ini,
-                                     const char *run, hrkd_config_changes *changes, hrkd_error *err);
+ * empty) or HRKD_STATUS_INVALID naming every refused key with both values; `run` names the
+ * run file in the message. */
+hrkd_status hrkd_config_resume_check(const char *stored, const char *now, int extend, const char *run,
+                                     hrkd_config_changes *changes, hrkd_error *err);
 void hrkd_config_changes_free(hrkd_config_changes *c);
 
 #endif /* HRKD_CONFIG_RESUME_H */

@@ -515,7 +515,7 @@ hrkd_status hrkd_plugin_selftest(const hrkd_plugin_descriptor *d, const hrkd_con
     if (out)
         fprintf(out, "ok   %s.create (D = %d, M = %d, N = %d, F = %lld), %d weight tensor(s)\n",
                 hrkd_plugin_kind_name(d->kind), sh.D, sh.M, sh.N, (long long)sh.F, hrkd_params_count(params));
-    if (d->kind == HRKD_KIND_TEACHER && (st = check_routes(t, out)) != HRKD_STATUS_OK) goto round1_done;
+    if (d->kind == HRKD_KIND_TEACHER && (st = check_routes(t, out)) != HRKD_STATUS_OK) goto first_round_done;
     for (int f = 0; f < nf && st == HRKD_STATUS_OK; f++) {
         int n = rounds_of(t, per_layer[f]);
         for (t->layer = 0; t->layer < n && st == HRKD_STATUS_OK; t->layer++) st = check_call(t, runs[f]);
@@ -526,7 +526,7 @@ hrkd_status hrkd_plugin_selftest(const hrkd_plugin_descriptor *d, const hrkd_con
                     : runs[f] == run_aggregate ? ", similarity rows summing to 1"
                     : runs[f] == run_loss ? ", terms [1]" : "");
     }
-round1_done:
+first_round_done:
     destroy(t, params);
     params = NULL;
     if (st != HRKD_STATUS_OK) goto done;

@@ -114,6 +114,6 @@ hrkd_status hrkd_run_output_free(const char *path, const char *ini, int resume, 
         what = "exists and is not a regular file";
     }
     return hrkd_error_set(err, HRKD_STATUS_INVALID,
-                          "%s %s; continue it with: hrkd run %s --resume, or replace it with --force", path,
+                          "%s %s; 'hrkd run %s --resume' continues a run there, --force replaces the file", path,
                           what, ini);
 }

@@ -6,6 +6,7 @@
  * dropout stream counter, and the best dev accuracies so far. */
 #include "train/loop.h"
 
+#include "config/resume.h"
 #include "core/internal.h"
 #include "train/dist.h"
 #include "train/eval.h"
@@ -15,6 +16,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,7 +40,32 @@ static int ensure_parent_dir(const char *path)
     return 0;
 }
 
-hrkd_status hrkd_loop_open_run(const char *path, const hrkd_run_meta *meta, int resume,
+/* A resumed run under an INI whose configuration differs (config/resume.h): refused, or with
+ * extend its new length recorded in the run file. */
+static hrkd_status check_resume_config(hrkd_run *run, const char *ini_text, int extend, hrkd_error *err)
+{
+    hrkd_config_changes ch;
+    hrkd_status st = hrkd_config_resume_check(hrkd_run_ini_text(run), ini_text, extend, hrkd_run_path(run),
+                                              &ch, err);
+    if (st != HRKD_STATUS_OK || ch.n == 0) return st;
+    hrkd_run_view v;
+    hrkd_run_get_view(run, &v);
+    char **lines = calloc((size_t)ch.n, sizeof *lines);
+    for (int i = 0; lines && i < ch.n; i++) {
+        size_t n = strlen(ch.line[i]) + 32;
+        if ((lines[i] = malloc(n))) snprintf(lines[i], n, "step %lld: %s", (long long)v.ckpt_step, ch.line[i]);
+        else st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+        if (lines[i]) fprintf(stderr, "%s: --extend: %s\n", hrkd_run_path(run), lines[i]);
+    }
+    if (!lines) st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+    if (st == HRKD_STATUS_OK) st = hrkd_run_set_config(run, ini_text, (const char *const *)lines, ch.n, err);
+    for (int i = 0; lines && i < ch.n; i++) free(lines[i]);
+    free(lines);
+    hrkd_config_changes_free(&ch);
+    return st;
+}
+
+hrkd_status hrkd_loop_open_run(const char *path, const hrkd_run_meta *meta, int resume, int extend,
                                hrkd_run **run, int *resumed, hrkd_error *err)
 {
     *resumed = 0;
@@ -49,6 +76,11 @@ hrkd_status hrkd_loop_open_run(const char *path, const hrkd_run_meta *meta, int 
         hrkd_status st = hrkd_run_open(path, run, err);
         if (st != HRKD_STATUS_OK) return st;
         if (hrkd_run_has_group(*run, "checkpoint")) {
+            if ((st = check_resume_config(*run, meta->ini_text, extend, err)) != HRKD_STATUS_OK) {
+                hrkd_run_free(*run);
+                *run = NULL;
+                return st;
+            }
             *resumed = 1;
             return HRKD_STATUS_OK;
         }

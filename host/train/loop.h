@@ -83,9 +83,10 @@ typedef struct hrkd_loop_result {
 } hrkd_loop_result;
 
 /* A phase's run file at path: with resume and a file there that has a checkpoint group,
- * reopened (*resumed = 1); else created with meta, its folders too (a file without a
- * checkpoint starts again from the beginning, saying so). */
-HRKD_API hrkd_status hrkd_loop_open_run(const char *path, const hrkd_run_meta *meta, int resume,
+ * reopened (*resumed = 1) when meta->ini_text is the configuration the run was started with
+ * (config/resume.h; with extend a new length is allowed and recorded); else created with meta,
+ * its folders too (a file without a checkpoint starts again from the beginning, saying so). */
+HRKD_API hrkd_status hrkd_loop_open_run(const char *path, const hrkd_run_meta *meta, int resume, int extend,
                                         hrkd_run **run, int *resumed, hrkd_error *err);
 
 /* Steps the loop makes for opts over data. */

@@ -342,7 +342,7 @@ static hrkd_status run_stage(const hrkd_loop_opts *base, const stage_args *sa, c
     hrkd_status st = HRKD_STATUS_OK;
     zero_moments(kd->student->params); /* every stage starts a fresh optimizer */
     if (run) o.resume = base->resume && hrkd_run_has_group(run, "checkpoint");
-    else if ((st = hrkd_loop_open_run(path, meta, base->resume, &run, &o.resume, err)) != HRKD_STATUS_OK)
+    else if ((st = hrkd_loop_open_run(path, meta, base->resume, 0, &run, &o.resume, err)) != HRKD_STATUS_OK)
         return st; /* a stage file */
     kd->stage = sa->stage;
     printf("meta-distillation stage %d (%s): %lld steps, lr %g%s; run file %s\n", sa->stage,

@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "core/commands.h"
+#include "core/interrupt.h"
+#include "store/runlock.h"
 #include "train/eval.h"
 #include "train/setup.h"
 #include "train/teacher_cache.h"
@@ -40,27 +42,52 @@ static void test_drift(hrkd_params *p)
     free(v);
 }
 
-/* the loop's after_step hook */
-static int fault_after_step(void *hook, int64_t step, hrkd_params *const *stores, int n_stores)
+static void fault_after_step(const fault *f, int64_t step, hrkd_params *const *stores)
 {
-    const fault *f = hook;
     if (f->after <= 0 || step != f->after || (f->rank >= 0 && f->rank != hrkd_comm_rank(f->comm)))
-        return 0;
+        return;
     if (f->how == 2) test_drift(stores[0]);
     else raise(f->how == 1 ? SIGSTOP : SIGKILL);
-    return 0;
 }
 
+#define MAX_OUTPUTS 130 /* run files of one command: a teacher's and a student's per seed (64) */
+
 typedef struct run_cmd {
-    hrkd_setup s;
-    fault      fault;
+    hrkd_setup    s;
+    fault         fault;
+    int           force;     /* --force: replace existing run files */
+    hrkd_run_lock locks[MAX_OUTPUTS];
+    int           n_locks;
+    hrkd_comm    *agree;     /* the ranks that train the current phase together (NULL: this one) */
+    int           stop_sig;  /* SIGINT / SIGTERM that stopped a phase (0: none) */
+    int64_t       stop_step;
 } run_cmd;
+
+/* The loop's after_step hook: test faults, then a stop request (SIGINT / SIGTERM). The ranks
+ * of a data-parallel phase agree on it, so every rank stops after the same step. */
+static int after_step(void *hook, int64_t step, hrkd_params *const *stores, int n_stores)
+{
+    run_cmd *r = hook;
+    (void)n_stores;
+    fault_after_step(&r->fault, step, stores);
+    int sig = hrkd_interrupted();
+    if (hrkd_comm_size(r->agree) > 1) {
+        double any = sig ? 1 : 0;
+        hrkd_error e = {0};
+        if (hrkd_comm_allreduce_f64(r->agree, &any, 1, &e) == HRKD_STATUS_OK && any > 0 && !sig) sig = SIGINT;
+    }
+    if (!sig) return 0;
+    r->stop_sig = sig;
+    r->stop_step = step;
+    return 1;
+}
 
 static hrkd_loop_opts loop_opts(run_cmd *r, uint64_t seed, const char *who, int64_t epochs, double lr)
 {
     hrkd_loop_opts o = hrkd_setup_loop_opts(&r->s, seed, who, epochs, lr);
-    o.after_step = fault_after_step;
-    o.hook = &r->fault;
+    o.after_step = after_step;
+    o.hook = r;
+    r->agree = NULL;
     return o;
 }
 
@@ -93,7 +120,7 @@ static hrkd_status phase_teacher(run_cmd *r, uint64_t seed, const char *path, hr
         hrkd_loop_step ls;
         hrkd_teacher_step_init(&step, &t.ts, s->data.D, o.eval_batch_size, &ls);
         st = hrkd_loop_run(&o, &ls, &s->data, ctx, run, NULL, err);
-        if (st == HRKD_STATUS_OK && test_out) hrkd_run_last_test(run, s->data.D, test_out);
+        if (st == HRKD_STATUS_OK && test_out && !r->stop_sig) hrkd_run_last_test(run, s->data.D, test_out);
     }
     if (run) {
         hrkd_error e2 = {0};
@@ -170,6 +197,7 @@ static hrkd_status phase_distill(run_cmd *r, uint64_t seed, const char *teacher_
         st = phase_metakd(r, seed, &o, &dd, teacher_path, path, terms, ctx, run, err);
     } else if (st == HRKD_STATUS_OK) {
         o.comm = s->comm;
+        r->agree = s->comm;
         o.test_title = "student test accuracy (%) of each domain's best dev checkpoint:";
         hrkd_kd_step step;
         hrkd_loop_step ls;
@@ -179,6 +207,7 @@ static hrkd_status phase_distill(run_cmd *r, uint64_t seed, const char *teacher_
     }
     kd->cache = NULL;
     hrkd_teacher_cache_free(cache, root ? "student" : NULL);
+    if (r->stop_sig) goto out; /* interrupted: no test table, no export */
     if (st == HRKD_STATUS_OK && test_out && run) hrkd_run_last_test(run, s->data.D, test_out);
     if (st == HRKD_STATUS_OK) st = hrkd_setup_export(s, &dd, err);
 out:
@@ -203,7 +232,60 @@ static hrkd_status teacher_on_rank0(run_cmd *r, uint64_t seed, const char *path,
         hrkd_status st = phase_teacher(r, seed, path, ctx, test_out, err);
         if (st != HRKD_STATUS_OK) return st;
     }
-    return hrkd_comm_barrier(comm, 0, err);
+    hrkd_status st = hrkd_comm_barrier(comm, 0, err);
+    if (st != HRKD_STATUS_OK || hrkd_comm_size(comm) < 2) return st;
+    int32_t stop[2] = {r->stop_sig, (int32_t)r->stop_step}; /* an interrupted teacher stops every rank */
+    st = hrkd_comm_bcast(comm, stop, sizeof stop, err);
+    r->stop_sig = stop[0];
+    r->stop_step = stop[1];
+    return st;
+}
+
+/* The run files of one seed (suffix "" or "_seed<N>"): path the phase's own (the student's, or
+ * the teacher's with mode = teacher); tpath the teacher's that a distill INI trains first, or
+ * the one [teacher] checkpoint names to read (*trains_teacher = 0). */
+static void phase_paths(const hrkd_setup *s, int distill, const char *suffix, char *path, char *tpath,
+                        size_t cap, int *trains_teacher)
+{
+    hrkd_setup_output_path(s, suffix, path, cap);
+    *trains_teacher = 0;
+    tpath[0] = 0;
+    if (!distill) return;
+    const char *tck = teacher_checkpoint(s);
+    if (tck && *tck && !hrkd_setup_teacher_pretrained(s)) {
+        snprintf(tpath, cap, "%s", tck);
+    } else {
+        char ts[64];
+        snprintf(ts, sizeof ts, "%s_teacher", suffix);
+        hrkd_setup_output_path(s, ts, tpath, cap);
+        *trains_teacher = 1;
+    }
+}
+
+/* Before anything loads: every run file this command writes is locked by this process for the
+ * whole command (rank 0 holds the locks of a data-parallel run) and free to write: nothing is
+ * there, or --resume continues it, or --force replaces it (store/runlock.h). */
+static hrkd_status guard_outputs(run_cmd *r, int distill, const uint64_t *seeds, int n_seeds, hrkd_error *err)
+{
+    if (hrkd_comm_rank(r->s.comm) != 0) return HRKD_STATUS_OK;
+    for (int si = 0; si < n_seeds; si++) {
+        char suffix[48] = "", path[PATH_MAX], tpath[PATH_MAX];
+        int trains_teacher;
+        if (n_seeds > 1) snprintf(suffix, sizeof suffix, "_seed%llu", (unsigned long long)seeds[si]);
+        phase_paths(&r->s, distill, suffix, path, tpath, sizeof path, &trains_teacher);
+        const char *out[2] = {trains_teacher ? tpath : NULL, path};
+        for (int k = 0; k < 2; k++) {
+            if (!out[k]) continue;
+            if (r->n_locks == MAX_OUTPUTS)
+                return hrkd_error_set(err, HRKD_STATUS_INVALID, "more than %d run files in one command", MAX_OUTPUTS);
+            hrkd_status st = hrkd_run_lock_take(out[k], &r->locks[r->n_locks], err);
+            if (st != HRKD_STATUS_OK) return st;
+            r->n_locks++;
+            if ((st = hrkd_run_output_free(out[k], r->s.ini, r->s.resume, r->force, err)) != HRKD_STATUS_OK)
+                return st;
+        }
+    }
+    return HRKD_STATUS_OK;
 }
 
 static int parse_seeds(const char *list, uint64_t *seeds, int cap)
@@ -245,8 +327,10 @@ static void print_seed_summary(const hrkd_train_data *data, int n_seeds, double 
 
 static void usage_run(void)
 {
-    fprintf(stderr, "usage: hrkd run FILE.ini [--resume]\n"
+    fprintf(stderr, "usage: hrkd run FILE.ini [--resume [--extend] | --force]\n"
                     "  --resume   continue each phase from the 'checkpoint' group of its run file\n"
+                    "  --extend   with --resume: the INI may change the run's length (epochs, max_steps)\n"
+                    "  --force    replace run files that already exist\n"
                     "testing (faults the tests inject after a step's checkpoint):\n"
                     "  --kill-after-step N   after step N of a training phase: SIGKILL this process\n"
                     "  --kill-rank R         only on data-parallel rank R\n"
@@ -261,6 +345,8 @@ int hrkd_cmd_run(int argc, char **argv)
     hrkd_setup *s = &r.s;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--resume")) s->resume = 1;
+        else if (!strcmp(argv[i], "--extend")) s->extend = 1;
+        else if (!strcmp(argv[i], "--force")) r.force = 1;
         else if (!strcmp(argv[i], "--kill-after-step") && i + 1 < argc) r.fault.after = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--kill-rank") && i + 1 < argc) r.fault.rank = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--kill-as") && i + 1 < argc) {
@@ -274,6 +360,8 @@ int hrkd_cmd_run(int argc, char **argv)
         else { usage_run(); return 2; }
     }
     if (!ini) { usage_run(); return 2; }
+    if (r.force && s->resume) { fprintf(stderr, "hrkd run: --force and --resume exclude each other\n"); return 2; }
+    if (s->extend && !s->resume) { fprintf(stderr, "hrkd run: --extend goes with --resume\n"); return 2; }
     if (hrkd_setup_config(s, ini) != 0) return 2;
     if (!strcmp(run_mode(s), "eval")) { /* evaluate [student] checkpoint */
         char *ck = strdup(student_checkpoint(s));
@@ -296,6 +384,12 @@ int hrkd_cmd_run(int argc, char **argv)
     if (n_seeds == 0) { seeds[0] = (uint64_t)run_seed(s); n_seeds = 1; }
     if (hrkd_setup_comm(s, &err) != HRKD_STATUS_OK) { rc = 3; goto fail; }
     r.fault.comm = s->comm;
+    const int distill = !strcmp(run_mode(s), "distill");
+    if (guard_outputs(&r, distill, seeds, n_seeds, &err) != HRKD_STATUS_OK) {
+        rc = err.status == HRKD_STATUS_INVALID ? 2 : 1;
+        goto fail;
+    }
+    hrkd_interrupt_install();
     s->reg = hrkd_registry_create(run_plugin_path(s), &err);
     if (!s->reg) { rc = 2; goto fail; }
     if ((rc = hrkd_setup_backend(s, &err)) != 0) goto fail;
@@ -304,32 +398,34 @@ int hrkd_cmd_run(int argc, char **argv)
     if (!ctx || !s->ini_text) { rc = 1; goto fail; }
     if (hrkd_setup_data(s, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
 
-    const int distill = !strcmp(run_mode(s), "distill");
     double test[64][HRKD_MAX_DOMAINS];
     for (int si = 0; si < n_seeds; si++) {
         char suffix[48] = "", path[PATH_MAX], tpath[PATH_MAX];
+        int trains_teacher;
         if (n_seeds > 1) snprintf(suffix, sizeof suffix, "_seed%llu", (unsigned long long)seeds[si]);
-        hrkd_setup_output_path(s, suffix, path, sizeof path);
+        phase_paths(s, distill, suffix, path, tpath, sizeof path, &trains_teacher);
         if (n_seeds > 1) printf("== seed %llu ==\n", (unsigned long long)seeds[si]);
         if (!distill) {
-            if (teacher_on_rank0(&r, seeds[si], path, ctx, test[si], &err) != HRKD_STATUS_OK) { rc = 1; goto fail; }
+            if (teacher_on_rank0(&r, seeds[si], path, ctx, test[si], &err) != HRKD_STATUS_OK) goto failed_phase;
+            if (r.stop_sig) goto interrupted;
             continue;
         }
-        const char *tck = teacher_checkpoint(s);
-        if (tck && *tck && !hrkd_setup_teacher_pretrained(s)) {
-            snprintf(tpath, sizeof tpath, "%s", tck);
-        } else {
-            char ts[64];
-            snprintf(ts, sizeof ts, "%s_teacher", suffix);
-            hrkd_setup_output_path(s, ts, tpath, sizeof tpath);
-            if (teacher_on_rank0(&r, seeds[si], tpath, ctx, NULL, &err) != HRKD_STATUS_OK) { rc = 1; goto fail; }
+        if (trains_teacher) {
+            if (teacher_on_rank0(&r, seeds[si], tpath, ctx, NULL, &err) != HRKD_STATUS_OK) goto failed_phase;
+            if (r.stop_sig) goto interrupted;
         }
-        if (phase_distill(&r, seeds[si], tpath, path, ctx, test[si], &err) != HRKD_STATUS_OK) {
-            rc = err.status == HRKD_STATUS_INVALID ? 2 : 1;
-            goto fail;
-        }
+        if (phase_distill(&r, seeds[si], tpath, path, ctx, test[si], &err) != HRKD_STATUS_OK) goto failed_phase;
+        if (r.stop_sig) goto interrupted;
     }
     if (n_seeds > 1) print_seed_summary(&s->data, n_seeds, test);
+    goto done;
+failed_phase: /* invalid input found on the way (exit 2), or a failure while training (exit 1) */
+    rc = err.status == HRKD_STATUS_INVALID ? 2 : 1;
+    goto fail;
+interrupted: /* the phase wrote its checkpoint at the step the signal came after */
+    if (hrkd_comm_rank(s->comm) == 0)
+        fprintf(stderr, "interrupted at step %lld; continue with: hrkd run %s --resume\n", (long long)r.stop_step, ini);
+    rc = 128 + r.stop_sig;
     goto done;
 fail:
     if (hrkd_comm_size(s->comm) > 1)
@@ -341,6 +437,7 @@ fail:
     fflush(NULL);
     hrkd_comm_abort(s->comm, rc); /* the other ranks would wait for this one: end them all */
 done:
+    for (int k = 0; k < r.n_locks; k++) hrkd_run_lock_release(&r.locks[k]);
     hrkd_comm_close(s->comm);
     hrkd_ctx_destroy(ctx);
     hrkd_setup_free(s);

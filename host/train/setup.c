@@ -219,7 +219,7 @@ hrkd_loop_opts hrkd_setup_loop_opts(const hrkd_setup *s, uint64_t seed, const ch
 hrkd_status hrkd_setup_open_run(const hrkd_setup *s, const char *path, const hrkd_run_meta *meta,
                                 hrkd_run **run, int *resumed, hrkd_error *err)
 {
-    return hrkd_loop_open_run(path, meta, s->resume, run, resumed, err);
+    return hrkd_loop_open_run(path, meta, s->resume, s->extend, run, resumed, err);
 }
 
 hrkd_run_meta hrkd_setup_run_meta(const hrkd_setup *s, uint64_t seed, int student_layers,

@@ -72,6 +72,7 @@ typedef struct hrkd_setup {
     hrkd_train_data  data;
     char            *ini_text; /* the effective INI, stored in every run file */
     int              resume;   /* hrkd run --resume */
+    int              extend;   /* hrkd run --extend: a resumed run may change its length */
 } hrkd_setup;
 
 /* the typed accessors and name constants */
