@@ -21,6 +21,7 @@
 ##   make reproduce-amazon-minilm [SET=...]   real-data Amazon runs (docs/benchmarks.md)
 ##   make reproduce-amazon-minilm-metakd      the Meta-KD rows of the same set
 ##   make report [RUNS="results/*.h5"]   tables and figures into results/report/ (own venv)
+##   make stress-run-lock [TRIALS=20]   two runs on one run file: one runs, one is refused
 ##   make fuzz [FUZZ_SECONDS=60]   libFuzzer on every parser of outside input
 ##   make device-prepare REF=DIR   the GPU check kit (docs/cuda.md); device-dry-run checks it
 ##   make install PREFIX=/usr/local   program, library, SDK headers, plugins, backends
@@ -252,6 +253,12 @@ device-dry-run:
 device-check:
 	@bash scripts/device_check.sh run $(DEVICE_OUT)
 .PHONY: device-prepare device-dry-run device-check
+
+# Two runs on one run file, TRIALS times (default 20), 0-3 s apart: one runs, one is refused.
+stress-run-lock: deps
+	$(BUILD)
+	@B=$(B) bash scripts/stress_run_lock.sh $(TRIALS)
+.PHONY: stress-run-lock
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
