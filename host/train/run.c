@@ -359,7 +359,7 @@ static hrkd_status phase_teacher(run_ctx *r, uint64_t seed, const char *path, hr
     }
     if (st == HRKD_STATUS_OK) {
         const char *terms[1] = {"ce"};
-        hrkd_run_meta meta = {.ini_text = r->ini_text, .backend = S(r->backend, "device"),
+        hrkd_run_meta meta = {.ini_text = r->ini_text, .data_splits = r->ds->splits, .backend = S(r->backend, "device"),
                               .backend_detail = hrkd_backend_kernels(r->be)->description,
                               .threads = r->threads, .seed = seed, .n_domains = r->data.D,
                               .domains = r->data.domains, .student_layers = 0,
@@ -505,7 +505,7 @@ static hrkd_status metakd_distill(run_ctx *r, uint64_t seed, const hrkd_train_op
     for (int m = 0; m <= kd->M; m++) { snprintf(tbuf[m], 16, "layer_%d", m); terms[m] = tbuf[m]; }
     terms[kd->M + 1] = "pred";
     terms[kd->M + 2] = "total";
-    mo.meta = (hrkd_run_meta){.ini_text = r->ini_text, .backend = S(r->backend, "device"),
+    mo.meta = (hrkd_run_meta){.ini_text = r->ini_text, .data_splits = r->ds->splits, .backend = S(r->backend, "device"),
                               .backend_detail = hrkd_backend_kernels(r->be)->description,
                               .threads = r->threads, .seed = seed, .n_domains = r->data.D,
                               .domains = r->data.domains, .student_layers = kd->M,
@@ -671,7 +671,7 @@ static hrkd_status phase_distill(run_ctx *r, uint64_t seed, const char *teacher_
         for (int m = 0; m <= kd.M; m++) { snprintf(tbuf[m], 16, "layer_%d", m); terms[m] = tbuf[m]; }
         terms[kd.M + 1] = "pred";
         terms[kd.M + 2] = "total";
-        hrkd_run_meta meta = {.ini_text = r->ini_text, .backend = S(r->backend, "device"),
+        hrkd_run_meta meta = {.ini_text = r->ini_text, .data_splits = r->ds->splits, .backend = S(r->backend, "device"),
                               .backend_detail = hrkd_backend_kernels(r->be)->description,
                               .threads = r->threads, .seed = seed, .n_domains = D,
                               .domains = r->data.domains, .student_layers = kd.M,
@@ -924,6 +924,8 @@ int hrkd_cmd_run(int argc, char **argv)
     }
     if (n_seeds == 0) { seeds[0] = (uint64_t)I(r.run, "seed"); n_seeds = 1; }
     if (open_comm(&r, ini, &err) != HRKD_STATUS_OK) { rc = 3; goto fail; }
+    if (hrkd_checkpoint_check(S(r.teacher, "checkpoint"), &err) != HRKD_STATUS_OK) {
+        hrkd_error_prefix(&err, "%s: [teacher] checkpoint: ", ini); rc = 2; goto fail; }
     r.reg = hrkd_registry_create(S(r.run, "plugin_path"), &err);
     if (!r.reg) { rc = 2; goto fail; }
     if ((rc = load_backend(&r, ini, &err)) != 0) goto fail;
@@ -940,7 +942,7 @@ int hrkd_cmd_run(int argc, char **argv)
         output_path(&r, suffix, path, sizeof path);
         if (n_seeds > 1) printf("== seed %llu ==\n", (unsigned long long)seeds[si]);
         if (!distill) {
-            if (teacher_on_rank0(&r, seeds[si], path, ctx, test[si], &err) != HRKD_STATUS_OK) { rc = 1; goto fail; }
+            if (teacher_on_rank0(&r, seeds[si], path, ctx, test[si], &err) != HRKD_STATUS_OK) { rc = hrkd_exit_code(err.status); goto fail; }
             continue;
         }
         const char *tck = S(r.teacher, "checkpoint");
@@ -950,10 +952,10 @@ int hrkd_cmd_run(int argc, char **argv)
             char ts[64];
             snprintf(ts, sizeof ts, "%s_teacher", suffix);
             output_path(&r, ts, tpath, sizeof tpath);
-            if (teacher_on_rank0(&r, seeds[si], tpath, ctx, NULL, &err) != HRKD_STATUS_OK) { rc = 1; goto fail; }
+            if (teacher_on_rank0(&r, seeds[si], tpath, ctx, NULL, &err) != HRKD_STATUS_OK) { rc = hrkd_exit_code(err.status); goto fail; }
         }
         if (phase_distill(&r, seeds[si], tpath, path, ctx, test[si], &err) != HRKD_STATUS_OK) {
-            rc = err.status == HRKD_STATUS_INVALID ? 2 : 1;
+            rc = hrkd_exit_code(err.status);
             goto fail;
         }
     }
