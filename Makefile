@@ -123,6 +123,7 @@ $(B)/lib/hrkd/plugins/%.so: $(LIBHRKD) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) -shared -fvisibility=hidden -o $@ $(filter %/$*.c,$(PLUGIN_SRCS)) \
 	    $(LDFLAGS_ALL) -L$(B)/lib -lhrkd -Wl,-rpath,'$$ORIGIN/../..' -lm
+	@chmod go-w $@ $(dir $@)  # the host refuses plugins others may replace (umask 002)
 $(PLUGINS): $(PLUGIN_SRCS)
 
 $(B)/tests/%: tests/%.c $(TEST_COMMON) $(LIBHRKD) $(HEADERS)
