@@ -298,7 +298,7 @@ static void write_meta_and_logs(h5c *c, hrkd_run *r, hid_t f)
     w_attr_str(c, f, "hrkd_version", r->version);
     w_attr_str(c, f, "backend", r->backend);
     w_attr_str(c, f, "backend_detail", r->backend_detail);
-    w_attr_str(c, f, "data_splits", r->data_splits);
+    if (r->data_splits && r->data_splits[0]) w_attr_str(c, f, "data_splits", r->data_splits); /* optional */
     w_attr_i64(c, f, "threads", r->threads);
     w_attr(c, f, "seed", H5T_NATIVE_UINT64, -1, &r->seed);
     w_attr_str(c, f, "start_time", r->start_time);
