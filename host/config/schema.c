@@ -83,7 +83,7 @@ static const cfg_key data_keys[] = {
      "training examples with the text's label, after the usual ones: more text for the student "
      "to match the teacher on (data augmentation, not in the paper). Dev and test are never "
      "windowed. Needs single texts: refused for format synthetic and mnli.", 0, 0},
-    {"max_line_bytes", HRKD_CFG_INT, "16777216", RANGE(1024, 1099511627776.0), NULL,
+    {"max_line_bytes", HRKD_CFG_INT, "16777216", RANGE(1024, 4294967296.0), NULL,
      "Longest line a reader accepts, in bytes (16 MiB); a longer one stops the load with "
      "FILE:LINE instead of filling memory.", 0, 0},
     {"dev_as_test", HRKD_CFG_BOOL, "false", NONUM, NULL,
