@@ -206,6 +206,10 @@ else bad "15 missing plugin folder (exit $rc)" "$tmp/err"; fi
 # 16. a bad .h5, safetensors or .bin given as input exits 2
 head -c 4096 /dev/urandom > "$tmp/garbage.h5"
 "$HRKD" inspect "$tmp/garbage.h5" > /dev/null 2> "$tmp/err"; x1=$?
+if [ -f "$tmp/nd.h5" ]; then   # a real run file cut in half: HDF5 opens it, then fails
+  head -c $(( $(stat -c %s "$tmp/nd.h5") / 2 )) "$tmp/nd.h5" > "$tmp/half.h5"
+  "$HRKD" inspect "$tmp/half.h5" > /dev/null 2>> "$tmp/err"; x0=$?; [ $x0 = 2 ] || x1="$x1/half:$x0"
+fi
 mkhf "$tmp/badst" ''; head -c 100 /dev/urandom > "$tmp/badst/model.safetensors"
 tini "$tmp/x2.ini" "$tsvdata" "" "checkpoint = $tmp/badst"
 timeout 120 "$HRKD" run "$tmp/x2.ini" > /dev/null 2> "$tmp/err2"; x2=$?

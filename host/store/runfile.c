@@ -1186,7 +1186,10 @@ hrkd_status hrkd_run_open(const char *path, hrkd_run **out, hrkd_error *err)
         return hrkd_error_set(err, HRKD_STATUS_INVALID,
                               "%s: the HDF5 library failed while reading this file (%s %d): the file is damaged",
                               path, how > 0 ? "signal" : "exit status", how > 0 ? how : -how);
-    return run_open_inner(path, out, err);
+    hrkd_status st = run_open_inner(path, out, err);
+    /* a file that opens but does not read as a run file is damaged input, not an I/O failure */
+    if (st == HRKD_STATUS_IO && err && access(path, R_OK) == 0) err->status = st = HRKD_STATUS_INVALID;
+    return st;
 }
 
 hrkd_status hrkd_run_load_checkpoint(hrkd_run *r, const char *group, hrkd_params *const *stores, int n_stores,
