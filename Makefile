@@ -173,6 +173,7 @@ $(B)/lib/hrkd/plugins/%.so: $(LIBHRKD) $(HEADERS)
 	$(call say,CC,$(filter %/$*.c,$(PLUGIN_SRCS)))
 	$(Q)$(CC) $(PLUGIN_CFLAGS) -shared -fvisibility=hidden -o $@ $(filter %/$*.c,$(PLUGIN_SRCS)) \
 	    $(LDFLAGS_ALL) -L$(B)/lib -lhrkd -Wl,-rpath,'$$ORIGIN/../..' -lm
+	@chmod go-w $@ $(dir $@)  # the host refuses plugins others may replace (umask 002)
 $(PLUGINS): $(PLUGIN_SRCS)
 
 $(B)/tests/%: tests/%.c $(TEST_COMMON) $(LIBHRKD) $(HEADERS)

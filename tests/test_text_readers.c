@@ -242,18 +242,24 @@ static void mnli(void)
     o.max_seq_len = 12;
     hrkd_error err = {0};
     hrkd_dataset *ds;
+    /* no test file: dev_matched.tsv is the test split only when dev_as_test says so */
+    CHECK(load(&o, &ds, &err) == HRKD_STATUS_INVALID);
+    CHECKF(strstr(err.msg, "MNLI has no test file; set [data] dev_as_test = true") != NULL, "%s", err.msg);
+    o.dev_as_test = 1;
     CHECKF(load(&o, &ds, &err) == HRKD_STATUS_OK, "%s", err.msg);
     if (ds) {
         CHECK(ds->D == 5 && ds->num_labels == 3 && strcmp(ds->label_names[1], "entailment") == 0);
         CHECK(strcmp(ds->domain_names[0], "fiction") == 0 && strcmp(ds->domain_names[4], "travel") == 0);
         for (int d = 0; d < ds->D; d++) CHECK(ds->split[d * 3].n == 18 && ds->split[d * 3 + 1].n == 2 && ds->split[d * 3 + 2].n == 3);
-        /* fiction rows are i = 0, 5, 10, …: train keeps the first 18 in file order */
+        /* fiction rows are i = 0, 5, 10, …: train keeps the first 18 in file order (the papers'
+         * split), the last 2 are dev */
         const hrkd_data_split *tr = &ds->split[0];
         CHECK(tr->labels[0] == 0 && tr->labels[1] == 2 && tr->labels[2] == 1);
         /* pair encoding: [CLS] the item 0 [SEP] a b [SEP], segment 1 on "a b [SEP]" */
         const int32_t ids[8] = {2, 32, 7, 12, 3, 33, 34, 3}, seg[8] = {0, 0, 0, 0, 0, 1, 1, 1};
         CHECK(!memcmp(tr->ids, ids, sizeof ids) && !memcmp(tr->segment, seg, sizeof seg) && tr->mask[8] == 0);
         CHECK(tr->length[0] == 8);
+        CHECKF(strstr(ds->splits, "in file order") != NULL, "%s", ds->splits);
     }
     hrkd_dataset_destroy(ds);
     put_file("mnli/dev_matched.tsv", "%s1\t1\t1\tslate\t(x)\t(y)\t(x)\t(y)\ta\tb\tmaybe\tmaybe\n", MNLI_HEAD);
@@ -284,7 +290,7 @@ static void tables(void)
     FILE *f = fopen(p, "ab");
     for (int i = 0; i < 30; i++) fprintf(f, "%s\tgood item %d\t%s\n", i % 2 ? "yes" : "no", i, i % 3 ? "b_dom" : "a_dom");
     fclose(f);
-    put_file("tsv/test.tsv", "label\ttext\tdomain\nmaybe\tthe\ta_dom\n");
+    put_file("tsv/test.tsv", "label\ttext\tdomain\nno \tthe\ta_dom\n"); /* labels are trimmed */
     hrkd_data_options o = hrkd_data_options_default();
     o.format = "tsv";
     o.path = at("tsv");
@@ -295,14 +301,20 @@ static void tables(void)
     CHECKF(load(&o, &ds, &err) == HRKD_STATUS_OK, "%s", err.msg);
     if (ds) {
         CHECK(ds->D == 2 && strcmp(ds->domain_names[0], "a_dom") == 0);
-        CHECK(ds->num_labels == 3 && !strcmp(ds->label_names[0], "maybe") && !strcmp(ds->label_names[1], "no") && !strcmp(ds->label_names[2], "yes"));
-        CHECK(ds->split[0].n == 10 && ds->split[1].n == 0 && ds->split[2].n == 1 && ds->split[3].n == 20);
-        CHECK(ds->split[0].labels[0] == 1 && ds->split[0].labels[1] == 2 && ds->split[2].labels[0] == 0);
+        CHECK(ds->num_labels == 2 && !strcmp(ds->label_names[0], "no") && !strcmp(ds->label_names[1], "yes"));
+        /* no dev.tsv: a seeded tenth of each domain's train is dev */
+        CHECK(ds->split[0].n == 9 && ds->split[1].n == 1 && ds->split[2].n == 1 && ds->split[3].n == 18 && ds->split[4].n == 2);
+        CHECK(ds->split[2].labels[0] == 0);
+        CHECKF(!strcmp(ds->splits, "train.tsv, test.tsv; dev = a seeded 10 % of train (seed 42)"), "%s", ds->splits);
     }
     hrkd_dataset_destroy(ds);
+    char want[600];
+    put_file("tsv/test.tsv", "label\ttext\tdomain\nmaybe\tthe\ta_dom\n");
+    CHECK(load(&o, &ds, &err) == HRKD_STATUS_INVALID);
+    snprintf(want, sizeof want, "%s:2: label 'maybe' does not occur in the training data (which has: no, yes)", at("tsv/test.tsv"));
+    CHECKF(strcmp(err.msg, want) == 0, "%s", err.msg);
     put_file("tsv/test.tsv", "label\ttext\tdomain\nno\tthe\t\n");
     CHECK(load(&o, &ds, &err) == HRKD_STATUS_INVALID);
-    char want[600];
     snprintf(want, sizeof want, "%s:2: empty domain", at("tsv/test.tsv"));
     CHECKF(strcmp(err.msg, want) == 0, "%s", err.msg);
     put_file("tsv/test.tsv", "label\tsentence\n");
@@ -375,6 +387,7 @@ static void windows(void)
     }
     fclose(f);
     put_file("win/test.tsv", "label\ttext\nno\t0 1 2 3 4 5 6 7 8 9 0 1 2\n");
+    put_file("win/dev.tsv", "label\ttext\nyes\t0 1\n"); /* train stays in file order */
     hrkd_data_options o = hrkd_data_options_default();
     o.format = "tsv";
     o.path = at("win");

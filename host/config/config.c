@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config/config_internal.h"
+#include "core/path.h"
 
 #define CFG_MAX_DEPTH     16
 #define CFG_MAX_FILE_SIZE (16u << 20)
@@ -263,6 +264,9 @@ int cfg_check_value(const cfg_key *k, const char *text, cfg_value *out, char *wh
     switch (k->type) {
     case HRKD_CFG_INT:
         if (!cfg_parse_int(text, &v.i)) {
+            /* an integer too large for 64 bits is out of range, not "not an integer" */
+            size_t sign = (text[0] == '-' || text[0] == '+') ? 1 : 0;
+            if (text[sign] && strspn(text + sign, "0123456789") == strlen(text + sign)) return cfg_range_why(k, text, why, cap);
             snprintf(why, cap, "expected an integer, got '%s'", cfg_show(text, sb, sizeof sb));
             return 1;
         }
@@ -807,6 +811,12 @@ static int cfg_handler(void *user, const char *section, const char *name, const 
 
 static int cfg_read_all(const char *path, char **out, size_t *len, char *why, size_t cap)
 {
+    hrkd_error kind = {0};
+    if (hrkd_path_expect(path, HRKD_PATH_FILE, &kind)) { /* "PATH: is a FIFO ...": the caller names the path */
+        size_t n = strlen(path);
+        snprintf(why, cap, "%s", strncmp(kind.msg, path, n) == 0 && kind.msg[n] == ':' ? kind.msg + n + 2 : kind.msg);
+        return 1;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(why, cap, "cannot open: %s", strerror(errno));

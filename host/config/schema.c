@@ -17,12 +17,18 @@
 #define UNB       (-INFINITY), (INFINITY)   /* any number */
 #define GE(x)     (x), (INFINITY)           /* x or more */
 #define RANGE(a, b) (a), (b)
+
+/* Longest [run] name and [output] file: the run files get suffixes ("_seed4294967295_teacher.h5")
+ * and must still fit NAME_MAX (255) and PATH_MAX (4096). */
+#define CFG_MAX_RUN_NAME 200
+#define CFG_MAX_RUN_PATH 4000
 #define NONUM     1, 0                      /* min > max: not a number */
 
 /* Every key: name, type, default (NULL: required), min, max, choices, doc, flags, plugin kind. */
 static const cfg_key run_keys[] = {
     {"name", HRKD_CFG_STRING, "", NONUM, NULL,
-     "Run name: names the results file and log lines. Empty: the INI file's name without .ini.", 0, 0},
+     "Run name: names the results file and log lines (at most 200 bytes). Empty: the INI "
+     "file's name without .ini.", 0, 0},
     {"mode", HRKD_CFG_ENUM, "distill", NONUM, "distill|teacher|eval",
      "distill: train the student from the teacher (training the teacher first when [teacher] "
      "checkpoint is empty); teacher: train teachers only; eval: evaluate [student] checkpoint.", 0, 0},
@@ -79,6 +85,15 @@ static const cfg_key data_keys[] = {
      "training examples with the text's label, after the usual ones: more text for the student "
      "to match the teacher on (data augmentation, not in the paper). Dev and test are never "
      "windowed. Needs single texts: refused for format synthetic and mnli.", 0, 0},
+    {"max_line_bytes", HRKD_CFG_INT, "16777216", RANGE(1024, 4294967296.0), NULL,
+     "Longest line a reader accepts, in bytes (16 MiB); a longer one stops the load with "
+     "FILE:LINE instead of filling memory.", 0, 0},
+    {"dev_as_test", HRKD_CFG_BOOL, "false", NONUM, NULL,
+     "A data folder without a test file (MNLI has train.tsv and dev_matched.tsv): take its dev "
+     "file as the test split and 10 % of train as dev (a seeded draw; for MNLI the last tenth of "
+     "each genre's rows in file order, the papers' protocol). Without it such a folder is "
+     "refused. A folder without a dev file always takes dev from train (a seeded 10 %); one "
+     "file is split 80 / 10 / 10. docs/data.md.", 0, 0},
     {"batch_size", HRKD_CFG_INT, "8", RANGE(1, 65536), NULL, "Training batch size per domain.", 0, 0},
     {"eval_batch_size", HRKD_CFG_INT, "32", RANGE(1, 65536), NULL, "Evaluation batch size.", 0, 0},
     {"synthetic_domains", HRKD_CFG_INT, "4", RANGE(1, 32), NULL,
@@ -117,8 +132,8 @@ static const cfg_key teacher_keys[] = {
      "(HRKD-teacher: shared encoder, a head per domain), meta_teacher (Meta-KD).",
      CFG_PLUGIN, HRKD_KIND_TEACHER},
     {"checkpoint", HRKD_CFG_PATH, "", NONUM, NULL,
-     "A teacher run file (.h5) or Hugging Face folder to start from; empty in distill mode: "
-     "train the teacher first.", 0, 0},
+     "A teacher run file (.h5) or Hugging Face folder (holding config.json) to start from, "
+     "checked before anything trains; empty in distill mode: train the teacher first.", 0, 0},
     {"epochs", HRKD_CFG_INT, "0", GE(0), NULL, "Teacher training epochs; 0: [run] epochs.", 0, 0},
     {"lr", HRKD_CFG_FLOAT, "0", GE(0), NULL, "Teacher learning rate; 0: [optimizer] lr.", 0, 0},
     {"head_activation", HRKD_CFG_ENUM, "none", NONUM, "none|relu",
@@ -230,7 +245,8 @@ static const cfg_key output_keys[] = {
     {"dir", HRKD_CFG_PATH, "results", NONUM, NULL,
      "Folder of run files (created if missing); relative to the INI file, like every path.", 0, 0},
     {"file", HRKD_CFG_PATH, "", NONUM, NULL,
-     "The run's HDF5 file; empty: <dir>/<run name>.h5.", 0, 0},
+     "The run's HDF5 file; empty: <dir>/<run name>.h5. At most 4000 bytes (suffixes such as "
+     "_seed<N>_teacher.h5 are added).", 0, 0},
     {"checkpoint_every", HRKD_CFG_INT, "0", GE(0), NULL,
      "Write a resumable checkpoint every N steps; 0: at the end only.", 0, 0},
     {"flush_every", HRKD_CFG_INT, "50", GE(1), NULL,
@@ -540,6 +556,19 @@ void cfg_schema_cross_check(hrkd_config *cfg, cfg_diags *ds)
         cfg_entry_set_default(cfg, out, "file", p);
         key_of(cfg, "output", "file")->decl = decl;
         free(p);
+    }
+    /* Names become file names ("<name>_seed<N>_teacher.h5"): refused here, not cut later. */
+    name = key_of(cfg, "run", "name");
+    file = key_of(cfg, "output", "file");
+    if (name && strlen(name->value) > CFG_MAX_RUN_NAME) {
+        where(cfg, "run", name, &f, &l);
+        cfg_diag_add(ds, cfg, f, l, "[run] name: %zu bytes, at most %d (it names the run files)", strlen(name->value),
+                     CFG_MAX_RUN_NAME);
+    }
+    if (file && strlen(file->value) > CFG_MAX_RUN_PATH) {
+        where(cfg, "output", file, &f, &l);
+        cfg_diag_add(ds, cfg, f, l, "[output] file: %zu bytes, at most %d (the run files' path, suffixes such as "
+                     "_seed<N>_teacher.h5 added, must fit the system's %d)", strlen(file->value), CFG_MAX_RUN_PATH, 4096);
     }
     check_outputs_not_inputs(cfg, ds);
 }

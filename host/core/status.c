@@ -1,15 +1,38 @@
 /* host/core/status.c — error messages and logging (see hrkd/status.h). */
 #include "hrkd/status.h"
 
+#include "core/commands.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* s into msg; a message longer than msg keeps its head and its tail around "...": the tail
+ * holds the cause ("...: No such file or directory"), which a plain cut would drop. */
+static void fit_message(char *msg, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (n < cap) { memcpy(msg, s, n + 1); return; }
+    size_t head = cap / 4, tail = cap - 1 - head - 3;
+    memcpy(msg, s, head);
+    memcpy(msg + head, "...", 3);
+    memcpy(msg + head + 3, s + n - tail, tail + 1);
+}
 
 hrkd_status hrkd_error_vset(hrkd_error *err, hrkd_status st, const char *fmt, va_list ap)
 {
     if (!err || err->status != HRKD_STATUS_OK) return st; /* first error wins */
     err->status = st;
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    char *full = n >= (int)sizeof err->msg ? malloc((size_t)n + 1) : NULL;
+    if (full) {
+        vsnprintf(full, (size_t)n + 1, fmt, aq);
+        fit_message(err->msg, sizeof err->msg, full);
+        free(full);
+    }
+    va_end(aq);
     return st;
 }
 
@@ -25,13 +48,13 @@ hrkd_status hrkd_error_set(hrkd_error *err, hrkd_status st, const char *fmt, ...
 void hrkd_error_prefix(hrkd_error *err, const char *fmt, ...)
 {
     if (!err || err->status == HRKD_STATUS_OK) return;
-    char pre[HRKD_ERROR_MSG_MAX], old[HRKD_ERROR_MSG_MAX];
+    char pre[HRKD_ERROR_MSG_MAX], both[2 * HRKD_ERROR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
-    memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s%s", pre, old);
+    snprintf(both, sizeof both, "%s%s", pre, err->msg);
+    fit_message(err->msg, sizeof err->msg, both);
 }
 
 void hrkd_error_clear(hrkd_error *err)
@@ -39,6 +62,17 @@ void hrkd_error_clear(hrkd_error *err)
     if (!err) return;
     err->status = HRKD_STATUS_OK;
     err->msg[0] = '\0';
+}
+
+int hrkd_exit_code(int st)
+{
+    switch (st) {
+    case HRKD_STATUS_OK: return 0;
+    case HRKD_STATUS_INVALID:
+    case HRKD_STATUS_NOT_FOUND: return 2;
+    case HRKD_STATUS_UNSUPPORTED: return 3;
+    default: return 1;
+    }
 }
 
 const char *hrkd_status_name(hrkd_status st)

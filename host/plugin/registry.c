@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/config_internal.h"
+#include "core/path.h"
 #include "plugin/registry.h"
 
 typedef struct reg_item {
@@ -187,6 +189,41 @@ static int check_params(const char *path, const hrkd_plugin_descriptor *d, hrkd_
     return HRKD_STATUS_OK;
 }
 
+/* Loading a plugin runs its code: like ssh with a key file, refuse one that users other than
+ * its owner and root may have replaced — the file writable by group or others, owned by
+ * someone else, or in a folder writable by group or others (a sticky folder such as /tmp is
+ * fine: there only the owner may replace the file). HRKD_PLUGIN_ALLOW_LOOSE=1 loads it anyway. */
+static int plugin_loose(const char *path, const struct stat *st, hrkd_error *err)
+{
+    const char *allow = getenv("HRKD_PLUGIN_ALLOW_LOOSE");
+    if (allow && !strcmp(allow, "1")) return 0;
+    const char *hint = "HRKD_PLUGIN_ALLOW_LOOSE=1 loads it anyway";
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: writable by group or others (mode %04o); %s", path,
+                       (unsigned)(st->st_mode & 07777), hint);
+        return 1;
+    }
+    if (st->st_uid != 0 && st->st_uid != geteuid()) {
+        hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: owned by uid %u, neither you nor root; %s", path,
+                       (unsigned)st->st_uid, hint);
+        return 1;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == dir) dir[1] = 0;
+    else *slash = 0;
+    struct stat ds;
+    if (stat(dir, &ds) == 0 && (ds.st_mode & (S_IWGRP | S_IWOTH)) && !(ds.st_mode & S_ISVTX)) {
+        hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: the folder holding %s is writable by group or others (mode %04o); %s",
+                       dir, base, (unsigned)(ds.st_mode & 07777), hint);
+        return 1;
+    }
+    return 0;
+}
+
 const hrkd_plugin_descriptor *hrkd_plugin_open(const char *path, void **handle, hrkd_error *err)
 {
     *handle = NULL;
@@ -195,6 +232,7 @@ const hrkd_plugin_descriptor *hrkd_plugin_open(const char *path, void **handle, 
         hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
+    if (hrkd_path_expect(path, HRKD_PATH_FILE, err) || plugin_loose(path, &st, err)) return NULL;
     /* dlopen searches the library path for a bare name: make it a path. */
     char local[4096];
     const char *open_path = path;
@@ -422,7 +460,17 @@ hrkd_registry *hrkd_registry_create(const char *extra_dirs, hrkd_error *err)
         append_search(r, dir);
         scan_dir(r, dir);
     }
-    scan_list(r, getenv("HRKD_PLUGIN_PATH"));
+    const char *env = getenv("HRKD_PLUGIN_PATH");
+    if (env) { /* a folder named there that is not there is likely a typo: say so */
+        char *copy = strdup(env), *save = NULL;
+        HRKD_ASSERT(copy);
+        struct stat sb;
+        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
+            if (*d && (stat(d, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+                hrkd_log(HRKD_LOG_WARN, "HRKD_PLUGIN_PATH: %s: no such folder", d);
+        free(copy);
+    }
+    scan_list(r, env);
     scan_list(r, extra_dirs);
     return r;
 }

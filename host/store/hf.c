@@ -19,6 +19,7 @@
  */
 #include "store/store.h"
 
+#include "core/path.h"
 #include "model/bert.h"
 
 #include <errno.h>
@@ -82,6 +83,20 @@ hrkd_status hrkd_hf_read_config(const char *dir, hrkd_hf_config *cfg, hrkd_error
         if (act && act->kind != HRKD_JSON_STRING)
             st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%d: \"hidden_act\": expected a string",
                                 path, hrkd_json_line(text, len, act->pos));
+        /* the erf GELU ("gelu", "gelu_python") and the tanh one ("gelu_new", "gelu_pytorch_tanh")
+         * are what the encoder computes; anything else would run silently as GELU */
+        static const char *const ACTS[] = {"gelu", "gelu_python", "gelu_new", "gelu_pytorch_tanh"};
+        int act_ok = 0;
+        for (size_t i = 0; i < sizeof ACTS / sizeof ACTS[0]; i++) act_ok |= !strcmp(cfg->hidden_act, ACTS[i]);
+        if (!st && !act_ok)
+            st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%d: \"hidden_act\": \"%.40s\" is not supported (hrkd "
+                                "implements gelu, gelu_python, gelu_new and gelu_pytorch_tanh)", path,
+                                hrkd_json_line(text, len, act->pos), cfg->hidden_act);
+        const hrkd_json *pet = hrkd_json_get(root, "position_embedding_type");
+        if (!st && pet && (pet->kind != HRKD_JSON_STRING || strcmp(pet->str, "absolute") != 0))
+            st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%d: \"position_embedding_type\": \"%.40s\" is not "
+                                "supported (hrkd implements absolute position embeddings)", path,
+                                hrkd_json_line(text, len, pet->pos), pet->kind == HRKD_JSON_STRING ? pet->str : "?");
         const hrkd_json *mt = hrkd_json_get(root, "model_type");
         snprintf(cfg->model_type, sizeof cfg->model_type, "%s",
                  mt && mt->kind == HRKD_JSON_STRING ? mt->str : "bert");
@@ -102,6 +117,22 @@ hrkd_status hrkd_hf_read_config(const char *dir, hrkd_hf_config *cfg, hrkd_error
     hrkd_json_free(root);
     free(buf);
     return st;
+}
+
+hrkd_status hrkd_checkpoint_check(const char *path, hrkd_error *err)
+{
+    if (!path || !*path) return HRKD_STATUS_OK;
+    struct stat sb;
+    if (stat(path, &sb) != 0) return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: cannot open (%s)", path, strerror(errno));
+    if (S_ISDIR(sb.st_mode)) {
+        char cj[4096];
+        snprintf(cj, sizeof cj, "%s/config.json", path);
+        if (stat(cj, &sb) != 0)
+            return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: a folder without config.json (expected a Hugging Face "
+                                  "model folder or a teacher run file)", path);
+        return hrkd_path_expect(cj, HRKD_PATH_FILE, err);
+    }
+    return hrkd_path_expect(path, HRKD_PATH_FILE, err);
 }
 
 void hrkd_hf_to_bert_config(const hrkd_hf_config *h, hrkd_bert_config *b)

@@ -102,7 +102,7 @@ int hrkd_cmd_inspect(int argc, char **argv)
     hrkd_run *run;
     if (hrkd_run_open(path, &run, &err) != HRKD_STATUS_OK) {
         fprintf(stderr, "hrkd inspect: %s\n", err.msg);
-        return 1;
+        return hrkd_exit_code(err.status);
     }
     hrkd_run_view v;
     hrkd_run_get_view(run, &v);
@@ -110,6 +110,7 @@ int hrkd_cmd_inspect(int argc, char **argv)
     printf("hrkd:       %s  backend %s  threads %d  seed %llu\n", v.version, v.backend, v.threads,
            (unsigned long long)v.seed);
     if (v.backend_detail[0]) printf("kernels:    %s\n", v.backend_detail);
+    if (v.data_splits[0]) printf("splits:     %s\n", v.data_splits);
     printf("started:    %s on %s\n", v.start_time, v.host);
     printf("domains:    ");
     for (int d = 0; d < v.D; d++) printf("%s%s", d ? ", " : "", v.domains[d]);

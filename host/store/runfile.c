@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/path.h"
 #include "hrkd/hrkd.h"
 
 #define RUN_FORMAT_VERSION 1
@@ -71,6 +72,7 @@ struct hrkd_run {
     char   *path;
     /* metadata */
     char   *ini, *backend, *backend_detail, *start_time, *host, *version;
+    char   *data_splits;
     int     threads;
     uint64_t seed;
     int     D, M, N, T, K;
@@ -298,6 +300,7 @@ static void write_meta_and_logs(h5c *c, hrkd_run *r, hid_t f)
     w_attr_str(c, f, "hrkd_version", r->version);
     w_attr_str(c, f, "backend", r->backend);
     w_attr_str(c, f, "backend_detail", r->backend_detail);
+    if (r->data_splits && r->data_splits[0]) w_attr_str(c, f, "data_splits", r->data_splits); /* optional */
     w_attr_i64(c, f, "threads", r->threads);
     w_attr(c, f, "seed", H5T_NATIVE_UINT64, -1, &r->seed);
     w_attr_str(c, f, "start_time", r->start_time);
@@ -615,6 +618,7 @@ void hrkd_run_free(hrkd_run *r)
     free(r->ini);
     free(r->backend);
     free(r->backend_detail);
+    free(r->data_splits);
     free(r->start_time);
     free(r->host);
     free(r->version);
@@ -665,6 +669,7 @@ hrkd_status hrkd_run_create(const char *path, const hrkd_run_meta *meta, hrkd_ru
     r->ini = strdup(meta->ini_text ? meta->ini_text : "");
     r->backend = strdup(meta->backend ? meta->backend : "");
     r->backend_detail = strdup(meta->backend_detail ? meta->backend_detail : "");
+    r->data_splits = strdup(meta->data_splits ? meta->data_splits : "");
     r->version = strdup(HRKD_VERSION_STRING);
     r->threads = meta->threads;
     r->seed = meta->seed;
@@ -1025,6 +1030,7 @@ static hrkd_status run_open_inner(const char *path, hrkd_run **out, hrkd_error *
     r->backend = r_attr_str(&c, f, "backend");
     /* Optional: files written before 2026-12-06 lack it (same format version). */
     r->backend_detail = H5Aexists(f, "backend_detail") > 0 ? r_attr_str(&c, f, "backend_detail") : strdup("");
+    r->data_splits = H5Aexists(f, "data_splits") > 0 ? r_attr_str(&c, f, "data_splits") : strdup("");
     r->start_time = r_attr_str(&c, f, "start_time");
     r->host = r_attr_str(&c, f, "host");
     r_attr_num(&c, f, "threads", H5T_NATIVE_INT64, -1, &v64);
@@ -1215,12 +1221,17 @@ static int probe_in_child(const char *path, int *how)
 hrkd_status hrkd_run_open(const char *path, hrkd_run **out, hrkd_error *err)
 {
     *out = NULL;
+    hrkd_status pst = hrkd_path_expect(path, HRKD_PATH_FILE, err);
+    if (pst) return pst;
     int how = 0;
     if (getenv("HRKD_H5_NO_PROBE") == NULL && probe_in_child(path, &how))
         return hrkd_error_set(err, HRKD_STATUS_INVALID,
                               "%s: the HDF5 library failed while reading this file (%s %d): the file is damaged",
                               path, how > 0 ? "signal" : "exit status", how > 0 ? how : -how);
-    return run_open_inner(path, out, err);
+    hrkd_status st = run_open_inner(path, out, err);
+    /* a file that opens but does not read as a run file is damaged input, not an I/O failure */
+    if (st == HRKD_STATUS_IO && err && access(path, R_OK) == 0) err->status = st = HRKD_STATUS_INVALID;
+    return st;
 }
 
 hrkd_status hrkd_run_load_checkpoint(hrkd_run *r, const char *group, hrkd_params *const *stores, int n_stores,
@@ -1318,6 +1329,7 @@ void hrkd_run_get_view(const hrkd_run *r, hrkd_run_view *v)
     v->version = r->version;
     v->backend = r->backend;
     v->backend_detail = r->backend_detail ? r->backend_detail : "";
+    v->data_splits = r->data_splits ? r->data_splits : "";
     v->start_time = r->start_time;
     v->host = r->host;
     v->threads = r->threads;

@@ -134,6 +134,11 @@ typedef struct hrkd_hf_config {
 
 /* Parse DIR/config.json (BertConfig fields; other keys ignored). */
 hrkd_status hrkd_hf_read_config(const char *dir, hrkd_hf_config *cfg, hrkd_error *err);
+/* A checkpoint named in an INI ([teacher] checkpoint), checked before any training: empty is
+ * fine (none); otherwise path MUST exist and be a run file (a regular file) or a Hugging Face
+ * model folder holding config.json. Errors: "PATH: cannot open (...)", "PATH: is a FIFO ...",
+ * "PATH: a folder without config.json ..." (HRKD_STATUS_INVALID). */
+hrkd_status hrkd_checkpoint_check(const char *path, hrkd_error *err);
 
 /* Fill a model config from it (other fields from hrkd_bert_config_default(); the caller sets
  * num_heads_cls and fit_dim). hidden_act "gelu_new" / "gelu_pytorch_tanh" → tanh GELU. */
@@ -191,6 +196,7 @@ typedef struct hrkd_run_meta {
     const char        *ini_text;      /* the effective configuration */
     const char        *backend;       /* "cpu", "cuda" */
     const char        *backend_detail;/* the backend's description: libraries, kernel set, device */
+    const char        *data_splits;   /* how train / dev / test were formed (hrkd_dataset.splits) */
     int                threads;
     uint64_t           seed;
     int                n_domains;     /* D */
@@ -276,6 +282,7 @@ int64_t hrkd_run_n_loss_rows(const hrkd_run *run);
 typedef struct hrkd_run_view {
     const char *version, *backend, *start_time, *host;
     const char *backend_detail;              /* "" in files written before it was recorded */
+    const char *data_splits;                 /* the split rule; "" in files written before it */
     int         threads;
     uint64_t    seed;
     int         D, M, N, T, K;

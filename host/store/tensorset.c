@@ -2,6 +2,8 @@
  * helpers, exact half-precision conversions and a bounded whole-file reader. */
 #include "store/store.h"
 
+#include "core/path.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +119,8 @@ hrkd_status hrkd_file_read_all(const char *path, size_t max_bytes, uint8_t **out
 {
     *out = NULL;
     *len = 0;
+    hrkd_status pst = hrkd_path_expect(path, HRKD_PATH_FILE, err);
+    if (pst) return pst;
     FILE *f = fopen(path, "rb");
     if (!f) return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;

@@ -1,19 +1,26 @@
 /* host/text/cache.c — the token cache: the tokenized splits of a text dataset, one file per
  * split, memory-mapped on load so a large corpus is tokenized once.
  *
- * The file name is "hrkd-<16 hex>-<split>.tok", the hex a 64-bit FNV-1a hash of the key
- * "format|path|split|vocab|vocab size|vocab mtime|max_seq_len|seed|lowercase"; the key text
- * itself is stored in the header and compared on load, so a hash collision or any change of
- * the key (a new vocab file, another max_seq_len) makes the loader rebuild.
+ * The file name is "hrkd-<16 hex>-<split>.tok", the hex a 64-bit FNV-1a hash of the key:
+ * every option that changes the rows or their tokens (format, path, split, vocab path,
+ * max_seq_len, seed, lowercase, domains, dev_as_test). The key text itself is stored in the
+ * header and compared on load, so a hash collision or another option makes the loader
+ * rebuild. Beside it the header holds the identity of the inputs: size, modification time and
+ * a 64-bit FNV-1a hash of the contents of the vocab and of every data file (path itself, or
+ * the .tsv, .jsonl and .review files in the folder path and its subfolders); when the data or
+ * the vocab changed, even to the same size and time, the loader says so and rebuilds.
  *
  * Layout (little-endian, native int32; every array 8-byte aligned):
- *   char[8] "HRKDTOK1"; u32 key_len; key bytes; pad to 8
+ *   char[8] "HRKDTOK2"; u32 key_len; key bytes; u32 id_len; identity bytes; u32 len; the
+ *   split rule (hrkd_dataset.splits); pad to 8
  *   i32 D, L, vocab_size, T
  *   D × (u32 len, bytes) domain names; L × (u32 len, bytes) label names; pad to 8
  *   D × i64 n
  *   D × block: ids[n·T] segment[n·T] mask[n·T] labels[n] length[n], each block padded to 8 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,27 +28,137 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/path.h"
 #include "text/text_internal.h"
 
-#define CACHE_MAGIC "HRKDTOK1"
+#define CACHE_MAGIC "HRKDTOK2"
+
+/* A new field in hrkd_data_options stops the build here: add it to cache_key() when it changes
+ * the rows or their tokens (few_shot_ratio, train_windows, max_line_bytes and cache_dir do not:
+ * they apply after the cache or only refuse input), then update the size. */
+_Static_assert(sizeof(hrkd_data_options) == 112, "a new [data] option: does the token cache key need it?");
 
 static char *cache_key(const hrkd_data_options *opt, int split)
 {
-    struct stat sb;
-    long long vsize = -1, vmtime = -1;
-    if (stat(opt->vocab, &sb) == 0) {
-        vsize = (long long)sb.st_size;
-        vmtime = (long long)sb.st_mtim.tv_sec * 1000000000ll + sb.st_mtim.tv_nsec;
-    }
     char *rp = realpath(opt->path, NULL), *rv = realpath(opt->vocab, NULL);
-    size_t n = strlen(opt->format) + strlen(rp ? rp : opt->path) + strlen(rv ? rv : opt->vocab) + 160;
+    const char *doms = opt->domains ? opt->domains : "";
+    size_t n = strlen(opt->format) + strlen(rp ? rp : opt->path) + strlen(rv ? rv : opt->vocab) + strlen(doms) + 160;
     char *k = malloc(n);
     if (k)
-        snprintf(k, n, "%s|%s|%s|%s|%lld|%lld|%d|%llu|%d", opt->format, rp ? rp : opt->path, hrkd_data_split_name(split),
-                 rv ? rv : opt->vocab, vsize, vmtime, opt->max_seq_len, (unsigned long long)opt->seed, opt->lowercase);
+        snprintf(k, n, "%s|%s|%s|%s|%d|%llu|%d|%s|%d", opt->format, rp ? rp : opt->path, hrkd_data_split_name(split),
+                 rv ? rv : opt->vocab, opt->max_seq_len, (unsigned long long)opt->seed, opt->lowercase, doms,
+                 opt->dev_as_test);
     free(rp);
     free(rv);
     return k;
+}
+
+/* ---- the identity of the inputs --------------------------------------------------------- */
+
+typedef struct sbuf { char *s; size_t n, cap; int ok; } sbuf;
+
+static void sbuf_printf(sbuf *b, const char *fmt, ...) HRKD_PRINTF(2, 3);
+static void sbuf_printf(sbuf *b, const char *fmt, ...)
+{
+    if (!b->ok) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (k < 0 || b->n + (size_t)k + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (k >= 0 && cap < b->n + (size_t)k + 1) cap *= 2;
+        char *ns = k < 0 ? NULL : realloc(b->s, cap);
+        if (!ns) { b->ok = 0; return; }
+        b->s = ns;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)k;
+}
+
+/* "name:size:mtime:hash;" of one file (nothing when it cannot be read: the readers report it) */
+static void add_file(sbuf *b, const char *path, const char *name)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return;
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    uint64_t h = 1469598103934665603ull;
+    enum { CHUNK = 1 << 16 };
+    unsigned char *buf = malloc(CHUNK);
+    size_t got;
+    while (buf && (got = fread(buf, 1, CHUNK, f)) > 0)
+        for (size_t i = 0; i < got; i++) h = (h ^ buf[i]) * 1099511628211ull;
+    int bad = !buf || ferror(f);
+    free(buf);
+    fclose(f);
+    sbuf_printf(b, "%s:%lld:%lld.%09ld:%016llx%s;", name, (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+                (long)sb.st_mtim.tv_nsec, (unsigned long long)h, bad ? ":unreadable" : "");
+}
+
+static int is_data_name(const char *n)
+{
+    size_t k = strlen(n);
+    if (!k || n[0] == '.') return 0;
+    return (k > 4 && !strcmp(n + k - 4, ".tsv")) || (k > 6 && !strcmp(n + k - 6, ".jsonl")) ||
+           (k > 7 && !strcmp(n + k - 7, ".review"));
+}
+
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* the data files of dir (rel: their names relative to the data path), depth levels down */
+static void add_dir(sbuf *b, const char *dir, const char *rel, int depth)
+{
+    DIR *dh = opendir(dir);
+    if (!dh) return;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(dh)) != NULL) {
+        if (de->d_name[0] == '.') continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn) { b->ok = 0; break; }
+            names = nn;
+        }
+        if (!(names[n] = strdup(de->d_name))) { b->ok = 0; break; }
+        n++;
+    }
+    closedir(dh);
+    if (n > 1) qsort(names, n, sizeof *names, cmp_name);
+    for (size_t i = 0; i < n; i++) {
+        size_t pl = strlen(dir) + strlen(names[i]) + 2, rl = strlen(rel) + strlen(names[i]) + 2;
+        char *p = malloc(pl), *r = malloc(rl);
+        if (p && r) {
+            snprintf(p, pl, "%s/%s", dir, names[i]);
+            snprintf(r, rl, "%s%s%s", rel, rel[0] ? "/" : "", names[i]);
+            struct stat sb;
+            if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) && depth > 0) add_dir(b, p, r, depth - 1);
+            else if (is_data_name(names[i])) add_file(b, p, r);
+        } else b->ok = 0;
+        free(p);
+        free(r);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* identity of vocab and data (malloc'd; NULL when out of memory) */
+static char *cache_identity(const hrkd_data_options *opt)
+{
+    sbuf b = {NULL, 0, 0, 1};
+    add_file(&b, opt->vocab, "vocab");
+    sbuf_printf(&b, "|");
+    struct stat sb;
+    if (stat(opt->path, &sb) == 0 && S_ISDIR(sb.st_mode)) add_dir(&b, opt->path, "", 1);
+    else add_file(&b, opt->path, "data");
+    sbuf_printf(&b, "|");
+    if (!b.ok) { free(b.s); return NULL; }
+    return b.s;
 }
 
 static char *cache_file(const hrkd_data_options *opt, int split, const char *key)
@@ -82,14 +199,23 @@ static char *take_str(cur *c)
     return p ? strndup(p, n) : NULL;
 }
 
-/* parse one mapped split file into ds (names only when names is set); 0 when malformed */
-static int parse_split(cur *c, const char *key, int split, hrkd_dataset *ds, int names)
+/* parse one mapped split file into ds (names only when names is set); 0 when malformed or of
+ * other options, -1 when the data or the vocab changed since it was written */
+static int parse_split(cur *c, const char *key, const char *id, int split, hrkd_dataset *ds, int names)
 {
     const char *m = take(c, 8);
     if (!m || memcmp(m, CACHE_MAGIC, 8)) return 0;
     uint32_t kl = take_u32(c);
     const char *k = take(c, kl);
     if (!k || kl != strlen(key) || memcmp(k, key, kl)) return 0;
+    uint32_t il = take_u32(c);
+    const char *i = take(c, il);
+    if (!i) return 0;
+    if (il != strlen(id) || memcmp(i, id, il)) return -1;
+    uint32_t sl = take_u32(c);
+    const char *sr = take(c, sl);
+    if (!sr) return 0;
+    if (names) snprintf(ds->splits, sizeof ds->splits, "%.*s", (int)sl, sr);
     c->at = pad8(c->at);
     int32_t hdr[4];
     for (int i = 0; i < 4; i++) hdr[i] = (int32_t)take_u32(c);
@@ -141,7 +267,9 @@ hrkd_status hrkd_cache_load(const hrkd_data_options *opt, hrkd_dataset *ds, hrkd
     pv->map_len = calloc(3, sizeof *pv->map_len);
     if (!pv->map || !pv->map_len) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
     int ok = 1;
-    for (int s = 0; s < 3 && ok; s++) {
+    char *id = cache_identity(opt);
+    if (!id) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+    for (int s = 0; s < 3 && ok > 0; s++) {
         char *key = cache_key(opt, s);
         char *file = key ? cache_file(opt, s, key) : NULL;
         int fd = file ? open(file, O_RDONLY | O_CLOEXEC) : -1;
@@ -155,13 +283,15 @@ hrkd_status hrkd_cache_load(const hrkd_data_options *opt, hrkd_dataset *ds, hrkd
             pv->map[pv->n_maps] = m;
             pv->map_len[pv->n_maps++] = (size_t)sb.st_size;
             cur c = {m, (size_t)sb.st_size, 0, 1};
-            ok = parse_split(&c, key, s, ds, s == 0);
-            if (!ok) hrkd_log(HRKD_LOG_INFO, "token cache %s: stale or malformed, rebuilding", file);
+            ok = parse_split(&c, key, id, s, ds, s == 0);
+            if (ok < 0) hrkd_log(HRKD_LOG_INFO, "token cache %s: the data changed, rebuilding", file);
+            else if (!ok) hrkd_log(HRKD_LOG_INFO, "token cache %s: stale or malformed, rebuilding", file);
         }
         free(key);
         free(file);
     }
-    if (ok) return HRKD_STATUS_OK;
+    free(id);
+    if (ok > 0) return HRKD_STATUS_OK;
     /* undo: the caller starts over from the readers */
     if (ds->domain_names) for (int d = 0; d < ds->D; d++) free(ds->domain_names[d]);
     if (ds->label_names) for (int l = 0; l < ds->num_labels; l++) free(ds->label_names[l]);
@@ -200,18 +330,22 @@ hrkd_status hrkd_cache_save(const hrkd_data_options *opt, const hrkd_dataset *ds
     if (mkdir(opt->cache_dir, 0777) != 0 && errno != EEXIST)
         return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot create the token cache folder (%s)", opt->cache_dir, strerror(errno));
     hrkd_status st = HRKD_STATUS_OK;
+    char *id = cache_identity(opt);
+    if (!id) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+    uint32_t il = (uint32_t)strlen(id), sl = (uint32_t)strlen(ds->splits);
     for (int s = 0; s < 3 && !st; s++) {
         char *key = cache_key(opt, s);
         char *file = key ? cache_file(opt, s, key) : NULL;
         size_t tl = file ? strlen(file) + 32 : 0;
         char *tmp = file ? malloc(tl) : NULL;
-        if (!tmp) { free(key); free(file); return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); }
+        if (!tmp) { free(key); free(file); free(id); return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); }
         snprintf(tmp, tl, "%s.tmp%ld", file, (long)getpid());
         FILE *f = fopen(tmp, "wb");
         int ok = f != NULL;
         uint32_t kl = (uint32_t)strlen(key);
         int32_t hdr[4] = {ds->D, ds->num_labels, ds->vocab_size, ds->D ? (int32_t)ds->split[0].T : opt->max_seq_len};
-        ok = ok && put(f, CACHE_MAGIC, 8) && put(f, &kl, 4) && put(f, key, kl) && put_pad(f) && put(f, hdr, sizeof hdr);
+        ok = ok && put(f, CACHE_MAGIC, 8) && put(f, &kl, 4) && put(f, key, kl) && put(f, &il, 4) && put(f, id, il) &&
+             put(f, &sl, 4) && put(f, ds->splits, sl) && put_pad(f) && put(f, hdr, sizeof hdr);
         for (int d = 0; ok && d < ds->D; d++) ok = put_str(f, ds->domain_names[d]);
         for (int l = 0; ok && l < ds->num_labels; l++) ok = put_str(f, ds->label_names[l]);
         ok = ok && put_pad(f);
@@ -231,5 +365,6 @@ hrkd_status hrkd_cache_save(const hrkd_data_options *opt, const hrkd_dataset *ds
         free(file);
         free(tmp);
     }
+    free(id);
     return st;
 }

@@ -8,6 +8,9 @@
 
 #include "text/text_internal.h"
 
+/* hrkd_data_load; quiet: no start-up line (the second, long load of train_windows) */
+static hrkd_status data_load(const hrkd_data_options *opt, int quiet, hrkd_dataset **out, hrkd_error *err);
+
 hrkd_data_options hrkd_data_options_default(void)
 {
     hrkd_data_options o;
@@ -22,6 +25,7 @@ hrkd_data_options hrkd_data_options_default(void)
     o.cache_dir = "";
     o.lowercase = 1;
     o.train_windows = 1;
+    o.max_line_bytes = 16 << 20;
     o.syn_domains = 3;
     o.syn_train = 2000;
     o.syn_dev = 200;
@@ -227,7 +231,7 @@ static hrkd_status add_windows(const hrkd_data_options *opt, hrkd_dataset *ds, h
     lo.max_seq_len = (int)LT;
     lo.train_windows = 1;
     hrkd_dataset *full = NULL;
-    hrkd_status st = hrkd_data_load(&lo, &full, err);
+    hrkd_status st = data_load(&lo, 1, &full, err);
     if (st) return st;
     hrkd_dataset_priv *pv = ds->priv;
     for (int d = 0; d < ds->D && !st; d++) {
@@ -293,6 +297,11 @@ static hrkd_status add_windows(const hrkd_data_options *opt, hrkd_dataset *ds, h
 
 hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrkd_error *err)
 {
+    return data_load(opt, 0, out, err);
+}
+
+static hrkd_status data_load(const hrkd_data_options *opt, int quiet, hrkd_dataset **out, hrkd_error *err)
+{
     *out = NULL;
     const char *fmt = opt->format && opt->format[0] ? opt->format : "synthetic";
     if (opt->few_shot_ratio <= 0 || opt->few_shot_ratio > 1)
@@ -311,6 +320,8 @@ hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrk
     hrkd_status st;
     if (strcmp(fmt, "synthetic") == 0) {
         st = hrkd_synthetic_build(opt, ds, err);
+        snprintf(ds->splits, sizeof ds->splits, "generated: %d / %d / %d examples per domain (seed %llu)", opt->syn_train,
+                 opt->syn_dev, opt->syn_test, (unsigned long long)opt->seed);
     } else {
         int known = !strcmp(fmt, "amazon") || !strcmp(fmt, "mnli") || !strcmp(fmt, "tsv") || !strcmp(fmt, "jsonl");
         if (!known) {
@@ -327,6 +338,13 @@ hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrk
             else if (!strcmp(fmt, "mnli")) st = hrkd_read_mnli(opt, &r, err);
             else st = hrkd_read_table(opt, !strcmp(fmt, "jsonl"), &r, err);
             if (!st && r.D == 0) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: no examples found", opt->path);
+            if (!st && r.L < 2) {
+                char names[256] = "";
+                for (int l = 0; l < r.L; l++) snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", l ? ", " : "", r.label_names[l]);
+                st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: %d label%s (%s) in the data; classification needs at "
+                                    "least 2", opt->path, r.L, r.L == 1 ? "" : "s", names);
+            }
+            if (!st) snprintf(ds->splits, sizeof ds->splits, "%s", r.splits);
             if (!st) st = tokenize_raw(opt, &r, ds, err);
             hrkd_raw_data_free(&r);
             if (!st && cached) st = hrkd_cache_save(opt, ds, err);
@@ -343,6 +361,7 @@ hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrk
     }
     if (!st && opt->train_windows > 1) st = add_windows(opt, ds, err);
     if (st) { hrkd_dataset_destroy(ds); return st; }
+    if (!quiet) hrkd_log(HRKD_LOG_INFO, "data splits: %s", ds->splits);
     *out = ds;
     return HRKD_STATUS_OK;
 }

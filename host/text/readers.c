@@ -18,33 +18,81 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/path.h"
 #include "text/text_internal.h"
 #include "text/unicode.h"
 
 /* ---- line reading ---- */
 
 typedef struct line_reader {
-    FILE  *f;
-    char  *buf;
-    size_t cap;
-    long   line;
+    FILE        *f;
+    const char  *path;
+    char        *buf;
+    size_t       cap;
+    long         line;
+    size_t       max;  /* longest line accepted (bytes before the newline) */
+    hrkd_status  st;   /* why reading stopped early: a read error, a line too long, no memory */
+    hrkd_error  *err;
 } line_reader;
 
-/* next line without its "\n" (and "\r"); returns its length or -1 at EOF. NUL bytes inside
- * are kept in the count so callers can refuse them. */
+/* next line without its "\n" (and "\r"), a UTF-8 byte-order mark at the start of the file
+ * dropped; returns its length, or -1 at the end of the file and when reading failed (then
+ * r->st and the error are set: a read error, a line longer than r->max or no memory is never
+ * taken for the end). NUL bytes inside are kept in the count so callers can refuse them. */
 static long reader_next(line_reader *r)
 {
-    ssize_t n = getline(&r->buf, &r->cap, r->f);
-    if (n < 0) return -1;
+    if (r->st) return -1;
+    size_t n = 0;
+    int c;
+    while ((c = getc_unlocked(r->f)) != EOF && c != '\n') {
+        if (n >= r->max) {
+            r->st = hrkd_error_set(r->err, HRKD_STATUS_INVALID, "%s:%ld: line longer than %zu bytes (raise [data] "
+                                   "max_line_bytes to read it)", r->path, r->line + 1, r->max);
+            return -1;
+        }
+        if (n + 2 > r->cap) {
+            size_t cap = r->cap ? r->cap * 2 : 256;
+            char *nb = realloc(r->buf, cap);
+            if (!nb) {
+                r->st = hrkd_error_set(r->err, HRKD_STATUS_NOMEM, "%s:%ld: out of memory for a line of %zu bytes",
+                                       r->path, r->line + 1, n);
+                return -1;
+            }
+            r->buf = nb;
+            r->cap = cap;
+        }
+        r->buf[n++] = (char)c;
+    }
+    if (c == EOF && ferror(r->f)) {
+        r->st = hrkd_error_set(r->err, HRKD_STATUS_IO, "%s:%ld: read error (%s)", r->path, r->line + 1, strerror(errno));
+        return -1;
+    }
+    if (c == EOF && n == 0) return -1;
+    if (!r->buf) { /* an empty first line */
+        r->buf = malloc(1);
+        if (!r->buf) { r->st = hrkd_error_set(r->err, HRKD_STATUS_NOMEM, "out of memory"); return -1; }
+        r->cap = 1;
+    }
+    r->buf[n] = 0;
     r->line++;
-    if (n && r->buf[n - 1] == '\n') r->buf[--n] = 0;
     if (n && r->buf[n - 1] == '\r') r->buf[--n] = 0;
+    if (r->line == 1 && n >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3)) {
+        memmove(r->buf, r->buf + 3, n - 2);
+        n -= 3;
+    }
     return (long)n;
 }
 
-static hrkd_status reader_open(line_reader *r, const char *path, hrkd_error *err)
+/* path MUST be a regular file (a FIFO would block, a device never end, a folder read as
+ * empty); max_line is the longest line it may hold */
+static hrkd_status reader_open(line_reader *r, const char *path, int64_t max_line, hrkd_error *err)
 {
     memset(r, 0, sizeof *r);
+    r->path = path;
+    r->err = err;
+    r->max = max_line > 0 ? (size_t)max_line : (size_t)16 << 20;
+    hrkd_status st = hrkd_path_expect(path, HRKD_PATH_FILE, err);
+    if (st) return st;
     r->f = fopen(path, "rb");
     if (!r->f) return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot open (%s)", path, strerror(errno));
     return HRKD_STATUS_OK;
@@ -138,6 +186,19 @@ static void html_unescape(char *s)
     *w = 0;
 }
 
+/* drop leading and trailing ASCII white space in place (NULL is left alone) */
+static void trim(char *s)
+{
+    if (!s) return;
+    size_t a = 0, n = strlen(s);
+    while (a < n && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n' || s[a] == '\v' || s[a] == '\f')) a++;
+    while (n > a && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == '\v' ||
+                     s[n - 1] == '\f'))
+        n--;
+    memmove(s, s + a, n - a);
+    s[n - a] = 0;
+}
+
 /* ---- amazon ---- */
 
 static const struct { const char *dir, *name; int counts[3]; } AMAZON[4] = {
@@ -147,10 +208,10 @@ static const struct { const char *dir, *name; int counts[3]; } AMAZON[4] = {
     {"kitchen_&_housewares", "kitchen", {1613, 184, 203}},
 };
 
-static hrkd_status amazon_file(const char *path, int label, hrkd_example_list *out, hrkd_error *err)
+static hrkd_status amazon_file(const char *path, int64_t max_line, int label, hrkd_example_list *out, hrkd_error *err)
 {
     line_reader r;
-    hrkd_status st = reader_open(&r, path, err);
+    hrkd_status st = reader_open(&r, path, max_line, err);
     if (st) return st;
     sbuf text = {0};
     long open_line = 0; /* > 0 while inside <review_text> */
@@ -193,6 +254,7 @@ static hrkd_status amazon_file(const char *path, int label, hrkd_example_list *o
             text.n = 0;
         }
     }
+    if (!st) st = r.st;
     if (!st && open_line)
         st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: <review_text> opened at line %ld is never closed (truncated review block)",
                             path, r.line, open_line);
@@ -209,7 +271,32 @@ hrkd_status hrkd_read_amazon(const hrkd_data_options *opt, hrkd_raw_data *r, hrk
     r->label_names[0] = strdup("negative");
     r->label_names[1] = strdup("positive");
     if (!r->label_names[0] || !r->label_names[1]) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+    hrkd_status st0 = hrkd_path_expect(opt->path, HRKD_PATH_DIR, err);
+    if (st0) return st0;
+    /* [data] domains: read only the folders of the domains it names */
+    int want[4] = {1, 1, 1, 1};
+    if (opt->domains && opt->domains[0]) {
+        char *list = strdup(opt->domains), *save = NULL;
+        if (!list) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+        for (int d = 0; d < 4; d++) want[d] = 0;
+        for (char *t = strtok_r(list, ",", &save); t && !st0; t = strtok_r(NULL, ",", &save)) {
+            trim(t);
+            if (!*t) continue;
+            int found = -1;
+            for (int d = 0; d < 4; d++)
+                if (!strcmp(t, AMAZON[d].name)) found = d;
+            if (found < 0)
+                st0 = hrkd_error_set(err, HRKD_STATUS_INVALID, "domains: unknown domain '%.80s' (have: books, dvd, "
+                                     "electronics, kitchen)", t);
+            else want[found] = 1;
+        }
+        free(list);
+        if (st0) return st0;
+    }
+    snprintf(r->splits, sizeof r->splits, "per domain a seeded shuffle of its reviews, then the paper's train / dev / "
+             "test counts (seed %llu)", (unsigned long long)opt->seed);
     for (int d = 0; d < 4; d++) {
+        if (!want[d]) continue;
         int di = hrkd_raw_domain_index(r, AMAZON[d].name, 1);
         if (di < 0) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
         hrkd_example_list all = {0};
@@ -218,7 +305,7 @@ hrkd_status hrkd_read_amazon(const hrkd_data_options *opt, hrkd_raw_data *r, hrk
             char rel[128];
             snprintf(rel, sizeof rel, "%s/%s.review", AMAZON[d].dir, lab ? "positive" : "negative");
             char *p = join_path(opt->path, rel);
-            st = p ? amazon_file(p, lab, &all, err) : hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+            st = p ? amazon_file(p, opt->max_line_bytes, lab, &all, err) : hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
             free(p);
         }
         if (!st) {
@@ -274,10 +361,17 @@ static int column_of(char **field, int n, const char *name)
 /* a label-name table built while reading (labels are sorted and numbered at the end) */
 typedef struct name_set { char **name; int n, cap; } name_set;
 
-static int name_set_add(name_set *s, const char *name)
+static int name_set_find(const name_set *s, const char *name)
 {
     for (int i = 0; i < s->n; i++)
         if (strcmp(s->name[i], name) == 0) return i;
+    return -1;
+}
+
+static int name_set_add(name_set *s, const char *name)
+{
+    int i = name_set_find(s, name);
+    if (i >= 0) return i;
     if (s->n == s->cap) {
         int cap = s->cap ? s->cap * 2 : 8;
         char **nn = realloc(s->name, (size_t)cap * sizeof *nn);
@@ -323,6 +417,27 @@ static void name_set_free(name_set *s)
     memset(s, 0, sizeof *s);
 }
 
+/* The one way dev is taken from train when a data folder has no dev file (or its dev file is
+ * the test split): per domain (domains sorted by name) the last tenth of train becomes dev,
+ * after a seeded shuffle — or, with file_order (MNLI, as the papers' code splits it), in the
+ * order of the file. */
+static hrkd_status carve_dev(const hrkd_data_options *opt, int file_order, hrkd_raw_data *r, hrkd_error *err)
+{
+    hrkd_status st = HRKD_STATUS_OK;
+    for (int d = 0; d < r->D && !st; d++) {
+        hrkd_example_list *t = &r->dom[d].split[HRKD_DATA_TRAIN];
+        if (!file_order) hrkd_example_shuffle(t, opt->seed, 0x6465760000ull + (uint64_t)d);
+        int64_t ntr = file_order ? t->n * 9 / 10 : t->n - t->n / 10; /* MNLI: int(0.9 n) train rows */
+        for (int64_t i = ntr; i < t->n && !st; i++) {
+            char *a = t->ex[i].a, *b = t->ex[i].b;
+            t->ex[i].a = t->ex[i].b = NULL; /* ownership moves (push frees on failure) */
+            st = hrkd_example_push(&r->dom[d].split[HRKD_DATA_DEV], a, b, t->ex[i].label, err);
+        }
+        if (!st) t->n = ntr;
+    }
+    return st;
+}
+
 static hrkd_status need_utf8(const char *path, long line, const char *what, const char *s, hrkd_error *err)
 {
     if (hrkd_utf8_valid(s, strlen(s))) return HRKD_STATUS_OK;
@@ -332,11 +447,11 @@ static hrkd_status need_utf8(const char *path, long line, const char *what, cons
 #define MAX_COLS 64
 
 /* MNLI file → examples of split s (train rows go to split 0 and are divided later) */
-static hrkd_status mnli_file(const char *path, int s, hrkd_raw_data *r, hrkd_error *err)
+static hrkd_status mnli_file(const char *path, int64_t max_line, int s, hrkd_raw_data *r, hrkd_error *err)
 {
     static const char *const LABELS[3] = {"contradiction", "entailment", "neutral"};
     line_reader rd;
-    hrkd_status st = reader_open(&rd, path, err);
+    hrkd_status st = reader_open(&rd, path, max_line, err);
     if (st) return st;
     char *field[MAX_COLS + 1];
     int cg = -1, c1 = -1, c2 = -1, cl = -1, ncols = 0;
@@ -374,6 +489,7 @@ static hrkd_status mnli_file(const char *path, int s, hrkd_raw_data *r, hrkd_err
         if (d < 0 || !a || !b) { free(a); free(b); st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); break; }
         st = hrkd_example_push(&r->dom[d].split[s], a, b, lab, err);
     }
+    if (!st) st = rd.st;
     if (!st && rd.line == 0) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:1: empty file (expected a header row)", path);
     reader_close(&rd);
     return st;
@@ -386,24 +502,24 @@ static int cmp_domain(const void *a, const void *b)
 
 hrkd_status hrkd_read_mnli(const hrkd_data_options *opt, hrkd_raw_data *r, hrkd_error *err)
 {
+    /* MNLI has no test file: its dev file (dev_matched.tsv) is the test split only when asked */
+    if (!opt->dev_as_test)
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: MNLI has no test file; set [data] dev_as_test = true to take "
+                              "dev_matched.tsv as the test split (dev is then the last 10 %% of each genre's train "
+                              "rows), the papers' protocol", opt->path);
+    hrkd_status st = hrkd_path_expect(opt->path, HRKD_PATH_DIR, err);
+    if (st) return st;
     char *tr = join_path(opt->path, "train.tsv"), *dv = join_path(opt->path, "dev_matched.tsv");
-    hrkd_status st = (!tr || !dv) ? hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory") : HRKD_STATUS_OK;
-    if (!st) st = mnli_file(tr, HRKD_DATA_TRAIN, r, err);
-    if (!st) st = mnli_file(dv, HRKD_DATA_TEST, r, err);
+    st = (!tr || !dv) ? hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory") : HRKD_STATUS_OK;
+    if (!st) st = mnli_file(tr, opt->max_line_bytes, HRKD_DATA_TRAIN, r, err);
+    if (!st) st = mnli_file(dv, opt->max_line_bytes, HRKD_DATA_TEST, r, err);
     free(tr);
     free(dv);
     if (st) return st;
     if (r->D > 1) qsort(r->dom, (size_t)r->D, sizeof *r->dom, cmp_domain);
-    for (int d = 0; d < r->D && !st; d++) {
-        hrkd_example_list *t = &r->dom[d].split[HRKD_DATA_TRAIN];
-        int64_t ntr = t->n * 9 / 10;
-        for (int64_t i = ntr; i < t->n && !st; i++) {
-            char *a = t->ex[i].a, *b = t->ex[i].b;
-            t->ex[i].a = t->ex[i].b = NULL; /* ownership moves (push frees on failure) */
-            st = hrkd_example_push(&r->dom[d].split[HRKD_DATA_DEV], a, b, t->ex[i].label, err);
-        }
-        if (!st) t->n = ntr;
-    }
+    st = carve_dev(opt, 1, r, err);
+    snprintf(r->splits, sizeof r->splits, "train.tsv; test = dev_matched.tsv (dev_as_test); dev = the last 10 %% of "
+             "each genre's train rows, in file order (the papers' split)");
     r->L = 3;
     r->label_names = calloc(3, sizeof *r->label_names);
     if (!r->label_names) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
@@ -565,10 +681,11 @@ end:
     return 1;
 }
 
-static hrkd_status table_file(const char *path, int jsonl, int s, hrkd_raw_data *r, name_set *labels, hrkd_error *err)
+static hrkd_status table_file(const char *path, int64_t max_line, int jsonl, int s, hrkd_raw_data *r, name_set *labels,
+                              hrkd_error *err)
 {
     line_reader rd;
-    hrkd_status st = reader_open(&rd, path, err);
+    hrkd_status st = reader_open(&rd, path, max_line, err);
     if (st) return st;
     int col[N_COLS] = {-1, -1, -1, -1}, ncols = 0;
     char *field[MAX_COLS + 1];
@@ -601,6 +718,7 @@ static hrkd_status table_file(const char *path, int jsonl, int s, hrkd_raw_data 
             else if (!val[COL_TEXT]) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: missing key 'text'", path, rd.line);
             else if (!val[COL_LABEL]) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: missing key 'label'", path, rd.line);
         }
+        if (!st) { trim(val[COL_LABEL]); trim(val[COL_DOMAIN]); }
         const char *dom = val[COL_DOMAIN] ? val[COL_DOMAIN] : "all";
         if (!st && col[COL_DOMAIN] >= 0 && !jsonl && !dom[0]) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: empty domain", path, rd.line);
         if (!st && jsonl && val[COL_DOMAIN] && !dom[0]) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: empty domain", path, rd.line);
@@ -612,8 +730,17 @@ static hrkd_status table_file(const char *path, int jsonl, int s, hrkd_raw_data 
         int d = -1, lab = -1;
         if (!st) {
             d = hrkd_raw_domain_index(r, dom, 1);
-            lab = name_set_add(labels, val[COL_LABEL]);
-            if (d < 0 || lab < 0) st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+            lab = s == HRKD_DATA_TRAIN ? name_set_add(labels, val[COL_LABEL]) : name_set_find(labels, val[COL_LABEL]);
+            if (d < 0 || (lab < 0 && s == HRKD_DATA_TRAIN)) st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+            else if (lab < 0) {
+                char have[256] = "";
+                for (int i = 0; i < labels->n; i++) {
+                    size_t hl = strlen(have);
+                    snprintf(have + hl, sizeof have - hl, "%s%s", i ? ", " : "", labels->name[i]);
+                }
+                st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: label '%.80s' does not occur in the training data "
+                                    "(which has: %s)", path, rd.line, val[COL_LABEL], have);
+            }
         }
         if (!st) {
             st = hrkd_example_push(&r->dom[d].split[s], val[COL_TEXT], val[COL_TEXT_B], lab, err);
@@ -621,6 +748,7 @@ static hrkd_status table_file(const char *path, int jsonl, int s, hrkd_raw_data 
         }
         for (int k = 0; k < N_COLS; k++) free(val[k]);
     }
+    if (!st) st = rd.st;
     if (!st && !jsonl && rd.line == 0) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:1: empty file (expected a header row)", path);
     reader_close(&rd);
     return st;
@@ -634,16 +762,43 @@ hrkd_status hrkd_read_table(const hrkd_data_options *opt, int jsonl, hrkd_raw_da
     name_set labels = {0};
     hrkd_status st = HRKD_STATUS_OK;
     if (S_ISDIR(sb.st_mode)) {
-        for (int s = 0; s < 3 && !st; s++) {
+        /* train.EXT, then dev.EXT and test.EXT; see text.h for the rule when one is missing */
+        char *p[3] = {NULL, NULL, NULL};
+        int have[3] = {0, 0, 0};
+        for (int s = 0; s < 3; s++) {
             char name[32];
             snprintf(name, sizeof name, "%s.%s", hrkd_data_split_name(s), ext);
-            char *p = join_path(opt->path, name);
-            if (!p) { st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); break; }
-            if (s == 0 || access(p, F_OK) == 0) st = table_file(p, jsonl, s, r, &labels, err);
-            free(p);
+            p[s] = join_path(opt->path, name);
+            if (!p[s]) st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+            else have[s] = access(p[s], F_OK) == 0;
         }
+        if (!st && !have[HRKD_DATA_TEST] && !opt->dev_as_test)
+            st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: no test.%s; add one, or set [data] dev_as_test = true to take "
+                                "dev.%s as the test split (dev is then a seeded 10 %% of train)", opt->path, ext, ext);
+        if (!st && opt->dev_as_test && have[HRKD_DATA_TEST])
+            st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: [data] dev_as_test = true, but the folder has test.%s: "
+                                "remove one of them", opt->path, ext);
+        if (!st && opt->dev_as_test && !have[HRKD_DATA_DEV])
+            st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: [data] dev_as_test = true needs dev.%s", opt->path, ext);
+        if (!st) st = table_file(p[0], opt->max_line_bytes, jsonl, HRKD_DATA_TRAIN, r, &labels, err);
+        if (!st && have[HRKD_DATA_DEV])
+            st = table_file(p[1], opt->max_line_bytes, jsonl, opt->dev_as_test ? HRKD_DATA_TEST : HRKD_DATA_DEV, r, &labels, err);
+        if (!st && have[HRKD_DATA_TEST]) st = table_file(p[2], opt->max_line_bytes, jsonl, HRKD_DATA_TEST, r, &labels, err);
+        if (!st && r->D > 1) qsort(r->dom, (size_t)r->D, sizeof *r->dom, cmp_domain);
+        if (!st && (opt->dev_as_test || !have[HRKD_DATA_DEV])) st = carve_dev(opt, 0, r, err);
+        if (opt->dev_as_test)
+            snprintf(r->splits, sizeof r->splits, "train.%s; test = dev.%s (dev_as_test); dev = a seeded 10 %% of train "
+                     "(seed %llu)", ext, ext, (unsigned long long)opt->seed);
+        else if (!have[HRKD_DATA_DEV])
+            snprintf(r->splits, sizeof r->splits, "train.%s, test.%s; dev = a seeded 10 %% of train (seed %llu)", ext, ext,
+                     (unsigned long long)opt->seed);
+        else
+            snprintf(r->splits, sizeof r->splits, "train.%s, dev.%s, test.%s", ext, ext, ext);
+        for (int s = 0; s < 3; s++) free(p[s]);
     } else {
-        st = table_file(opt->path, jsonl, HRKD_DATA_TRAIN, r, &labels, err);
+        st = table_file(opt->path, opt->max_line_bytes, jsonl, HRKD_DATA_TRAIN, r, &labels, err);
+        snprintf(r->splits, sizeof r->splits, "one file: a seeded 80 / 10 / 10 %% split per domain (seed %llu)",
+                 (unsigned long long)opt->seed);
         /* one file: a seeded 80 / 10 / 10 split per domain */
         for (int d = 0; d < r->D && !st; d++) {
             hrkd_example_list *t = &r->dom[d].split[HRKD_DATA_TRAIN];

@@ -46,6 +46,9 @@ typedef struct hrkd_data_options {
     int         train_windows; /* 1: each training text once, cut at max_seq_len; K > 1: also
                                 * its next K − 1 windows of max_seq_len − 2 tokens (see
                                 * hrkd_data_load) */
+    int64_t     max_line_bytes; /* longest line a reader accepts (16 MiB) */
+    int         dev_as_test;   /* a folder without a test file: its dev file is the test split
+                                * and dev is carved from train (see hrkd_data_load) */
     /* synthetic: D domains, examples per domain and split, vocab size, labels
      * (defaults 3, 2000 / 200 / 200, 1000, 2) */
     int         syn_domains, syn_train, syn_dev, syn_test, syn_vocab, syn_labels;
@@ -65,6 +68,7 @@ typedef struct hrkd_dataset {
     char           **label_names;
     int              vocab_size;
     hrkd_data_split *split; /* [D * 3]: split[d * 3 + s] */
+    char             splits[256]; /* the split rule, as the start-up line states it */
     void            *priv;  /* owned storage (heap blocks, token-cache mappings) */
 } hrkd_dataset;
 
@@ -72,7 +76,16 @@ hrkd_data_options hrkd_data_options_default(void);
 /* Fill options from a validated [data] section (host/config; strings point into it). */
 struct hrkd_config_section;
 void hrkd_data_options_from_config(const struct hrkd_config_section *data, hrkd_data_options *o);
-/* With opt->train_windows = K > 1 each domain's training split holds, after its usual rows
+/* Splits, one rule for every reader (ds->splits states it; hrkd_data_load logs it):
+ *   - a data folder with train, dev and test files: those files;
+ *   - no dev file: a seeded 10 % of each domain's train becomes dev;
+ *   - no test file: refused, unless opt->dev_as_test takes the dev file as the test split
+ *     (dev is then the seeded 10 % of train: the paper's protocol for MNLI, whose
+ *     dev_matched.tsv is its dev file and which has no test file);
+ *   - one file (tsv, jsonl): a seeded 80 / 10 / 10 split per domain; amazon: per domain a
+ *     seeded shuffle, then the paper's counts.
+ * Every dev or test label must occur in training, and the data must have at least two labels.
+ * With opt->train_windows = K > 1 each domain's training split holds, after its usual rows
  * (window 0: the text's first max_seq_len − 2 tokens, unchanged), window 1 of every text that
  * has one, then window 2, ... up to K − 1: "[CLS] tokens w·S … w·S + S − 1 [SEP]" with
  * S = max_seq_len − 2, the text's label, and length = the tokens left from w·S plus 2. A

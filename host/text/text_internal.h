@@ -42,6 +42,7 @@ typedef struct hrkd_raw_data {
     hrkd_raw_domain *dom;
     int              L;
     char           **label_names;
+    char             splits[256]; /* the split rule the reader applied (text.h) */
 } hrkd_raw_data;
 
 hrkd_status hrkd_example_push(hrkd_example_list *l, char *a, char *b, int32_t label, hrkd_error *err);

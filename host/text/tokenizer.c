@@ -11,6 +11,7 @@
  *   5. greedy longest-match WordPiece with "##" continuations; a word longer than 100
  *      characters, or one that cannot be covered, is a single [UNK].
  * Invalid UTF-8 decodes to U+FFFD, which step 2 drops: any byte string is accepted. */
+#include "core/path.h"
 #include "text/text.h"
 
 #include <stdio.h>
@@ -112,6 +113,7 @@ hrkd_tokenizer *hrkd_tokenizer_create_from_tokens(const char *const *tokens, int
 
 hrkd_tokenizer *hrkd_tokenizer_create(const char *vocab_path, int do_lower_case, hrkd_error *err)
 {
+    if (hrkd_path_expect(vocab_path, HRKD_PATH_FILE, err)) return NULL;
     FILE *f = fopen(vocab_path, "rb");
     if (!f) { hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot open vocab", vocab_path); return NULL; }
     size_t cap = 1 << 16, n = 0;

@@ -384,9 +384,14 @@ int hrkd_cmd_run(int argc, char **argv)
     if (n_seeds == 0) { seeds[0] = (uint64_t)run_seed(s); n_seeds = 1; }
     if (hrkd_setup_comm(s, &err) != HRKD_STATUS_OK) { rc = 3; goto fail; }
     r.fault.comm = s->comm;
+    if (hrkd_checkpoint_check(teacher_checkpoint(s), &err) != HRKD_STATUS_OK) {
+        hrkd_error_prefix(&err, "%s: [teacher] checkpoint: ", ini);
+        rc = 2;
+        goto fail;
+    }
     const int distill = !strcmp(run_mode(s), "distill");
     if (guard_outputs(&r, distill, seeds, n_seeds, &err) != HRKD_STATUS_OK) {
-        rc = err.status == HRKD_STATUS_INVALID ? 2 : 1;
+        rc = hrkd_exit_code(err.status);
         goto fail;
     }
     hrkd_interrupt_install();
@@ -420,7 +425,7 @@ int hrkd_cmd_run(int argc, char **argv)
     if (n_seeds > 1) print_seed_summary(&s->data, n_seeds, test);
     goto done;
 failed_phase: /* invalid input found on the way (exit 2), or a failure while training (exit 1) */
-    rc = err.status == HRKD_STATUS_INVALID ? 2 : 1;
+    rc = hrkd_exit_code(err.status);
     goto fail;
 interrupted: /* the phase wrote its checkpoint at the step the signal came after */
     if (hrkd_comm_rank(s->comm) == 0)

@@ -226,7 +226,7 @@ hrkd_run_meta hrkd_setup_run_meta(const hrkd_setup *s, uint64_t seed, int studen
                                   int teacher_layers, const int *layer_map, int n_terms,
                                   const char *const *terms)
 {
-    return (hrkd_run_meta){.ini_text = s->ini_text, .backend = backend_device(s),
+    return (hrkd_run_meta){.ini_text = s->ini_text, .data_splits = s->ds->splits, .backend = backend_device(s),
                            .backend_detail = hrkd_backend_kernels(s->be)->description,
                            .threads = s->threads, .seed = seed, .n_domains = s->data.D,
                            .domains = s->data.domains, .student_layers = student_layers,

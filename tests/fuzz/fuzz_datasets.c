@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *file;
     switch (which) {
     case 0: o.format = "amazon"; file = "dvd/negative.review"; snprintf(path, sizeof path, "%s", dir); break;
-    case 1: o.format = "mnli"; file = "dev_matched.tsv"; snprintf(path, sizeof path, "%s", dir); break;
+    case 1: o.format = "mnli"; o.dev_as_test = 1; file = "dev_matched.tsv"; snprintf(path, sizeof path, "%s", dir); break;
     case 2: o.format = "tsv"; file = "one.tsv"; snprintf(path, sizeof path, "%s/one.tsv", dir); break;
     default: o.format = "jsonl"; file = "one.jsonl"; snprintf(path, sizeof path, "%s/one.jsonl", dir); break;
     }

@@ -41,7 +41,9 @@ typedef struct hrkd_error {
 } hrkd_error;
 
 /* Record an error (the first one wins: later calls do not overwrite a set message, so the
- * innermost, most specific message survives). Returns st so callers can
+ * innermost, most specific message survives). A message longer than HRKD_ERROR_MSG_MAX - 1
+ * bytes keeps its head and its end joined by "...", so the cause at the end survives (also
+ * through hrkd_error_prefix). Returns st so callers can
  * `return hrkd_error_set(err, HRKD_STATUS_INVALID, "...")`. err may be NULL. */
 HRKD_API hrkd_status hrkd_error_set(hrkd_error *err, hrkd_status st, const char *fmt, ...)
     HRKD_PRINTF(3, 4);
