@@ -22,4 +22,7 @@ check 'grep -q "== metrics" "$tmp/i.txt" && ! grep -q "^\[run\]" "$tmp/i.txt" &&
 $HRKD inspect "$tmp/t.h5" --config > "$tmp/ic.txt"
 check '[ $(grep -n "== metrics" "$tmp/ic.txt" | cut -d: -f1) -lt $(grep -n "^\[run\]" "$tmp/ic.txt" | cut -d: -f1) ]' \
   "hrkd inspect --config: the configuration after the metrics"
+echo "not a run file" > "$tmp/x.h5"
+$HRKD compare "$tmp/x.h5" "$tmp/t.h5" > /dev/null 2>&1; rc=$?
+check '[ $rc -eq 2 ]' "hrkd compare on a file that is not a run file: exit 2 (rc $rc)"
 exit $fail

@@ -114,7 +114,7 @@ int hrkd_cmd_compare(int argc, char **argv)
         const char *p = i < na ? ga[i] : gb[i - na];
         double *row = i < na ? A[i] : Bv[i - na];
         int d = read_test(p, D < 0 ? names : names2, row);
-        if (d < 0) return 1;
+        if (d < 0) return 2; /* an input that is not a finished run file */
         int same = D < 0 || d == D;
         for (int k = 0; D >= 0 && same && k < D; k++) same = !strcmp(names[k], names2[k]);
         if (!same) {
