@@ -20,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 export HRKD_PLUGIN_PATH=
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-filter() { grep -v "^hrkd: warning: " || true; }
+filter() { grep -v "^hrkd: warning: \|^hrkd: info: " || true; }
 
 # build NAME [CFLAGS...] → $tmp/NAME.so (SDK symbols resolve against the hrkd process)
 build() {
