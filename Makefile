@@ -94,6 +94,11 @@ endif
 # or pkg-config knows it; NCCL (GPU all-reduce, MPI rendezvous) where nccl.h and nvcc exist too.
 MPI_CFLAGS := $(shell pkg-config --cflags ompi 2>/dev/null || mpicc --showme:compile 2>/dev/null)
 MPI_LIBS   := $(shell pkg-config --libs ompi 2>/dev/null || mpicc --showme:link 2>/dev/null)
+# mpicc (openmpi-bin) names its include folder even where libopenmpi-dev, and so mpi.h, is gone
+ifeq ($(wildcard $(patsubst -I%,%/mpi.h,$(filter -I%,$(MPI_CFLAGS))) /usr/include/mpi.h),)
+MPI_CFLAGS :=
+MPI_LIBS   :=
+endif
 COMM_MPI   := $(B)/lib/hrkd/comm/hrkd_comm_mpi.so
 COMM_NCCL  := $(B)/lib/hrkd/comm/hrkd_comm_nccl.so
 CUDA_HOME  := $(if $(NVCC),$(patsubst %/bin/,%,$(dir $(realpath $(NVCC)))))
