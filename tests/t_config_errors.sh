@@ -63,6 +63,22 @@ train_windows = 3
 X
 expect_check windows_synthetic.ini "windows_synthetic.ini:3: [data] train_windows: needs single texts (format amazon, tsv or jsonl), not format = synthetic"
 
+ini columns_amazon.ini <<'X'
+[data]
+format = amazon
+path = .
+columns = text:review
+X
+expect_check columns_amazon.ini "columns_amazon.ini:4: [data] columns: applies to format tsv and jsonl, not format = amazon"
+
+ini columns_bad.ini <<'X'
+[data]
+format = tsv
+path = .
+columns = text:sentence1, gold_label
+X
+expect_check columns_bad.ini "columns_bad.ini:4: [data] columns: 'gold_label' is not FIELD:NAME (fields: text, text_b, label, domain)"
+
 ini bad_float.ini <<'X'
 [optimizer]
 lr = fast

@@ -319,7 +319,8 @@ static void tables(void)
     CHECKF(strcmp(err.msg, want) == 0, "%s", err.msg);
     put_file("tsv/test.tsv", "label\tsentence\n");
     CHECK(load(&o, &ds, &err) == HRKD_STATUS_INVALID);
-    snprintf(want, sizeof want, "%s:1: missing column 'text' in the header", at("tsv/test.tsv"));
+    snprintf(want, sizeof want, "%s:1: missing column 'text' in the header (another name: [data] columns, docs/data.md)",
+             at("tsv/test.tsv"));
     CHECKF(strcmp(err.msg, want) == 0, "%s", err.msg);
 
     /* JSONL, one file: a seeded 80/10/10 split per domain */
@@ -448,6 +449,82 @@ static void windows(void)
     hrkd_dataset_destroy(one);
 }
 
+/* [data] columns, default_domain and labels: a pair dataset with its own column names (as GLUE
+ * writes them), a JSONL file without a domain key, a fixed label order and a refused label */
+static void mapped_tables(void)
+{
+    mk("pairs");
+    char p[512];
+    snprintf(p, sizeof p, "%s/pairs/train.tsv", root);
+    FILE *f = fopen(p, "wb");
+    static const char *const lab[3] = {"neutral", "entailment", "contradiction"};
+    fprintf(f, "genre\tsentence1\tsentence2\tgold_label\n");
+    for (int i = 0; i < 40; i++) fprintf(f, "g%d\tthe item %d\ta b\t%s\n", i % 5, i, lab[i % 3]);
+    fclose(f);
+    put_file("pairs/test.tsv", "genre\tsentence1\tsentence2\tgold_label\ng0\tthe\ta\tneutral\n");
+    hrkd_data_options o = hrkd_data_options_default();
+    o.format = "tsv";
+    o.path = at("pairs");
+    o.vocab = at("vocab.txt");
+    o.max_seq_len = 12;
+    o.columns = "text:sentence1, text_b: sentence2 ,label:gold_label, domain:genre";
+    hrkd_error err = {0};
+    hrkd_dataset *ds;
+    CHECKF(load(&o, &ds, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    if (ds) {
+        CHECK(ds->D == 5 && !strcmp(ds->domain_names[0], "g0") && !strcmp(ds->domain_names[4], "g4"));
+        /* sorted label names by default */
+        CHECK(ds->num_labels == 3 && !strcmp(ds->label_names[0], "contradiction") &&
+              !strcmp(ds->label_names[2], "neutral"));
+        CHECK(ds->split[2].n == 1 && ds->split[2].labels[0] == 2);
+        int pair = 0; /* text_b (sentence2) is the second segment */
+        for (int64_t t = 0; t < ds->split[0].T; t++) pair |= ds->split[0].segment[t] == 1;
+        CHECK(pair);
+    }
+    hrkd_dataset_destroy(ds);
+    o.labels = "neutral, entailment, contradiction"; /* the order given */
+    CHECKF(load(&o, &ds, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    if (ds) {
+        CHECK(ds->num_labels == 3 && !strcmp(ds->label_names[0], "neutral") &&
+              !strcmp(ds->label_names[2], "contradiction"));
+        CHECK(ds->split[2].labels[0] == 0);
+    }
+    hrkd_dataset_destroy(ds);
+    o.labels = "neutral, entailment"; /* contradiction is refused where it first occurs */
+    err = (hrkd_error){0};
+    CHECK(load(&o, &ds, &err) == HRKD_STATUS_INVALID);
+    char want[600];
+    snprintf(want, sizeof want, "%s:4: label 'contradiction' is not one of [data] labels (neutral, entailment)",
+             at("pairs/train.tsv"));
+    CHECKF(!strcmp(err.msg, want), "%s", err.msg);
+    o.labels = "";
+    o.columns = "text:sentence1, txt:sentence2";
+    err = (hrkd_error){0};
+    CHECK(load(&o, &ds, &err) == HRKD_STATUS_INVALID);
+    CHECKF(strstr(err.msg, "[data] columns: unknown field 'txt'") != NULL, "%s", err.msg);
+    o.columns = "text:sentence1, label:gold";
+    err = (hrkd_error){0};
+    CHECK(load(&o, &ds, &err) == HRKD_STATUS_INVALID);
+    snprintf(want, sizeof want, "%s:1: missing column 'gold' in the header ([data] columns)", at("pairs/train.tsv"));
+    CHECKF(!strcmp(err.msg, want), "%s", err.msg);
+    /* JSONL without a domain key: default_domain names its domain */
+    mk("js");
+    put_file("js/train.jsonl", "{\"s\": \"good\", \"y\": \"pos\"}\n{\"s\": \"bad\", \"y\": \"neg\"}\n"
+                               "{\"s\": \"fine\", \"y\": \"pos\"}\n{\"s\": \"poor\", \"y\": \"neg\"}\n");
+    put_file("js/test.jsonl", "{\"s\": \"good\", \"y\": \"pos\"}\n");
+    o = hrkd_data_options_default();
+    o.format = "jsonl";
+    o.path = at("js");
+    o.vocab = at("vocab.txt");
+    o.max_seq_len = 8;
+    o.columns = "text:s, label:y";
+    o.default_domain = "reviews";
+    err = (hrkd_error){0};
+    CHECKF(load(&o, &ds, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    if (ds) CHECK(ds->D == 1 && !strcmp(ds->domain_names[0], "reviews") && ds->num_labels == 2);
+    hrkd_dataset_destroy(ds);
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "/tmp/hrkd_test_text_XXXXXX");
@@ -455,6 +532,7 @@ int main(void)
     amazon();
     mnli();
     tables();
+    mapped_tables();
     windows();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "config/config_internal.h"
+#include "config/columns.h"
 
 #define UNB       (-INFINITY), (INFINITY)   /* any number */
 #define GE(x)     (x), (INFINITY)           /* x or more */
@@ -88,6 +89,16 @@ static const cfg_key data_keys[] = {
     {"max_line_bytes", HRKD_CFG_INT, "16777216", RANGE(1024, 4294967296.0), NULL,
      "Longest line a reader accepts, in bytes (16 MiB); a longer one stops the load with "
      "FILE:LINE instead of filling memory.", 0, 0},
+    {"columns", HRKD_CFG_LIST, "", NONUM, NULL,
+     "format tsv / jsonl: the file's names for hrkd's fields, as FIELD:NAME pairs "
+     "(text, text_b, label, domain), e.g. text:sentence1, text_b:sentence2, label:gold_label, "
+     "domain:genre; a field not named keeps its own name. docs/data.md.", 0, 0},
+    {"default_domain", HRKD_CFG_STRING, "", NONUM, NULL,
+     "format tsv / jsonl: the domain of rows that have no domain column or key; empty: 'all'. "
+     "(Not the domains filter above.)", 0, 0},
+    {"labels", HRKD_CFG_LIST, "", NONUM, NULL,
+     "format tsv / jsonl: the labels in their order (label ids 0, 1, ...), e.g. neg, pos; any "
+     "other label in the data is refused. Empty: the sorted set of training labels.", 0, 0},
     {"dev_as_test", HRKD_CFG_BOOL, "false", NONUM, NULL,
      "A data folder without a test file (MNLI has train.tsv and dev_matched.tsv): take its dev "
      "file as the test split and 10 % of train as dev (a seeded draw; for MNLI the last tenth of "
@@ -469,6 +480,23 @@ void cfg_schema_cross_check(hrkd_config *cfg, cfg_diags *ds)
         where(cfg, "data", tw, &f, &l);
         cfg_diag_add(ds, cfg, f, l, "[data] train_windows: needs single texts (format amazon, tsv or jsonl), "
                      "not format = %s", fmt->value);
+    }
+    /* column mapping, default domain and label order: the table readers only */
+    const char *table_keys[3] = {"columns", "default_domain", "labels"};
+    for (int i = 0; i < 3; i++) {
+        cfg_entry *e = key_of(cfg, "data", table_keys[i]);
+        if (!fmt || !e || !e->value[0] || !strcmp(fmt->value, "tsv") || !strcmp(fmt->value, "jsonl")) continue;
+        where(cfg, "data", e, &f, &l);
+        cfg_diag_add(ds, cfg, f, l, "[data] %s: applies to format tsv and jsonl, not format = %s", table_keys[i],
+                     fmt->value);
+    }
+    cfg_entry *cols = key_of(cfg, "data", "columns");
+    if (cols && cols->value[0]) {
+        char why[200];
+        if (hrkd_table_columns_parse(cols->value, NULL, why, sizeof why) != 0) {
+            where(cfg, "data", cols, &f, &l);
+            cfg_diag_add(ds, cfg, f, l, "[data] columns: %s", why);
+        }
     }
     check_encoder(cfg, "teacher", ds);
     check_encoder(cfg, "student", ds);

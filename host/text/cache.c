@@ -36,18 +36,21 @@
 /* A new field in hrkd_data_options stops the build here: add it to cache_key() when it changes
  * the rows or their tokens (few_shot_ratio, train_windows, max_line_bytes and cache_dir do not:
  * they apply after the cache or only refuse input), then update the size. */
-_Static_assert(sizeof(hrkd_data_options) == 112, "a new [data] option: does the token cache key need it?");
+_Static_assert(sizeof(hrkd_data_options) == 136, "a new [data] option: does the token cache key need it?");
 
 static char *cache_key(const hrkd_data_options *opt, int split)
 {
     char *rp = realpath(opt->path, NULL), *rv = realpath(opt->vocab, NULL);
     const char *doms = opt->domains ? opt->domains : "";
-    size_t n = strlen(opt->format) + strlen(rp ? rp : opt->path) + strlen(rv ? rv : opt->vocab) + strlen(doms) + 160;
+    const char *cols = opt->columns ? opt->columns : "", *ddom = opt->default_domain ? opt->default_domain : "",
+               *labs = opt->labels ? opt->labels : "";
+    size_t n = strlen(opt->format) + strlen(rp ? rp : opt->path) + strlen(rv ? rv : opt->vocab) + strlen(doms) +
+               strlen(cols) + strlen(ddom) + strlen(labs) + 160;
     char *k = malloc(n);
     if (k)
-        snprintf(k, n, "%s|%s|%s|%s|%d|%llu|%d|%s|%d", opt->format, rp ? rp : opt->path, hrkd_data_split_name(split),
-                 rv ? rv : opt->vocab, opt->max_seq_len, (unsigned long long)opt->seed, opt->lowercase, doms,
-                 opt->dev_as_test);
+        snprintf(k, n, "%s|%s|%s|%s|%d|%llu|%d|%s|%d|%s|%s|%s", opt->format, rp ? rp : opt->path,
+                 hrkd_data_split_name(split), rv ? rv : opt->vocab, opt->max_seq_len, (unsigned long long)opt->seed,
+                 opt->lowercase, doms, opt->dev_as_test, cols, ddom, labs);
     free(rp);
     free(rv);
     return k;

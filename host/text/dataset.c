@@ -25,6 +25,9 @@ hrkd_data_options hrkd_data_options_default(void)
     o.cache_dir = "";
     o.lowercase = 1;
     o.train_windows = 1;
+    o.columns = "";
+    o.default_domain = "";
+    o.labels = "";
     o.max_line_bytes = 16 << 20;
     o.syn_domains = 3;
     o.syn_train = 2000;

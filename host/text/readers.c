@@ -7,10 +7,12 @@
  *           counts (Table 1 of HRKD / Meta-KD).
  *   mnli    GLUE MNLI: train.tsv + dev_matched.tsv; genre = domain; per genre the first 90 %
  *           of train rows train, the last 10 % dev; dev_matched is the test split.
- *   tsv     a header row naming the columns text, text_b (optional), label, domain
+ *   tsv     a header row naming the columns text, text_b (optional), label, domain (other
+ *           names through [data] columns; default_domain for a file without domains; [data]
+ *           labels fixes the label order)
  *   jsonl   one JSON object per line with the same keys. For both: path is a folder with
  *           train.EXT (dev.EXT, test.EXT optional) or one file, split 80/10/10 per domain by
- *           a seeded shuffle. Labels are the sorted set of label names. */
+ *           a seeded shuffle. Labels are the sorted set of label names, or [data] labels. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/columns.h"
 #include "core/path.h"
 #include "text/text_internal.h"
 #include "text/unicode.h"
@@ -386,15 +389,15 @@ static int name_set_add(name_set *s, const char *name)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* number the labels by sorted name: rewrite every example's provisional label (an index in
- * s) and move the names into r */
-static hrkd_status finish_labels(hrkd_raw_data *r, name_set *s, hrkd_error *err)
+/* number the labels by sorted name (or keep the order of [data] labels: keep_order) — rewrite
+ * every example's provisional label (an index in s) — and move the names into r */
+static hrkd_status finish_labels(hrkd_raw_data *r, name_set *s, int keep_order, hrkd_error *err)
 {
     char **sorted = malloc((size_t)(s->n ? s->n : 1) * sizeof *sorted);
     int *map = malloc((size_t)(s->n ? s->n : 1) * sizeof *map);
     if (!sorted || !map) { free(sorted); free(map); return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); }
     if (s->n) memcpy(sorted, s->name, (size_t)s->n * sizeof *sorted);
-    if (s->n > 1) qsort(sorted, (size_t)s->n, sizeof *sorted, cmp_str);
+    if (s->n > 1 && !keep_order) qsort(sorted, (size_t)s->n, sizeof *sorted, cmp_str);
     for (int i = 0; i < s->n; i++)
         for (int j = 0; j < s->n; j++)
             if (s->name[i] == sorted[j]) map[i] = j;
@@ -635,11 +638,20 @@ static int json_skip(json_cur *c, int depth)
     return 0;
 }
 
-enum { COL_TEXT, COL_TEXT_B, COL_LABEL, COL_DOMAIN, N_COLS };
-static const char *const COL_NAMES[N_COLS] = {"text", "text_b", "label", "domain"};
+enum { COL_TEXT = HRKD_COL_TEXT, COL_TEXT_B = HRKD_COL_TEXT_B, COL_LABEL = HRKD_COL_LABEL,
+       COL_DOMAIN = HRKD_COL_DOMAIN, N_COLS = HRKD_N_COLS };
+
+/* How a table file is read: the file's name of each field ([data] columns), the domain of rows
+ * without one, whether the label set is fixed ([data] labels). */
+typedef struct table_opts {
+    char       *col[N_COLS];
+    const char *default_domain;
+    int         fixed_labels;
+    int64_t     max_line;
+} table_opts;
 
 /* one JSONL line → the four values (malloc'd or NULL); returns 0 with c->why on bad JSON */
-static int json_row(json_cur *c, char **val)
+static int json_row(json_cur *c, char *const *names, char **val)
 {
     json_ws(c);
     if (*c->p != '{') { c->why = "expected a JSON object"; return 0; }
@@ -656,7 +668,7 @@ static int json_row(json_cur *c, char **val)
         json_ws(c);
         int col = -1;
         for (int k = 0; k < N_COLS; k++)
-            if (key.s && !strcmp(key.s, COL_NAMES[k])) col = k;
+            if (key.s && !strcmp(key.s, names[k])) col = k;
         free(key.s);
         if (col >= 0 && *c->p == '"') {
             sbuf v = {0};
@@ -681,11 +693,11 @@ end:
     return 1;
 }
 
-static hrkd_status table_file(const char *path, int64_t max_line, int jsonl, int s, hrkd_raw_data *r, name_set *labels,
-                              hrkd_error *err)
+static hrkd_status table_file(const char *path, const table_opts *to, int jsonl, int s, hrkd_raw_data *r,
+                              name_set *labels, hrkd_error *err)
 {
     line_reader rd;
-    hrkd_status st = reader_open(&rd, path, max_line, err);
+    hrkd_status st = reader_open(&rd, path, to->max_line, err);
     if (st) return st;
     int col[N_COLS] = {-1, -1, -1, -1}, ncols = 0;
     char *field[MAX_COLS + 1];
@@ -698,9 +710,12 @@ static hrkd_status table_file(const char *path, int64_t max_line, int jsonl, int
             if (nf > MAX_COLS) { st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: more than %d tab-separated columns", path, rd.line, MAX_COLS); break; }
             if (rd.line == 1) {
                 ncols = nf;
-                for (int k = 0; k < N_COLS; k++) col[k] = column_of(field, nf, COL_NAMES[k]);
-                const char *miss = col[COL_TEXT] < 0 ? "text" : col[COL_LABEL] < 0 ? "label" : NULL;
-                if (miss) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:1: missing column '%s' in the header", path, miss);
+                for (int k = 0; k < N_COLS; k++) col[k] = column_of(field, nf, to->col[k]);
+                int miss = col[COL_TEXT] < 0 ? COL_TEXT : col[COL_LABEL] < 0 ? COL_LABEL : -1;
+                if (miss >= 0)
+                    st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:1: missing column '%s' in the header%s", path,
+                                        to->col[miss], strcmp(to->col[miss], hrkd_table_fields[miss]) ?
+                                        " ([data] columns)" : " (another name: [data] columns, docs/data.md)");
                 continue;
             }
             if (n == 0) continue;
@@ -714,12 +729,12 @@ static hrkd_status table_file(const char *path, int64_t max_line, int jsonl, int
             json_cur c = {rd.buf, NULL};
             json_ws(&c);
             if (!*c.p) continue;
-            if (!json_row(&c, val)) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: %s (at byte %ld)", path, rd.line, c.why, (long)(c.p - rd.buf) + 1);
-            else if (!val[COL_TEXT]) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: missing key 'text'", path, rd.line);
-            else if (!val[COL_LABEL]) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: missing key 'label'", path, rd.line);
+            if (!json_row(&c, to->col, val)) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: %s (at byte %ld)", path, rd.line, c.why, (long)(c.p - rd.buf) + 1);
+            else if (!val[COL_TEXT]) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: missing key '%s'", path, rd.line, to->col[COL_TEXT]);
+            else if (!val[COL_LABEL]) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: missing key '%s'", path, rd.line, to->col[COL_LABEL]);
         }
         if (!st) { trim(val[COL_LABEL]); trim(val[COL_DOMAIN]); }
-        const char *dom = val[COL_DOMAIN] ? val[COL_DOMAIN] : "all";
+        const char *dom = val[COL_DOMAIN] ? val[COL_DOMAIN] : to->default_domain;
         if (!st && col[COL_DOMAIN] >= 0 && !jsonl && !dom[0]) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: empty domain", path, rd.line);
         if (!st && jsonl && val[COL_DOMAIN] && !dom[0]) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: empty domain", path, rd.line);
         if (!st && !val[COL_LABEL][0]) st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: empty label", path, rd.line);
@@ -730,9 +745,18 @@ static hrkd_status table_file(const char *path, int64_t max_line, int jsonl, int
         int d = -1, lab = -1;
         if (!st) {
             d = hrkd_raw_domain_index(r, dom, 1);
-            lab = s == HRKD_DATA_TRAIN ? name_set_add(labels, val[COL_LABEL]) : name_set_find(labels, val[COL_LABEL]);
-            if (d < 0 || (lab < 0 && s == HRKD_DATA_TRAIN)) st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
-            else if (lab < 0) {
+            const int add = s == HRKD_DATA_TRAIN && !to->fixed_labels;
+            lab = add ? name_set_add(labels, val[COL_LABEL]) : name_set_find(labels, val[COL_LABEL]);
+            if (d < 0 || (lab < 0 && add)) st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+            else if (lab < 0 && to->fixed_labels) {
+                char have[256] = "";
+                for (int i = 0; i < labels->n; i++) {
+                    size_t hl = strlen(have);
+                    snprintf(have + hl, sizeof have - hl, "%s%s", i ? ", " : "", labels->name[i]);
+                }
+                st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s:%ld: label '%.80s' is not one of [data] labels (%s)",
+                                    path, rd.line, val[COL_LABEL], have);
+            } else if (lab < 0) {
                 char have[256] = "";
                 for (int i = 0; i < labels->n; i++) {
                     size_t hl = strlen(have);
@@ -760,7 +784,30 @@ hrkd_status hrkd_read_table(const hrkd_data_options *opt, int jsonl, hrkd_raw_da
     struct stat sb;
     if (stat(opt->path, &sb) != 0) return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot open (%s)", opt->path, strerror(errno));
     name_set labels = {0};
+    table_opts to = {.default_domain = opt->default_domain && opt->default_domain[0] ? opt->default_domain : "all",
+                     .max_line = opt->max_line_bytes};
+    char why[200];
     hrkd_status st = HRKD_STATUS_OK;
+    if (hrkd_table_columns_parse(opt->columns, to.col, why, sizeof why) != 0)
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "[data] columns: %s", why);
+    /* [data] labels: the label set and its order, fixed before any row is read */
+    for (const char *p = opt->labels ? opt->labels : ""; *p && !st;) {
+        const char *end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        char *name = strndup(p, (size_t)(end - p));
+        if (!name) st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+        else {
+            trim(name);
+            if (name[0] && name_set_find(&labels, name) >= 0)
+                st = hrkd_error_set(err, HRKD_STATUS_INVALID, "[data] labels: '%s' is named twice", name);
+            else if (name[0] && name_set_add(&labels, name) < 0)
+                st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+            free(name);
+        }
+        p = *end ? end + 1 : end;
+        to.fixed_labels = labels.n > 0;
+    }
+    if (st) { hrkd_table_columns_free(to.col); name_set_free(&labels); return st; }
     if (S_ISDIR(sb.st_mode)) {
         /* train.EXT, then dev.EXT and test.EXT; see text.h for the rule when one is missing */
         char *p[3] = {NULL, NULL, NULL};
@@ -780,10 +827,10 @@ hrkd_status hrkd_read_table(const hrkd_data_options *opt, int jsonl, hrkd_raw_da
                                 "remove one of them", opt->path, ext);
         if (!st && opt->dev_as_test && !have[HRKD_DATA_DEV])
             st = hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: [data] dev_as_test = true needs dev.%s", opt->path, ext);
-        if (!st) st = table_file(p[0], opt->max_line_bytes, jsonl, HRKD_DATA_TRAIN, r, &labels, err);
+        if (!st) st = table_file(p[0], &to, jsonl, HRKD_DATA_TRAIN, r, &labels, err);
         if (!st && have[HRKD_DATA_DEV])
-            st = table_file(p[1], opt->max_line_bytes, jsonl, opt->dev_as_test ? HRKD_DATA_TEST : HRKD_DATA_DEV, r, &labels, err);
-        if (!st && have[HRKD_DATA_TEST]) st = table_file(p[2], opt->max_line_bytes, jsonl, HRKD_DATA_TEST, r, &labels, err);
+            st = table_file(p[1], &to, jsonl, opt->dev_as_test ? HRKD_DATA_TEST : HRKD_DATA_DEV, r, &labels, err);
+        if (!st && have[HRKD_DATA_TEST]) st = table_file(p[2], &to, jsonl, HRKD_DATA_TEST, r, &labels, err);
         if (!st && r->D > 1) qsort(r->dom, (size_t)r->D, sizeof *r->dom, cmp_domain);
         if (!st && (opt->dev_as_test || !have[HRKD_DATA_DEV])) st = carve_dev(opt, 0, r, err);
         if (opt->dev_as_test)
@@ -796,7 +843,7 @@ hrkd_status hrkd_read_table(const hrkd_data_options *opt, int jsonl, hrkd_raw_da
             snprintf(r->splits, sizeof r->splits, "train.%s, dev.%s, test.%s", ext, ext, ext);
         for (int s = 0; s < 3; s++) free(p[s]);
     } else {
-        st = table_file(opt->path, opt->max_line_bytes, jsonl, HRKD_DATA_TRAIN, r, &labels, err);
+        st = table_file(opt->path, &to, jsonl, HRKD_DATA_TRAIN, r, &labels, err);
         snprintf(r->splits, sizeof r->splits, "one file: a seeded 80 / 10 / 10 %% split per domain (seed %llu)",
                  (unsigned long long)opt->seed);
         /* one file: a seeded 80 / 10 / 10 split per domain */
@@ -815,8 +862,9 @@ hrkd_status hrkd_read_table(const hrkd_data_options *opt, int jsonl, hrkd_raw_da
     }
     if (!st) {
         if (r->D > 1) qsort(r->dom, (size_t)r->D, sizeof *r->dom, cmp_domain);
-        st = finish_labels(r, &labels, err);
+        st = finish_labels(r, &labels, to.fixed_labels, err);
     }
     name_set_free(&labels);
+    hrkd_table_columns_free(to.col);
     return st;
 }

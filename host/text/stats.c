@@ -24,6 +24,9 @@ void hrkd_data_options_from_config(const hrkd_config_section *s, hrkd_data_optio
     o->train_windows = (int)hrkd_cfg_int(s, "train_windows");
     o->max_line_bytes = hrkd_cfg_int(s, "max_line_bytes");
     o->dev_as_test = hrkd_cfg_bool(s, "dev_as_test");
+    o->columns = hrkd_cfg_str(s, "columns");
+    o->default_domain = hrkd_cfg_str(s, "default_domain");
+    o->labels = hrkd_cfg_str(s, "labels");
     o->syn_domains = (int)hrkd_cfg_int(s, "synthetic_domains");
     o->syn_train = (int)hrkd_cfg_int(s, "synthetic_train");
     o->syn_dev = (int)hrkd_cfg_int(s, "synthetic_dev");

@@ -49,6 +49,10 @@ typedef struct hrkd_data_options {
     int64_t     max_line_bytes; /* longest line a reader accepts (16 MiB) */
     int         dev_as_test;   /* a folder without a test file: its dev file is the test split
                                 * and dev is carved from train (see hrkd_data_load) */
+    /* tsv / jsonl: "text:sentence1, label:gold_label, ..." maps hrkd's fields to the file's
+     * column names (others keep their own); the domain of rows without a domain column; the
+     * label order, any other label refused ("" each: the defaults) */
+    const char *columns, *default_domain, *labels;
     /* synthetic: D domains, examples per domain and split, vocab size, labels
      * (defaults 3, 2000 / 200 / 200, 1000, 2) */
     int         syn_domains, syn_train, syn_dev, syn_test, syn_vocab, syn_labels;
