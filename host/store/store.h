@@ -202,6 +202,8 @@ typedef struct hrkd_run_meta {
     const char *const *loss_terms;
     int                n_metrics;     /* columns of /metrics/<split>/<domain>; 0: {"accuracy"} */
     const char *const *metric_names;
+    int                n_labels;      /* label_names attribute; 0: not written */
+    const char *const *label_names;   /* label id l → name (e.g. "negative", "positive") */
 } hrkd_run_meta;
 
 typedef struct hrkd_run_state {
@@ -295,6 +297,8 @@ typedef struct hrkd_run_view {
     const char *const *groups;               /* checkpoint groups in the file */
     int         n_groups;
     int64_t     ckpt_step;                   /* /checkpoint/state/step, −1 without one */
+    int         n_labels;                    /* 0: the file records no label names (older files) */
+    const char *const *label_names;
 } hrkd_run_view;
 void hrkd_run_get_view(const hrkd_run *run, hrkd_run_view *v);
 
