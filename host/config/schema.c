@@ -238,7 +238,7 @@ static const cfg_key output_keys[] = {
     {"save_best", HRKD_CFG_BOOL, "true", NONUM, NULL,
      "Keep the best checkpoint overall and per domain (by dev accuracy).", 0, 0},
     {"export_hf", HRKD_CFG_PATH, "", NONUM, NULL,
-     "Also export the final best student as a Hugging Face folder here; empty: no export.", 0, 0},
+     "Also export the final best student here as one Hugging Face folder per domain (`<export_hf>/<domain>/`) and a README.md; empty: no export.", 0, 0},
 };
 
 static const cfg_key backend_keys[] = {

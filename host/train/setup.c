@@ -747,9 +747,17 @@ hrkd_status hrkd_setup_export(const hrkd_setup *s, const hrkd_distill *dd, hrkd_
     snprintf(info.cfg.model_type, sizeof info.cfg.model_type, "bert");
     info.n_domains = s->data.D;
     info.domains = s->data.domains;
-    const char *vocab = data_vocab(s);
-    info.vocab_path = vocab && *vocab ? vocab : NULL;
+    info.label_names = (const char *const *)s->ds->label_names;
+    hrkd_data_options o;
+    hrkd_data_options_from_config(s->section.data, &o);
+    info.do_lower_case = o.lowercase;
+    char vocab[PATH_MAX] = "";
+    if (o.vocab && *o.vocab) snprintf(vocab, sizeof vocab, "%s", o.vocab);
+    else if (strcmp(o.format, "synthetic") != 0) default_vocab(s, vocab, sizeof vocab);
+    info.vocab_path = vocab[0] ? vocab : NULL; /* NULL: the synthetic vocabulary */
     hrkd_status st = hrkd_hf_export(dir, dd->kd.student->params, &info, err);
-    if (st == HRKD_STATUS_OK) printf("exported the student to %s\n", dir);
+    if (st == HRKD_STATUS_OK)
+        printf("exported the student to %s: one Hugging Face folder per domain (%s/%s, ...), README.md\n", dir,
+               dir, s->data.domains[0]);
     return st;
 }
