@@ -21,6 +21,7 @@
 ##   make reproduce-amazon-minilm [SET=...]   real-data Amazon runs (docs/benchmarks.md)
 ##   make reproduce-amazon-minilm-metakd      the Meta-KD rows of the same set
 ##   make report [RUNS="results/*.h5"]   tables and figures into results/report/ (own venv)
+##   make hf-venv      python3-torch + pinned transformers in .hf-venv (export checks)
 ##   make stress-run-lock [TRIALS=20]   two runs on one run file: one runs, one is refused
 ##   make fuzz [FUZZ_SECONDS=60]   libFuzzer on every parser of outside input
 ##   make device-prepare REF=DIR   the GPU check kit (docs/cuda.md); device-dry-run checks it
@@ -246,6 +247,17 @@ report: results/.venv/.installed
 results/.venv/.installed: results/requirements.txt
 	@bash results/venv.sh >/dev/null
 .PHONY: report
+
+# The virtual environment the export checks load students in (tests/test_export_logits.c,
+# tests/t_export_hf.sh): Debian's python3-torch plus the transformers pinned in
+# scripts/hf-requirements.txt (PyPI's torch would pull gigabytes of CUDA wheels).
+hf-venv:
+	@command -v apt-get >/dev/null && ! /usr/bin/python3 -c 'import torch' 2>/dev/null && \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends python3-torch python3-venv || true
+	@/usr/bin/python3 -m venv --system-site-packages .hf-venv
+	@.hf-venv/bin/pip install -q -r scripts/hf-requirements.txt
+	@.hf-venv/bin/python -c 'import torch, transformers; print("hf-venv: torch", torch.__version__, "transformers", transformers.__version__)'
+.PHONY: hf-venv
 
 # The GPU check (docs/cuda.md): a kit prepared here (build for the H100, the libraries the GPU
 # machine lacks, the reference code), run there in one command.

@@ -1,9 +1,11 @@
 /* tests/test_export_logits.c — an exported student loads in transformers and gives the same
  * logits as hrkd. A random 2-layer student with one head per domain is exported with
- * hrkd_hf_export; hrkd's logits for random inputs of every domain head are written beside it
- * (hrkd_logits.fix), and tests/oracle/check_export_logits.py loads the folder with
- * transformers' BertForSequenceClassification, swaps in each domain's head and compares to
- * ≤ 1e-4 relative. Skips (77) when python3 lacks torch/transformers. */
+ * hrkd_hf_export (one folder per domain); hrkd's logits for random inputs of every domain head
+ * are written beside them (hrkd_logits.fix), and tests/oracle/check_export_logits.py loads each
+ * domain's folder with transformers' BertForSequenceClassification and BertTokenizer, checks
+ * its label names and compares the logits to ≤ 1e-4 relative. Skips (77) when no python with
+ * torch and transformers is found (scripts/hf_python.sh: $HRKD_HF_PYTHON, the export check's
+ * virtual environment, or python3). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +25,16 @@ static void put(FILE *f, const char *name, int dtype, int ndim, const int64_t *s
 
 int main(void)
 {
-    if (system("python3 -c 'import torch, transformers, safetensors' >/dev/null 2>&1") != 0)
-        test_skip("python3 with torch, transformers and safetensors is needed for this check");
+    char py[512] = "";
+    FILE *pf = popen("bash scripts/hf_python.sh 2>/dev/null", "r");
+    if (pf) {
+        if (!fgets(py, sizeof py, pf)) py[0] = 0;
+        py[strcspn(py, "\n")] = 0;
+        if (pclose(pf) != 0) py[0] = 0;
+    }
+    if (!py[0])
+        test_skip("no python with torch, transformers and safetensors (make hf-venv: Debian's python3-torch "
+                  "and the pinned transformers of scripts/hf-requirements.txt)");
     hrkd_error err = {0};
     hrkd_backend *be;
     if (hrkd_backend_load("cpu", 1, &be, &err) != HRKD_STATUS_OK) {
@@ -46,6 +56,7 @@ int main(void)
     char dir[] = "/tmp/hrkd_export_XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     const char *names[3] = {"books", "dvd", "kitchen"};
+    const char *labels[3] = {"contradiction", "entailment", "neutral"};
     hrkd_hf_export_info info = {0};
     info.cfg.layers = c.layers; info.cfg.hidden = c.hidden; info.cfg.heads = c.heads;
     info.cfg.intermediate = c.ffn; info.cfg.vocab = c.vocab; info.cfg.max_positions = c.max_positions;
@@ -55,6 +66,8 @@ int main(void)
     snprintf(info.cfg.model_type, sizeof info.cfg.model_type, "bert");
     info.n_domains = D;
     info.domains = names;
+    info.label_names = labels;
+    info.do_lower_case = 1;
     CHECKF(hrkd_hf_export(dir, m->params, &info, &err) == HRKD_STATUS_OK, "export: %s", err.msg);
 
     int32_t ids[B * T], types[B * T];
@@ -90,7 +103,8 @@ int main(void)
     }
     fclose(f);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "python3 tests/oracle/check_export_logits.py %s", dir);
+    snprintf(cmd, sizeof cmd, "%s tests/oracle/check_export_logits.py %s contradiction,entailment,neutral books dvd kitchen",
+             py, dir);
     int rc = system(cmd);
     CHECKF(rc == 0, "transformers disagrees with hrkd on the exported student (exit %d)", rc);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

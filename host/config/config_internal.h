@@ -117,8 +117,11 @@ void cfg_buf_printf(cfg_buf *b, const char *fmt, ...) HRKD_PRINTF(2, 3);
 /* One section's Markdown table (key, type, default, range, doc) appended to b. */
 void cfg_doc_keys(cfg_buf *b, const char *section, const char *doc, const cfg_key *keys, int n);
 
-/* rel made absolute: against base_file's folder, then the working folder (malloc'd). */
+/* rel made absolute: against base_file's folder, then the working folder (malloc'd), and
+ * lexically normalised (cfg_normalize_abs). */
 char *cfg_join_abs(const char *base_file, const char *rel);
+/* An absolute path rewritten in place without "//", "/./", "dir/.." or a trailing '/'. */
+void cfg_normalize_abs(char *path);
 
 /* Cross-key rules after every section validated (schema.c). */
 void cfg_schema_cross_check(hrkd_config *cfg, cfg_diags *ds);

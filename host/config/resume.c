@@ -1,6 +1,7 @@
 /* host/config/resume.c — the --resume rule of resume.h, on two effective configurations
  * (`hrkd check --print` text: "[section]" headers and "key = value" lines, comments ";"). */
 #include "config/resume.h"
+#include "config/config_internal.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -77,11 +78,20 @@ static int listed(const char *const list[][2], int n, const char *sec, const cha
     return 0;
 }
 
-/* Two absolute paths naming the same file or folder, or two files with the same bytes. */
+/* Two absolute paths naming the same file or folder (also lexically: a configuration written
+ * before paths were normalised says "ini/../results" where the new one says "results", and the
+ * place may not exist yet), or two files with the same bytes. */
 static int same_place(const char *a, const char *b)
 {
     if (a[0] != '/' || b[0] != '/') return 0;
     char ra[PATH_MAX], rb[PATH_MAX];
+    if (strlen(a) < sizeof ra && strlen(b) < sizeof rb) {
+        memcpy(ra, a, strlen(a) + 1);
+        memcpy(rb, b, strlen(b) + 1);
+        cfg_normalize_abs(ra);
+        cfg_normalize_abs(rb);
+        if (!strcmp(ra, rb)) return 1;
+    }
     if (realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb)) return 1;
     struct stat sa, sb;
     if (stat(a, &sa) != 0 || stat(b, &sb) != 0 || !S_ISREG(sa.st_mode) || !S_ISREG(sb.st_mode) ||

@@ -265,7 +265,7 @@ static const cfg_key output_keys[] = {
     {"save_best", HRKD_CFG_BOOL, "true", NONUM, NULL,
      "Keep the best checkpoint overall and per domain (by dev accuracy).", 0, 0},
     {"export_hf", HRKD_CFG_PATH, "", NONUM, NULL,
-     "Also export the final best student as a Hugging Face folder here; empty: no export.", 0, 0},
+     "Also export the final best student here as one Hugging Face folder per domain (`<export_hf>/<domain>/`) and a README.md; empty: no export.", 0, 0},
 };
 
 static const cfg_key backend_keys[] = {
@@ -621,7 +621,8 @@ char *hrkd_config_doc_markdown(void)
         "- A later assignment of a key overrides an earlier one. `hrkd check --print FILE.ini`\n"
         "  shows the result (the *effective configuration*, also stored in the run file).\n"
         "- Paths are relative to the file that sets them (a default: to the main file); the\n"
-        "  effective configuration shows them absolute. Booleans: true/false, yes/no, on/off,\n"
+        "  effective configuration shows them absolute and lexically clean (`ini/../results`\n"
+        "  prints as `results`, a symbolic link is not followed). Booleans: true/false, yes/no, on/off,\n"
         "  1/0. Lists: comma-separated.\n"
         "- Unknown sections and keys, malformed values, out-of-range numbers and missing required\n"
         "  keys are all reported in one pass as `FILE:LINE: [section] key: message`; nothing runs.\n\n"

@@ -368,53 +368,71 @@ static hrkd_status copy_file(const char *src, const char *dst, hrkd_error *err)
     return HRKD_STATUS_OK;
 }
 
-hrkd_status hrkd_hf_export(const char *dir, hrkd_params *p, const hrkd_hf_export_info *info,
-                           hrkd_error *err)
+/* The synthetic data's vocabulary: its word ids have no text, so w<id> stands for each. */
+static hrkd_status write_synthetic_vocab(const char *path, int vocab, hrkd_error *err)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot create folder: %s", dir, strerror(errno));
+    static const char *const special[5] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    FILE *f = fopen(path, "w");
+    if (!f) return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot create: %s", path, strerror(errno));
+    for (int i = 0; i < vocab; i++)
+        if (i < 5) fprintf(f, "%s\n", special[i]);
+        else fprintf(f, "w%d\n", i);
+    if (fclose(f) != 0) return hrkd_error_set(err, HRKD_STATUS_IO, "%s: write failed", path);
+    return HRKD_STATUS_OK;
+}
+
+/* The heads the model has (classifiers.{0..n-1}). */
+static int count_heads(hrkd_params *p)
+{
+    int n = 0;
+    for (int i = 0; i < hrkd_params_count(p); i++) {
+        const char *name = hrkd_params_info(p, i)->name;
+        int d;
+        if (strncmp(name, "classifiers.", 12) == 0 && sscanf(name + 12, "%d", &d) == 1 && d + 1 > n) n = d + 1;
+    }
+    return n;
+}
+
+/* model.safetensors of one domain: bert.* and its head (classifiers.{head}.*) as classifier.* */
+static hrkd_status write_domain_tensors(const char *path, hrkd_params *p, int head, hrkd_error *err)
+{
     hrkd_tensor_set ts = {0};
     hrkd_status st = HRKD_STATUS_OK;
     float *buf = NULL;
     int64_t buf_cap = 0;
-    int n_heads = 0;
-    for (int pass = 0; pass < 2 && st == HRKD_STATUS_OK; pass++)
-        for (int i = 0; i < hrkd_params_count(p) && st == HRKD_STATUS_OK; i++) {
-            const hrkd_param_info *pi = hrkd_params_info(p, i);
-            char name[600];
-            int d = -1, head = strncmp(pi->name, "classifiers.", 12) == 0;
-            if (strncmp(pi->name, "fit_denses.", 11) == 0) continue; /* training-only */
-            if (head && (sscanf(pi->name + 12, "%d", &d) != 1 || !strchr(pi->name + 12, '.')))
-                continue; /* not one of ours */
-            /* pass 0: the BertForSequenceClassification names; pass 1: every head */
-            if (pass == 0 && head && d != 0) continue;
-            if (pass == 1 && !head) continue;
-            if (pass == 0)
-                snprintf(name, sizeof name, head ? "classifier.%s" : "bert.%s",
-                         head ? strchr(pi->name + 12, '.') + 1 : pi->name);
-            else
-                snprintf(name, sizeof name, "%s", pi->name);
-            if (pass == 1 && d + 1 > n_heads) n_heads = d + 1;
-            if (pi->numel > buf_cap) {
-                float *nb = realloc(buf, (size_t)pi->numel * sizeof *nb);
-                if (!nb) { st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); break; }
-                buf = nb;
-                buf_cap = pi->numel;
-            }
-            if (hrkd_params_read(p, i, buf) != HRKD_STATUS_OK)
-                st = hrkd_error_set(err, HRKD_STATUS_INTERNAL, "cannot read parameter %s", pi->name);
-            else
-                st = hrkd_tensor_set_add(&ts, name, pi->ndim, pi->shape, buf, err);
+    for (int i = 0; i < hrkd_params_count(p) && st == HRKD_STATUS_OK; i++) {
+        const hrkd_param_info *pi = hrkd_params_info(p, i);
+        char name[600];
+        int d = -1;
+        if (strncmp(pi->name, "fit_denses.", 11) == 0) continue; /* training-only */
+        if (strncmp(pi->name, "classifiers.", 12) == 0) {
+            const char *dot = strchr(pi->name + 12, '.');
+            if (sscanf(pi->name + 12, "%d", &d) != 1 || !dot || d != head) continue;
+            snprintf(name, sizeof name, "classifier.%s", dot + 1);
+        } else {
+            snprintf(name, sizeof name, "bert.%s", pi->name);
         }
+        if (pi->numel > buf_cap) {
+            float *nb = realloc(buf, (size_t)pi->numel * sizeof *nb);
+            if (!nb) { st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); break; }
+            buf = nb;
+            buf_cap = pi->numel;
+        }
+        if (hrkd_params_read(p, i, buf) != HRKD_STATUS_OK)
+            st = hrkd_error_set(err, HRKD_STATUS_INTERNAL, "cannot read parameter %s", pi->name);
+        else
+            st = hrkd_tensor_set_add(&ts, name, pi->ndim, pi->shape, buf, err);
+    }
     free(buf);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
     if (st == HRKD_STATUS_OK) st = hrkd_safetensors_save(path, &ts, err);
     hrkd_tensor_set_free(&ts);
-    if (st != HRKD_STATUS_OK) return st;
+    return st;
+}
 
+static hrkd_status write_domain_config(const char *path, const hrkd_hf_export_info *info, int d,
+                                       hrkd_error *err)
+{
     const hrkd_hf_config *c = &info->cfg;
-    snprintf(path, sizeof path, "%s/config.json", dir);
     FILE *f = fopen(path, "w");
     if (!f) return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot create: %s", path, strerror(errno));
     fprintf(f, "{\n  \"architectures\": [\"BertForSequenceClassification\"],\n  \"model_type\": \"bert\",\n");
@@ -429,22 +447,94 @@ hrkd_status hrkd_hf_export(const char *dir, hrkd_params *p, const hrkd_hf_export
     fprintf(f, "  \"initializer_range\": 0.02,\n  \"layer_norm_eps\": %.7g,\n  \"pad_token_id\": 0,\n",
             (double)c->layer_norm_eps);
     int nl = c->num_labels > 0 ? c->num_labels : 2;
+    char fallback[32];
     fprintf(f, "  \"id2label\": {");
-    for (int l = 0; l < nl; l++) fprintf(f, "%s\"%d\": \"LABEL_%d\"", l ? ", " : "", l, l);
+    for (int l = 0; l < nl; l++) {
+        snprintf(fallback, sizeof fallback, "LABEL_%d", l);
+        fprintf(f, "%s\"%d\": ", l ? ", " : "", l);
+        hrkd_json_write_string(f, info->label_names ? info->label_names[l] : fallback);
+    }
     fprintf(f, "},\n  \"label2id\": {");
-    for (int l = 0; l < nl; l++) fprintf(f, "%s\"LABEL_%d\": %d", l ? ", " : "", l, l);
-    fprintf(f, "},\n  \"hrkd_domains\": [");
-    for (int d = 0; d < info->n_domains; d++) {
-        if (d) fputs(", ", f);
-        hrkd_json_write_string(f, info->domains[d]);
+    for (int l = 0; l < nl; l++) {
+        snprintf(fallback, sizeof fallback, "LABEL_%d", l);
+        fputs(l ? ", " : "", f);
+        hrkd_json_write_string(f, info->label_names ? info->label_names[l] : fallback);
+        fprintf(f, ": %d", l);
     }
-    fprintf(f, "],\n  \"hrkd_classifier_heads\": %d,\n", n_heads);
-    fprintf(f, "  \"hrkd_note\": \"classifier.* is the head of hrkd_domains[0]; classifiers.{d}.* in "
-               "model.safetensors hold the head of every domain d (see hrkd results/README.md)\"\n}\n");
+    fprintf(f, "},\n  \"hrkd_domain\": ");
+    hrkd_json_write_string(f, info->domains[d]);
+    fprintf(f, "\n}\n");
     if (fclose(f) != 0) return hrkd_error_set(err, HRKD_STATUS_IO, "%s: write failed", path);
-    if (info->vocab_path) {
-        snprintf(path, sizeof path, "%s/vocab.txt", dir);
-        st = copy_file(info->vocab_path, path, err);
+    return HRKD_STATUS_OK;
+}
+
+static hrkd_status write_tokenizer_config(const char *path, const hrkd_hf_export_info *info, hrkd_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot create: %s", path, strerror(errno));
+    fprintf(f, "{\n  \"tokenizer_class\": \"BertTokenizer\",\n  \"do_lower_case\": %s,\n"
+               "  \"model_max_length\": %d,\n  \"unk_token\": \"[UNK]\",\n  \"sep_token\": \"[SEP]\",\n"
+               "  \"pad_token\": \"[PAD]\",\n  \"cls_token\": \"[CLS]\",\n  \"mask_token\": \"[MASK]\"\n}\n",
+            info->do_lower_case ? "true" : "false", info->cfg.max_positions);
+    if (fclose(f) != 0) return hrkd_error_set(err, HRKD_STATUS_IO, "%s: write failed", path);
+    return HRKD_STATUS_OK;
+}
+
+static hrkd_status write_readme(const char *path, const hrkd_hf_export_info *info, hrkd_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot create: %s", path, strerror(errno));
+    fprintf(f, "# A student distilled by hrkd\n\n"
+               "One encoder, one classification head per domain. Each folder below is a standard\n"
+               "Hugging Face BertForSequenceClassification with that domain's head:\n\n");
+    for (int d = 0; d < info->n_domains; d++)
+        fprintf(f, "- `%s/`: the %s domain\n", info->domains[d], info->domains[d]);
+    fprintf(f, "\nLabels (id: name): ");
+    int nl = info->cfg.num_labels > 0 ? info->cfg.num_labels : 2;
+    for (int l = 0; l < nl; l++) {
+        if (info->label_names) fprintf(f, "%s%d: %s", l ? ", " : "", l, info->label_names[l]);
+        else fprintf(f, "%s%d: LABEL_%d", l ? ", " : "", l, l);
     }
+    fprintf(f, ".\nThe encoder (`bert.*`) is the same in every folder; `classifier.*` differs.\n\n"
+               "```python\n# from this folder\nfrom transformers import AutoModelForSequenceClassification, AutoTokenizer\n"
+               "model = AutoModelForSequenceClassification.from_pretrained(\"%s\")\n"
+               "tokenizer = AutoTokenizer.from_pretrained(\"%s\")\n```\n",
+            info->domains[0], info->domains[0]);
+    if (!info->vocab_path)
+        fprintf(f, "\nThe data was hrkd's synthetic set: its word ids have no text, so vocab.txt names\n"
+                   "them w5, w6, ... after the five special tokens.\n");
+    if (fclose(f) != 0) return hrkd_error_set(err, HRKD_STATUS_IO, "%s: write failed", path);
+    return HRKD_STATUS_OK;
+}
+
+hrkd_status hrkd_hf_export(const char *dir, hrkd_params *p, const hrkd_hf_export_info *info,
+                           hrkd_error *err)
+{
+    if (info->n_domains < 1)
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: export needs at least one domain", dir);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot create folder: %s", dir, strerror(errno));
+    const int n_heads = count_heads(p);
+    if (n_heads < 1) return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: the model has no classifier head", dir);
+    hrkd_status st = HRKD_STATUS_OK;
+    char sub[4096], path[4200];
+    for (int d = 0; d < info->n_domains && st == HRKD_STATUS_OK; d++) {
+        snprintf(sub, sizeof sub, "%s/%s", dir, info->domains[d]);
+        if (mkdir(sub, 0777) != 0 && errno != EEXIST)
+            return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot create folder: %s", sub, strerror(errno));
+        /* a model with one shared head serves every domain with it */
+        snprintf(path, sizeof path, "%s/model.safetensors", sub);
+        st = write_domain_tensors(path, p, d < n_heads ? d : 0, err);
+        snprintf(path, sizeof path, "%s/config.json", sub);
+        if (st == HRKD_STATUS_OK) st = write_domain_config(path, info, d, err);
+        snprintf(path, sizeof path, "%s/tokenizer_config.json", sub);
+        if (st == HRKD_STATUS_OK) st = write_tokenizer_config(path, info, err);
+        snprintf(path, sizeof path, "%s/vocab.txt", sub);
+        if (st == HRKD_STATUS_OK)
+            st = info->vocab_path ? copy_file(info->vocab_path, path, err)
+                                  : write_synthetic_vocab(path, info->cfg.vocab, err);
+    }
+    snprintf(path, sizeof path, "%s/README.md", dir);
+    if (st == HRKD_STATUS_OK) st = write_readme(path, info, err);
     return st;
 }

@@ -114,6 +114,9 @@ int hrkd_cmd_inspect(int argc, char **argv)
     printf("started:    %s on %s\n", v.start_time, v.host);
     printf("domains:    ");
     for (int d = 0; d < v.D; d++) printf("%s%s", d ? ", " : "", v.domains[d]);
+    printf("\nlabels:     ");
+    if (v.n_labels == 0) printf("(not recorded: written before label names were kept)");
+    for (int l = 0; l < v.n_labels; l++) printf("%s%d %s", l ? ", " : "", l, v.label_names[l]);
     printf("\nlayers:     student %d, teacher %d, map", v.M, v.N);
     for (int m = 0; m <= v.M; m++) printf(" %d->%d", m, v.layer_map[m]);
     printf("\nlogged:     %lld ratio rows, %lld loss rows\n", (long long)v.n_ratio, (long long)v.n_loss);

@@ -91,6 +91,8 @@ struct hrkd_run {
     char  **groups;
     int     n_groups;
     int64_t ckpt_step;  /* /checkpoint/state/step or −1 */
+    char  **label_names; /* NULL: not recorded (files written before label names were kept) */
+    int     n_labels;
 };
 
 /* ---- HDF5 error plumbing ------------------------------------------------------------- */
@@ -311,6 +313,7 @@ static void write_meta_and_logs(h5c *c, hrkd_run *r, hid_t f)
     w_attr(c, f, "layer_map", H5T_NATIVE_INT, r->M + 1, r->layer_map);
     w_attr_strs(c, f, "loss_terms", r->loss_terms, r->T);
     w_attr_strs(c, f, "metric_names", r->metric_names, r->K);
+    if (r->n_labels > 0) w_attr_strs(c, f, "label_names", r->label_names, r->n_labels);
     if (r->n_cfg_changes > 0) w_attr_strs(c, f, "config_changes", r->cfg_changes, r->n_cfg_changes);
 
     const char *ini = r->ini ? r->ini : "";
@@ -640,6 +643,7 @@ void hrkd_run_free(hrkd_run *r)
         free(r->split[s].vals.p);
     }
     free_strs(r->groups, r->n_groups);
+    free_strs(r->label_names, r->n_labels);
     free(r);
 }
 
@@ -691,6 +695,10 @@ hrkd_status hrkd_run_create(const char *path, const hrkd_run_meta *meta, hrkd_ru
     r->domains = dup_strs(meta->domains, r->D);
     r->loss_terms = dup_strs(meta->loss_terms, r->T);
     r->metric_names = dup_strs(meta->n_metrics ? meta->metric_names : default_metric, r->K);
+    if (meta->n_labels > 0 && meta->label_names) {
+        r->n_labels = meta->n_labels;
+        r->label_names = dup_strs(meta->label_names, r->n_labels);
+    }
     r->layer_map = calloc((size_t)r->M + 1, sizeof *r->layer_map);
     if (r->layer_map && meta->layer_map) memcpy(r->layer_map, meta->layer_map, ((size_t)r->M + 1) * sizeof(int));
     r->has_hier = -1;
@@ -1040,6 +1048,8 @@ static hrkd_status run_open_inner(const char *path, hrkd_run **out, hrkd_error *
     if (H5Aexists(f, "config_changes") > 0) r->cfg_changes = r_attr_strs(&c, f, "config_changes", &r->n_cfg_changes);
     r->loss_terms = r_attr_strs(&c, f, "loss_terms", &r->T);
     r->metric_names = r_attr_strs(&c, f, "metric_names", &r->K);
+    /* Optional: files written before label names were kept lack it (unknown, n_labels 0). */
+    if (H5Aexists(f, "label_names") > 0) r->label_names = r_attr_strs(&c, f, "label_names", &r->n_labels);
     r_attr_num(&c, f, "student_layers", H5T_NATIVE_INT64, -1, &v64);
     r->M = (int)v64;
     r_attr_num(&c, f, "teacher_layers", H5T_NATIVE_INT64, -1, &v64);
@@ -1359,4 +1369,6 @@ void hrkd_run_get_view(const hrkd_run *r, hrkd_run_view *v)
     v->groups = (const char *const *)r->groups;
     v->n_groups = r->n_groups;
     v->ckpt_step = r->ckpt_step;
+    v->n_labels = r->label_names ? r->n_labels : 0;
+    v->label_names = (const char *const *)r->label_names;
 }

@@ -180,12 +180,17 @@ hrkd_status hrkd_hf_import_set(const hrkd_tensor_set *ts, const char *file, hrkd
 typedef struct hrkd_hf_export_info {
     hrkd_hf_config     cfg;         /* architecture of the student (num_labels per head) */
     int                n_domains;   /* heads classifiers.{0..n-1} */
-    const char *const *domains;     /* domain names (config.json "hrkd_domains") */
-    const char        *vocab_path;  /* copied to DIR/vocab.txt; NULL: none */
+    const char *const *domains;     /* domain names: the folder names, [A-Za-z0-9_]+ */
+    const char        *vocab_path;  /* copied to each folder's vocab.txt; NULL: the synthetic
+                                     * data's vocabulary ([PAD] [UNK] [CLS] [SEP] [MASK] w5 ..) */
+    const char *const *label_names; /* cfg.num_labels names → id2label; NULL: LABEL_<i> */
+    int                do_lower_case; /* tokenizer_config.json */
 } hrkd_hf_export_info;
 
-/* Write DIR/config.json, DIR/vocab.txt, DIR/model.safetensors (see results/README.md,
- * "Exported students"). DIR is created when missing. */
+/* Write one standard Hugging Face folder per domain, DIR/<domain>/ (config.json with
+ * id2label/label2id, model.safetensors with that domain's head as classifier.*, vocab.txt,
+ * tokenizer_config.json), and DIR/README.md naming them (see results/README.md, "Exported
+ * students"). Folders are created when missing. */
 hrkd_status hrkd_hf_export(const char *dir, hrkd_params *p, const hrkd_hf_export_info *info,
                            hrkd_error *err);
 
@@ -208,6 +213,8 @@ typedef struct hrkd_run_meta {
     const char *const *loss_terms;
     int                n_metrics;     /* columns of /metrics/<split>/<domain>; 0: {"accuracy"} */
     const char *const *metric_names;
+    int                n_labels;      /* label_names attribute; 0: not written */
+    const char *const *label_names;   /* label id l → name (e.g. "negative", "positive") */
 } hrkd_run_meta;
 
 typedef struct hrkd_run_state {
@@ -302,6 +309,8 @@ typedef struct hrkd_run_view {
     const char *const *groups;               /* checkpoint groups in the file */
     int         n_groups;
     int64_t     ckpt_step;                   /* /checkpoint/state/step, −1 without one */
+    int         n_labels;                    /* 0: the file records no label names (older files) */
+    const char *const *label_names;
 } hrkd_run_view;
 void hrkd_run_get_view(const hrkd_run *run, hrkd_run_view *v);
 

@@ -84,6 +84,11 @@ void hrkd_print_accuracy_table(const hrkd_train_data *data, const char *title, c
         if (!isnan(acc[d])) { sum += acc[d]; n++; }
     }
     printf("  %-24s %6.2f\n", "average", n ? 100.0 * sum / n : NAN);
+    if (data->label_names && data->num_labels > 0) {
+        printf("  (labels:");
+        for (int l = 0; l < data->num_labels; l++) printf("%s %s", l ? "," : "", data->label_names[l]);
+        printf(")\n");
+    }
 }
 
 int hrkd_run_last_test(hrkd_run *run, int D, double *acc)

@@ -36,6 +36,7 @@ typedef struct hrkd_train_data {
     const char     *domains[HRKD_MAX_DOMAINS];
     int             num_labels;
     hrkd_split_data split[HRKD_MAX_DOMAINS][HRKD_SPLIT_COUNT];
+    const char *const *label_names;    /* [num_labels]; NULL: unknown */
 } hrkd_train_data;
 
 /* One domain's batch in host memory. */

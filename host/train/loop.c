@@ -156,6 +156,31 @@ static void dist_report(const hrkd_comm *c, int64_t steps, int64_t examples, dou
 
 static void best_d_group(int d, char *group, size_t cap) { snprintf(group, cap, "best_d%d", d); }
 
+/* One line per evaluation: each active domain's dev accuracy, their average, and the best
+ * average logged so far in the run file (so a resumed run counts the evaluations before). */
+static void dev_line(const hrkd_loop_opts *o, const hrkd_train_data *data, const hrkd_run *run,
+                     int64_t step, const double *acc, double avg)
+{
+    hrkd_run_view v;
+    hrkd_run_get_view(run, &v);
+    double best = avg; /* the earliest evaluation that reached the highest average */
+    int64_t best_step = step;
+    int found = 0;
+    for (int sp = 0; sp < v.n_split; sp++) {
+        if (strcmp(v.split_name[sp], "dev") != 0) continue;
+        for (int64_t r = 0; r < v.split_rows[sp]; r++) {
+            double a = 0;
+            for (int d = o->first; d <= o->last; d++)
+                a += v.split_vals[sp][(r * v.D + d) * v.K] / (o->last - o->first + 1);
+            if (!found || a > best) { best = a; best_step = v.split_step[sp][r]; found = 1; }
+        }
+    }
+    fprintf(stderr, "%s%s: dev step %lld:", o->progress_tty && step != hrkd_loop_total_steps(o, data) ? "\n" : "",
+            o->label, (long long)step);
+    for (int d = o->first; d <= o->last; d++) fprintf(stderr, " %s %.1f", data->domains[d], 100 * acc[d]);
+    fprintf(stderr, " avg %.1f (best %.1f at step %lld)\n", 100 * avg, 100 * best, (long long)best_step);
+}
+
 /* Dev accuracy of every active domain; the best snapshots. best[D] is the average's. */
 static hrkd_status evaluate_dev(const hrkd_loop_opts *o, const hrkd_loop_step *s,
                                 const hrkd_train_data *data, hrkd_ctx *ctx, hrkd_run *run,
@@ -172,6 +197,7 @@ static hrkd_status evaluate_dev(const hrkd_loop_opts *o, const hrkd_loop_step *s
         avg += acc[d] / (o->last - o->first + 1);
     }
     if (root && (st = hrkd_run_append_metrics(run, "dev", step, acc, err)) != HRKD_STATUS_OK) return st;
+    if (root && o->log_every > 0) dev_line(o, data, run, step, acc, avg);
     if (o->best_average && avg > best[D]) {
         best[D] = avg;
         hrkd_run_state rs = {.step = step, .n_best = 1, .best = {avg}};

@@ -107,7 +107,7 @@ static hrkd_status phase_teacher(run_cmd *r, uint64_t seed, const char *path, hr
     if (st == HRKD_STATUS_OK && hrkd_teacher_loss_ex(&t.ts.strategy))
         st = hrkd_setup_teacher_weights(s, seed, &t, ctx, run, err);
     if (st == HRKD_STATUS_OK) {
-        printf("teacher: %d model(s) of %d layers, hidden %d, %d head(s); %d domains; run file %s\n",
+        printf("teacher: %d model(s) of %d layers, hidden %d, %d domain heads; %d domains; run file %s\n",
                t.ts.n_models, t.cfg.layers, t.cfg.hidden, t.ts.n_heads, s->data.D, path);
         fflush(stdout);
         int64_t ep = teacher_epochs(s);

@@ -148,6 +148,7 @@ hrkd_status hrkd_setup_data(hrkd_setup *s, hrkd_error *err)
     memset(&s->data, 0, sizeof s->data);
     s->data.D = s->ds->D;
     s->data.num_labels = s->ds->num_labels;
+    s->data.label_names = (const char *const *)s->ds->label_names;
     for (int d = 0; d < s->ds->D; d++) {
         s->data.domains[d] = s->ds->domain_names[d];
         for (int k = 0; k < HRKD_SPLIT_COUNT; k++) {
@@ -231,7 +232,9 @@ hrkd_run_meta hrkd_setup_run_meta(const hrkd_setup *s, uint64_t seed, int studen
                            .threads = s->threads, .seed = seed, .n_domains = s->data.D,
                            .domains = s->data.domains, .student_layers = student_layers,
                            .teacher_layers = teacher_layers, .layer_map = layer_map,
-                           .n_loss_terms = n_terms, .loss_terms = terms};
+                           .n_loss_terms = n_terms, .loss_terms = terms,
+                           .n_labels = s->ds->num_labels,
+                           .label_names = (const char *const *)s->ds->label_names};
 }
 
 /* ---- plugins ---- */
@@ -546,6 +549,41 @@ static hrkd_status metakd_bind_teachers(const hrkd_setup *s, uint64_t seed, cons
     return st;
 }
 
+static void join_labels(char *buf, size_t cap, int n, const char *const *names)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int l = 0; l < n && used < cap; l++) {
+        int k = snprintf(buf + used, cap - used, "%s%s", l ? ", " : "", names[l]);
+        if (k < 0) break;
+        used += (size_t)k;
+    }
+}
+
+/* A teacher numbers the labels as the data does: the same names in the same order. A run file
+ * written before label names were kept cannot be checked (a note says so). */
+static hrkd_status check_labels(const hrkd_setup *s, const char *teacher_path, const hrkd_run_view *v,
+                                hrkd_error *err)
+{
+    const hrkd_dataset *ds = s->ds;
+    if (v->n_labels == 0) {
+        if (hrkd_comm_rank(s->comm) == 0)
+            printf("note: [teacher] checkpoint %s records no label names; its label order is not checked\n",
+                   teacher_path);
+        return HRKD_STATUS_OK;
+    }
+    int same = v->n_labels == ds->num_labels;
+    for (int l = 0; same && l < ds->num_labels; l++) same = !strcmp(v->label_names[l], ds->label_names[l]);
+    if (same) return HRKD_STATUS_OK;
+    char theirs[1024], ours[1024];
+    join_labels(theirs, sizeof theirs, v->n_labels, v->label_names);
+    join_labels(ours, sizeof ours, ds->num_labels, (const char *const *)ds->label_names);
+    return hrkd_error_set(err, HRKD_STATUS_INVALID,
+                          "%s: [teacher] checkpoint %s was trained with labels (%s), the data has labels (%s); "
+                          "a student is distilled only from a teacher with the same labels in the same order",
+                          hrkd_config_path(s->cfg), teacher_path, theirs, ours);
+}
+
 /* The teachers of teacher_path for every domain (checked against the data) into dd->kd. */
 static hrkd_status load_teachers(const hrkd_setup *s, const char *teacher_path, hrkd_distill *dd,
                                  hrkd_error *err)
@@ -571,6 +609,7 @@ static hrkd_status load_teachers(const hrkd_setup *s, const char *teacher_path, 
                                 "%s: [teacher] checkpoint %s has no teacher for domain '%s'",
                                 hrkd_config_path(s->cfg), teacher_path, s->data.domains[d]);
     }
+    if (st == HRKD_STATUS_OK) st = check_labels(s, teacher_path, &v, err);
     /* the heads of the saved models (mtl teachers have one per domain) */
     if (st == HRKD_STATUS_OK) st = hrkd_teacher_read_heads(tr, D, &dd->tc.num_heads_cls, err);
     hrkd_run_free(tr);
@@ -708,9 +747,17 @@ hrkd_status hrkd_setup_export(const hrkd_setup *s, const hrkd_distill *dd, hrkd_
     snprintf(info.cfg.model_type, sizeof info.cfg.model_type, "bert");
     info.n_domains = s->data.D;
     info.domains = s->data.domains;
-    const char *vocab = data_vocab(s);
-    info.vocab_path = vocab && *vocab ? vocab : NULL;
+    info.label_names = (const char *const *)s->ds->label_names;
+    hrkd_data_options o;
+    hrkd_data_options_from_config(s->section.data, &o);
+    info.do_lower_case = o.lowercase;
+    char vocab[PATH_MAX] = "";
+    if (o.vocab && *o.vocab) snprintf(vocab, sizeof vocab, "%s", o.vocab);
+    else if (strcmp(o.format, "synthetic") != 0) default_vocab(s, vocab, sizeof vocab);
+    info.vocab_path = vocab[0] ? vocab : NULL; /* NULL: the synthetic vocabulary */
     hrkd_status st = hrkd_hf_export(dir, dd->kd.student->params, &info, err);
-    if (st == HRKD_STATUS_OK) printf("exported the student to %s\n", dir);
+    if (st == HRKD_STATUS_OK)
+        printf("exported the student to %s: one Hugging Face folder per domain (%s/%s, ...), README.md\n", dir,
+               dir, s->data.domains[0]);
     return st;
 }

@@ -173,7 +173,7 @@ HRKD_API void hrkd_distill_free(hrkd_distill *dd);
 HRKD_API hrkd_status hrkd_setup_metakd(const hrkd_setup *s, uint64_t seed, const hrkd_distill *dd,
                                        const char *path, const char *const *terms,
                                        hrkd_metakd_opts *mo, hrkd_error *err);
-/* [output] export_hf: the student as a Hugging Face folder (rank 0; nothing when empty). */
+/* [output] export_hf: the student as one Hugging Face folder per domain (rank 0; nothing when empty). */
 HRKD_API hrkd_status hrkd_setup_export(const hrkd_setup *s, const hrkd_distill *dd, hrkd_error *err);
 
 #endif
