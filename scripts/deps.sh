@@ -19,7 +19,8 @@ command -v bc >/dev/null || need+=(bc)
 command -v h5dump >/dev/null || need+=(hdf5-tools)
 if [ "${CI:-}" = true ] || [ "${WITH_MPI:-0}" = 1 ]; then
   command -v mpirun >/dev/null || want+=(openmpi-bin)
-  { pkg-config --exists ompi 2>/dev/null || command -v mpicc >/dev/null; } || want+=(libopenmpi-dev)
+  # the header, not mpicc (openmpi-bin has it without libopenmpi-dev)
+  ls /usr/lib/*-linux-gnu/openmpi/include/mpi.h /usr/include/mpi.h >/dev/null 2>&1 || want+=(libopenmpi-dev)
 fi
 if [ "${CI:-}" = true ] || [ "${WITH_PYTHON:-0}" = 1 ]; then
   bash "$(dirname "$0")/h5py_python.sh" >/dev/null || want+=(python3-h5py python3-numpy)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/store.h"
@@ -25,8 +26,9 @@ static long lock_holder(const char *lpath)
     return pid;
 }
 
-hrkd_status hrkd_run_lock_take(const char *path, hrkd_run_lock *lock, hrkd_error *err)
+hrkd_status hrkd_run_lock_take(const char *path, double wait_s, hrkd_run_lock *lock, hrkd_error *err)
 {
+    int waited_ms = 0, said = 0;
     lock->fd = -1;
     lock->path = NULL;
     size_t n = strlen(path) + 6;
@@ -46,6 +48,15 @@ hrkd_status hrkd_run_lock_take(const char *path, hrkd_run_lock *lock, hrkd_error
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int e = errno;
             close(fd);
+            if (e == EWOULDBLOCK && waited_ms < wait_s * 1000) {
+                if (!said++) fprintf(stderr, "%s: held by pid %ld; waiting up to %.0f s for it to end\n", path,
+                                     lock_holder(lpath), wait_s);
+                struct timespec ts = {0, 100 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+                waited_ms += 100;
+                tries--; /* waiting is not a retry */
+                continue;
+            }
             if (e == EWOULDBLOCK) {
                 long pid = lock_holder(lpath);
                 hrkd_status st = hrkd_error_set(err, HRKD_STATUS_INVALID,

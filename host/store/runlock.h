@@ -18,8 +18,10 @@ typedef struct hrkd_run_lock {
 } hrkd_run_lock;
 
 /* Take the lock of run file `path` (creates FILE.lock). HRKD_STATUS_INVALID ("busy", exit 2)
- * when another live process holds it; HRKD_STATUS_IO when the lock file cannot be made. */
-hrkd_status hrkd_run_lock_take(const char *path, hrkd_run_lock *lock, hrkd_error *err);
+ * when another live process holds it after wait_s seconds (0: at once; a resume waits a while
+ * for a killed run's processes to finish dying); HRKD_STATUS_IO when the lock file cannot be
+ * made. */
+hrkd_status hrkd_run_lock_take(const char *path, double wait_s, hrkd_run_lock *lock, hrkd_error *err);
 /* Remove FILE.lock and release it (nothing when not held). */
 void hrkd_run_lock_release(hrkd_run_lock *lock);
 

@@ -278,7 +278,7 @@ static hrkd_status guard_outputs(run_cmd *r, int distill, const uint64_t *seeds,
             if (!out[k]) continue;
             if (r->n_locks == MAX_OUTPUTS)
                 return hrkd_error_set(err, HRKD_STATUS_INVALID, "more than %d run files in one command", MAX_OUTPUTS);
-            hrkd_status st = hrkd_run_lock_take(out[k], &r->locks[r->n_locks], err);
+            hrkd_status st = hrkd_run_lock_take(out[k], r->s.resume ? 30.0 : 0.0, &r->locks[r->n_locks], err);
             if (st != HRKD_STATUS_OK) return st;
             r->n_locks++;
             if ((st = hrkd_run_output_free(out[k], r->s.ini, r->s.resume, r->force, err)) != HRKD_STATUS_OK)
