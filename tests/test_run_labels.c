@@ -15,21 +15,10 @@
 
 static char tmp[256];
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return strdup(buf);
-}
-
 /* tests/ini/tiny_distill.ini writing to out, with [teacher] checkpoint = teacher when given */
 static void write_ini(const char *ini, const char *out, const char *teacher)
 {
-    char *text = slurp("tests/ini/tiny_distill.ini");
+    char *text = test_slurp("tests/ini/tiny_distill.ini");
     CHECK(text != NULL);
     if (!text) return;
     FILE *f = fopen(ini, "w");
@@ -55,7 +44,7 @@ static int log_has(const char *what)
 {
     char path[300];
     snprintf(path, sizeof path, "%s/log", tmp);
-    char *text = slurp(path);
+    char *text = test_slurp(path);
     int found = text && strstr(text, what) != NULL;
     if (!found) fprintf(stderr, "expected in the output: %s\n--- output:\n%s---\n", what, text ? text : "");
     free(text);

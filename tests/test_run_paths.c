@@ -14,17 +14,6 @@
 
 static char tmp[256];
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return strdup(buf);
-}
-
 static int sh(const char *fmt, const char *arg)
 {
     char cmd[1024], full[1200];
@@ -38,7 +27,7 @@ static char *log_text(void)
 {
     char path[300];
     snprintf(path, sizeof path, "%s/log", tmp);
-    return slurp(path);
+    return test_slurp(path);
 }
 
 /* every occurrence of from in s replaced by to (malloc'd) */
@@ -94,7 +83,7 @@ int main(void)
     snprintf(old_out, sizeof old_out, "%s/ini/../results/t.h5", tmp);
     snprintf(old_exp, sizeof old_exp, "%s/ini/../export/x/../y", tmp);
 
-    char *text = slurp("tests/ini/tiny_teacher.ini");
+    char *text = test_slurp("tests/ini/tiny_teacher.ini");
     CHECK(text != NULL);
     if (!text) return test_finish("test_run_paths");
     FILE *f = fopen(ini, "w");

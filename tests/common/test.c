@@ -1,7 +1,9 @@
 /* tests/common/test.c — see test.h */
 #include "common/test.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int hrkd_test_failures = 0;
 int hrkd_test_checks   = 0;
@@ -46,4 +48,15 @@ const char *test_build_dir(void)
 {
     const char *b = getenv("HRKD_BUILD");
     return (b && *b) ? b : "build";
+}
+
+char *test_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return strdup(buf);
 }

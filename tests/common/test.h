@@ -43,4 +43,7 @@ double test_max_abs_diff(const float *a, const float *b, long n);
 /* Path of the build tree the test runs from ($HRKD_BUILD, default "build"). */
 const char *test_build_dir(void);
 
+/* The first 64 KiB of a text file, malloc'd and NUL-terminated (NULL when it cannot be read). */
+char *test_slurp(const char *path);
+
 #endif
