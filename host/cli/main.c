@@ -6,9 +6,11 @@
  * configuration / input, 3 not supported or not built. Errors go to stderr.
  */
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "comm/comm.h"
 #include "config/cfg.h"
@@ -25,7 +27,7 @@ static const char usage_text[] =
     "commands:\n"
     "  run FILE.ini [--resume [--extend] | --force]\n"
     "                              train (teacher and/or student) as the INI says\n"
-    "  check [--print] [--domains D] FILE.ini\n"
+    "  check [--print] [--inputs] [--domains D] FILE.ini\n"
     "                              validate the INI and self-test the plugins it uses, train\n"
     "                              nothing; --print writes the effective configuration\n"
     "  check --doc                 the INI reference of every host section (Markdown)\n"
@@ -254,13 +256,85 @@ static int cmd_plugins_test(int argc, char **argv, int first)
     return rc;
 }
 
+/* ---- inputs --------------------------------------------------------------------------- */
+
+static int input_kind(const char *path) /* 0 missing, 1 file, 2 folder, 3 other */
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return 0;
+    return S_ISREG(st.st_mode) ? 1 : S_ISDIR(st.st_mode) ? 2 : 3;
+}
+
+/* One input the INI names: "FILE:LINE: [sec] key: warning: PATH does not exist (...)". */
+static int input_problem(const hrkd_config_section *s, const char *sec, const char *key, const char *what,
+                         int as_error)
+{
+    int line = 0;
+    const char *file = hrkd_cfg_origin(s, key, &line);
+    fprintf(stderr, "%s:%d: [%s] %s: %s%s; docs/data.md\n", file ? file : "?", line, sec, key,
+            as_error ? "" : "warning: ", what);
+    return 1;
+}
+
+/* The inputs the run will read: a missing or wrong-typed one is a warning (it may not exist
+ * yet: a teacher another INI writes, data not downloaded here), an error with --inputs. */
+static int check_inputs(const hrkd_config *cfg, int as_error)
+{
+    const hrkd_config_section *data = hrkd_config_get_section(cfg, "data");
+    const char *fmt = hrkd_cfg_str(data, "format");
+    char what[PATH_MAX + 200];
+    int n = 0;
+    if (strcmp(fmt, "synthetic") != 0) {
+        const char *path = hrkd_cfg_str(data, "path");
+        int k = input_kind(path), table = !strcmp(fmt, "tsv") || !strcmp(fmt, "jsonl");
+        if (k != 2 && !(table && k == 1)) {
+            snprintf(what, sizeof what, "%s %s (format %s reads %s)", path,
+                     k == 0 ? "does not exist" : k == 1 ? "is a file" : "is not a file or folder", fmt,
+                     table ? "a folder with train / dev / test files, or one file" : "a folder");
+            n += input_problem(data, "data", "path", what, as_error);
+        }
+        const char *vocab = hrkd_cfg_str(data, "vocab");
+        if (vocab[0] && input_kind(vocab) != 1) {
+            snprintf(what, sizeof what, "%s %s", vocab, input_kind(vocab) ? "is not a regular file" : "does not exist");
+            n += input_problem(data, "data", "vocab", what, as_error);
+        } else if (!vocab[0]) { /* then a checkpoint folder's vocab.txt */
+            int found = 0;
+            const char *secs[2] = {"teacher", "student"};
+            for (int i = 0; i < 2; i++) {
+                const char *ck = hrkd_cfg_str(hrkd_config_get_section(cfg, secs[i]), "checkpoint");
+                char v[PATH_MAX];
+                snprintf(v, sizeof v, "%s/vocab.txt", ck);
+                found |= ck[0] && input_kind(v) == 1;
+            }
+            if (!found)
+                n += input_problem(data, "data", "vocab", "no vocabulary: set [data] vocab to a vocab.txt, or "
+                                   "[teacher] / [student] checkpoint to a Hugging Face folder that has one", as_error);
+        }
+    }
+    const char *secs[2] = {"teacher", "student"};
+    for (int i = 0; i < 2; i++) {
+        const hrkd_config_section *s = hrkd_config_get_section(cfg, secs[i]);
+        const char *ck = hrkd_cfg_str(s, "checkpoint");
+        if (!ck[0]) continue;
+        int k = input_kind(ck);
+        char cj[PATH_MAX];
+        snprintf(cj, sizeof cj, "%s/config.json", ck);
+        if (k == 1 || (k == 2 && input_kind(cj) == 1)) continue;
+        snprintf(what, sizeof what, "%s %s", ck, k == 0 ? "does not exist (a run file, or a Hugging Face folder)" :
+                 k == 2 ? "is a folder without config.json" : "is not a file or folder");
+        n += input_problem(s, secs[i], "checkpoint", what, as_error);
+    }
+    return n;
+}
+
 static int cmd_check(int argc, char **argv)
 {
-    int print = 0, doc = 0, domains = 0;
+    int print = 0, doc = 0, domains = 0, inputs = 0;
     const char *file = NULL;
     hrkd_selftest_shape flags = {0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--print") == 0) print = 1;
+        else if (strcmp(argv[i], "--inputs") == 0) inputs = 1;
         else if (strcmp(argv[i], "--doc") == 0) doc = 1;
         else if (strcmp(argv[i], "--domains") == 0) {
             if (shape_flag(argc, argv, &i, &flags, &domains) < 0)
@@ -287,7 +361,8 @@ static int cmd_check(int argc, char **argv)
     shape_from_config(cfg, &sh);
     if (domains) sh.D = flags.D;
     if (sh.D < 1) sh.D = 4; /* the dataset's domains are not read here: --domains */
-    if ((rc = check_plugins(cfg, reg, &sh)) != EXIT_OK) {
+    if (check_inputs(cfg, inputs) && inputs) rc = EXIT_USAGE;
+    if (rc || (rc = check_plugins(cfg, reg, &sh)) != EXIT_OK) {
         hrkd_registry_destroy(reg);
         hrkd_config_free(cfg);
         return rc;
@@ -453,11 +528,13 @@ static const struct { const char *cmd, *text; } command_help[] = {
      "  Ctrl-C / SIGTERM stop at the end of the step with a checkpoint (exit 130 / 143).\n"
      "  docs/cli.md: exit codes, the resume rules, the run-file lock.\n"},
     {"check",
-     "usage: hrkd check [--print] [--domains D] FILE.ini\n"
+     "usage: hrkd check [--print] [--inputs] [--domains D] FILE.ini\n"
      "       hrkd check --doc\n"
      "  Validate the INI (every problem, FILE:LINE: [section] key: message) and self-test every\n"
-     "  plugin it uses; train nothing. --print writes the effective configuration; --domains D\n"
-     "  the domain count for the self-test when the INI does not fix it; --doc the INI reference.\n"},
+     "  plugin it uses; train nothing. Inputs that do not exist or have the wrong type (data,\n"
+     "  vocab, checkpoints) are warnings, errors with --inputs. --print writes the effective\n"
+     "  configuration; --domains D the domain count for the self-test when the INI does not fix\n"
+     "  it; --doc the INI reference.\n"},
     {"plugins",
      "usage: hrkd plugins [--paths]\n"
      "       hrkd plugins describe NAME|PATH\n"

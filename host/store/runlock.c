@@ -14,6 +14,23 @@
 
 #include "store/store.h"
 
+/* mkdir -p of path's folder: the lock is taken before the run creates its file */
+static int make_parent(const char *path)
+{
+    char d[4200];
+    snprintf(d, sizeof d, "%s", path);
+    char *slash = strrchr(d, '/');
+    if (!slash || slash == d) return 0;
+    *slash = 0;
+    for (char *p = d + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(d, 0777) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(d, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 /* The pid written in a lock file (0 when unreadable). */
 static long lock_holder(const char *lpath)
 {
@@ -35,6 +52,11 @@ hrkd_status hrkd_run_lock_take(const char *path, double wait_s, hrkd_run_lock *l
     char *lpath = malloc(n);
     if (!lpath) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
     snprintf(lpath, n, "%s.lock", path);
+    if (make_parent(lpath) != 0) {
+        hrkd_status st = hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot create its folder: %s", path, strerror(errno));
+        free(lpath);
+        return st;
+    }
     /* A holder that finishes unlinks the file it locked; whoever locked that unlinked file
      * meanwhile holds nothing, so a lock counts only while the path still names our file. */
     for (int tries = 0; tries < 100; tries++) {

@@ -60,6 +60,24 @@ int hrkd_cmd_data_stats(int argc, char **argv)
     hrkd_dataset *ds = NULL;
     hrkd_error err = {0};
     int code = 0;
+    char vocab[4200] = "";
+    if (!opt.vocab[0] && strcmp(opt.format, "synthetic") != 0) { /* as hrkd run: a checkpoint folder's */
+        const char *secs[2] = {"teacher", "student"};
+        for (int i = 0; i < 2 && !vocab[0]; i++) {
+            const char *ck = hrkd_cfg_str(hrkd_config_get_section(cfg, secs[i]), "checkpoint");
+            snprintf(vocab, sizeof vocab, "%s/vocab.txt", ck);
+            FILE *f = ck[0] ? fopen(vocab, "r") : NULL;
+            if (f) fclose(f);
+            else vocab[0] = 0;
+        }
+        if (!vocab[0]) {
+            fprintf(stderr, "%s: [data] vocab is empty and neither [teacher] nor [student] checkpoint is a folder "
+                            "holding vocab.txt; set [data] vocab (docs/data.md)\n", argv[1]);
+            hrkd_config_free(cfg);
+            return 2;
+        }
+        opt.vocab = vocab;
+    }
     if (hrkd_data_load(&opt, &ds, &err) != HRKD_STATUS_OK) {
         fprintf(stderr, "%s: [data]: %s\n", argv[1], err.msg);
         code = 2;
