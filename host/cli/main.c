@@ -18,6 +18,7 @@
 #include "hrkd/hrkd.h"
 #include "plugin/registry.h"
 #include "plugin/selftest.h"
+#include "text/text.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_UNSUPPORTED = 3 };
 
@@ -298,15 +299,8 @@ static int check_inputs(const hrkd_config *cfg, int as_error)
             snprintf(what, sizeof what, "%s %s", vocab, input_kind(vocab) ? "is not a regular file" : "does not exist");
             n += input_problem(data, "data", "vocab", what, as_error);
         } else if (!vocab[0]) { /* then a checkpoint folder's vocab.txt */
-            int found = 0;
-            const char *secs[2] = {"teacher", "student"};
-            for (int i = 0; i < 2; i++) {
-                const char *ck = hrkd_cfg_str(hrkd_config_get_section(cfg, secs[i]), "checkpoint");
-                char v[PATH_MAX];
-                snprintf(v, sizeof v, "%s/vocab.txt", ck);
-                found |= ck[0] && input_kind(v) == 1;
-            }
-            if (!found)
+            char v[PATH_MAX];
+            if (!hrkd_data_checkpoint_vocab(cfg, v, sizeof v))
                 n += input_problem(data, "data", "vocab", "no vocabulary: set [data] vocab to a vocab.txt, or "
                                    "[teacher] / [student] checkpoint to a Hugging Face folder that has one", as_error);
         }

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/cfg.h"
 #include "text/text.h"
@@ -35,6 +37,20 @@ void hrkd_data_options_from_config(const hrkd_config_section *s, hrkd_data_optio
     o->syn_labels = (int)hrkd_cfg_int(s, "synthetic_labels");
 }
 
+int hrkd_data_checkpoint_vocab(const hrkd_config *cfg, char *out, size_t cap)
+{
+    const char *secs[2] = {"teacher", "student"};
+    for (int i = 0; i < 2; i++) {
+        const char *ck = hrkd_cfg_str(hrkd_config_get_section(cfg, secs[i]), "checkpoint");
+        struct stat sb;
+        if (!ck[0] || stat(ck, &sb) != 0 || !S_ISDIR(sb.st_mode)) continue;
+        snprintf(out, cap, "%s/vocab.txt", ck);
+        if (access(out, R_OK) == 0) return 1;
+    }
+    out[0] = 0;
+    return 0;
+}
+
 static int cmp_i32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -62,15 +78,7 @@ int hrkd_cmd_data_stats(int argc, char **argv)
     int code = 0;
     char vocab[4200] = "";
     if (!opt.vocab[0] && strcmp(opt.format, "synthetic") != 0) { /* as hrkd run: a checkpoint folder's */
-        const char *secs[2] = {"teacher", "student"};
-        for (int i = 0; i < 2 && !vocab[0]; i++) {
-            const char *ck = hrkd_cfg_str(hrkd_config_get_section(cfg, secs[i]), "checkpoint");
-            snprintf(vocab, sizeof vocab, "%s/vocab.txt", ck);
-            FILE *f = ck[0] ? fopen(vocab, "r") : NULL;
-            if (f) fclose(f);
-            else vocab[0] = 0;
-        }
-        if (!vocab[0]) {
+        if (!hrkd_data_checkpoint_vocab(cfg, vocab, sizeof vocab)) {
             fprintf(stderr, "%s: [data] vocab is empty and neither [teacher] nor [student] checkpoint is a folder "
                             "holding vocab.txt; set [data] vocab (docs/data.md)\n", argv[1]);
             hrkd_config_free(cfg);

@@ -80,6 +80,10 @@ hrkd_data_options hrkd_data_options_default(void);
 /* Fill options from a validated [data] section (host/config; strings point into it). */
 struct hrkd_config_section;
 void hrkd_data_options_from_config(const struct hrkd_config_section *data, hrkd_data_options *o);
+/* [data] vocab left empty: the vocab.txt of the [teacher] or [student] checkpoint folder (a
+ * Hugging Face model folder), as the key's documentation promises. 1 and out filled, or 0. */
+struct hrkd_config;
+int hrkd_data_checkpoint_vocab(const struct hrkd_config *cfg, char *out, size_t cap);
 /* Splits, one rule for every reader (ds->splits states it; hrkd_data_load logs it):
  *   - a data folder with train, dev and test files: those files;
  *   - no dev file: a seeded 10 % of each domain's train becomes dev;

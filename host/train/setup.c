@@ -113,27 +113,13 @@ hrkd_status hrkd_setup_comm(hrkd_setup *s, hrkd_error *err)
     return HRKD_STATUS_OK;
 }
 
-/* [data] vocab left empty: the vocab.txt of the [teacher] or [student] checkpoint folder
- * (a Hugging Face model folder), as the key's documentation promises. */
-static int default_vocab(const hrkd_setup *s, char *out, size_t cap)
-{
-    const char *cks[2] = {teacher_checkpoint(s), student_checkpoint(s)};
-    for (int i = 0; i < 2; i++) {
-        struct stat sb;
-        if (!cks[i] || !*cks[i] || stat(cks[i], &sb) != 0 || !S_ISDIR(sb.st_mode)) continue;
-        snprintf(out, cap, "%s/vocab.txt", cks[i]);
-        if (access(out, R_OK) == 0) return 1;
-    }
-    return 0;
-}
-
 hrkd_status hrkd_setup_data(hrkd_setup *s, hrkd_error *err)
 {
     hrkd_data_options o;
     hrkd_data_options_from_config(s->section.data, &o);
     char vocab[PATH_MAX];
     if ((!o.vocab || !*o.vocab) && strcmp(o.format, "synthetic") != 0) {
-        if (!default_vocab(s, vocab, sizeof vocab))
+        if (!hrkd_data_checkpoint_vocab(s->cfg, vocab, sizeof vocab))
             return hrkd_error_set(err, HRKD_STATUS_INVALID,
                                   "%s: [data] vocab is empty and neither [teacher] nor [student] "
                                   "checkpoint is a folder holding vocab.txt; set [data] vocab",
@@ -753,7 +739,7 @@ hrkd_status hrkd_setup_export(const hrkd_setup *s, const hrkd_distill *dd, hrkd_
     info.do_lower_case = o.lowercase;
     char vocab[PATH_MAX] = "";
     if (o.vocab && *o.vocab) snprintf(vocab, sizeof vocab, "%s", o.vocab);
-    else if (strcmp(o.format, "synthetic") != 0) default_vocab(s, vocab, sizeof vocab);
+    else if (strcmp(o.format, "synthetic") != 0) hrkd_data_checkpoint_vocab(s->cfg, vocab, sizeof vocab);
     info.vocab_path = vocab[0] ? vocab : NULL; /* NULL: the synthetic vocabulary */
     hrkd_status st = hrkd_hf_export(dir, dd->kd.student->params, &info, err);
     if (st == HRKD_STATUS_OK)
