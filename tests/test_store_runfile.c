@@ -466,6 +466,63 @@ static void test_snapshot(hrkd_backend *be)
     hrkd_params_destroy(p);
 }
 
+/* /ratios/examples: rows recorded per logged step, −1 where a row had none (before the first
+ * recorded step, or appended without), kept through a rewrite and a reopen, refused when the
+ * batch width changes; a version-1 file has none. */
+static void test_examples(void)
+{
+    const char *path = tmp_path("ex.h5");
+    hrkd_error err = {0};
+    hrkd_run_meta meta = test_meta();
+    hrkd_run *run = NULL;
+    CHECKF(hrkd_run_create(path, &meta, &run, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    if (!run) return;
+    float dom[3 * 3] = {0};
+    const int64_t rows[2][3 * 2] = {{4, 5, 6, 7, 8, -1}, {10, 11, 12, 13, 14, 15}};
+    CHECK(hrkd_run_append_ratios(run, 0, dom, NULL, &err) == HRKD_STATUS_OK); /* no examples */
+    CHECK(hrkd_run_append_ratios(run, 1, dom, NULL, &err) == HRKD_STATUS_OK);
+    CHECKF(hrkd_run_set_examples(run, rows[0], 2, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    CHECK(hrkd_run_set_examples(run, rows[0], 2, &err) != HRKD_STATUS_OK); /* twice for one row */
+    CHECK(hrkd_run_append_ratios(run, 2, dom, NULL, &err) == HRKD_STATUS_OK);
+    CHECK(hrkd_run_set_examples(run, rows[1], 3, &err) == HRKD_STATUS_INVALID); /* other width */
+    CHECKF(hrkd_run_set_examples(run, rows[1], 2, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    CHECK(hrkd_run_append_ratios(run, 3, dom, NULL, &err) == HRKD_STATUS_OK); /* none: −1 */
+    CHECKF(hrkd_run_close(run, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    CHECKF(hrkd_run_open(path, &run, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    if (!run) return;
+    hrkd_run_view v;
+    hrkd_run_get_view(run, &v);
+    CHECKF(v.n_ratio == 4 && v.B_examples == 2 && v.ratio_examples, "%lld rows, B %lld",
+           (long long)v.n_ratio, (long long)v.B_examples);
+    if (v.ratio_examples && v.n_ratio == 4 && v.B_examples == 2) {
+        const int64_t *e = v.ratio_examples;
+        for (int i = 0; i < 6; i++) {
+            CHECKF(e[i] == -1 && e[18 + i] == -1, "rows 0 and 3, entry %d: %lld %lld", i, (long long)e[i],
+                   (long long)e[18 + i]);
+            CHECKF(e[6 + i] == rows[0][i] && e[12 + i] == rows[1][i], "rows 1 and 2, entry %d", i);
+        }
+    }
+    hrkd_run_free(run);
+    /* a version-1 file: the same without the dataset, read with no examples */
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    CHECK(f >= 0);
+    if (f >= 0) {
+        int64_t one = 1;
+        hid_t a = H5Aopen(f, "format_version", H5P_DEFAULT);
+        CHECK(a >= 0 && H5Awrite(a, H5T_NATIVE_INT64, &one) >= 0);
+        if (a >= 0) H5Aclose(a);
+        CHECK(H5Ldelete(f, "ratios/examples", H5P_DEFAULT) >= 0);
+        H5Fclose(f);
+    }
+    CHECKF(hrkd_run_open(path, &run, &err) == HRKD_STATUS_OK, "%s", err.msg);
+    if (run) {
+        hrkd_run_get_view(run, &v);
+        CHECK(v.n_ratio == 4 && !v.ratio_examples && v.B_examples == 0);
+        hrkd_run_free(run);
+    }
+    unlink(path);
+}
+
 /* ---- inspect ------------------------------------------------------------------------------------ */
 static char *capture_inspect(const char *path, int *rc)
 {
@@ -543,6 +600,7 @@ int main(int argc, char **argv)
     }
     test_roundtrip(be);
     test_snapshot(be);
+    test_examples();
     test_damaged(be);
     test_inspect();
     hrkd_backend_unload(be);

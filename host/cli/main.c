@@ -43,6 +43,7 @@ static const char usage_text[] =
     "  inspect FILE.h5             summary of a run file\n"
     "  compare A.h5 B.h5           compare two run files\n"
     "  eval FILE.ini RUN.h5        evaluate a run file's checkpoint\n"
+    "  case FILE.ini RUN.h5        a trained student's ratios on chosen examples (case study)\n"
     "  --help, --version           (COMMAND --help: that command's usage)\n"
     "\n"
     "plugins are searched in <lib>/hrkd/plugins, then $HRKD_PLUGIN_PATH (':'-separated),\n"
@@ -505,7 +506,7 @@ static int cmd_version(void)
         hrkd_comm_list(comms, sizeof comms, cdir, sizeof cdir);
         printf("comm: %s (in %s; docs/scale-out.md)\n", comms[0] ? comms : "none", cdir);
     }
-    printf("commands: check, plugins, run, bench, data stats, inspect, compare, eval\n");
+    printf("commands: check, plugins, run, bench, data stats, inspect, compare, eval, case\n");
     return EXIT_OK;
 }
 
@@ -551,6 +552,16 @@ static const struct { const char *cmd, *text; } command_help[] = {
      "usage: hrkd eval FILE.ini RUN.h5 [--split dev|test|train] [--group NAME]\n"
      "  Evaluate a run file's checkpoints on a split (default test): each domain's best\n"
      "  (best_d<d>), or one --group for all domains.\n"},
+    {"case",
+     "usage: hrkd case FILE.ini RUN.h5 [--group NAME] [--teacher PATH] [--cases N]\n"
+     "                 [--split test|dev|train] [--pattern L,L,...] [--seed S]\n"
+     "                 [--examples CASES.tsv | --step N[,N...] | --rows R,R,...] [--width W]\n"
+     "                 [--out CASE.h5 [--force]]\n"
+     "  Case study of an HRKD student: cases of one example per domain through the step's forward\n"
+     "  in evaluation mode; prints labels, predictions, domain-relational and hierarchical ratios.\n"
+     "  Examples: sampled from --split with one label per domain (--pattern pos,neg,...), from\n"
+     "  CASES.tsv (domain, label, text[, text_b]), from logged training steps (--step) or by row\n"
+     "  (--rows, one per domain, of --split). docs/cli.md.\n"},
 };
 
 static int wants_help(int argc, char **argv)
@@ -587,6 +598,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "inspect")) return hrkd_cmd_inspect(sub_argc, sub_argv);
     if (!strcmp(cmd, "compare")) return hrkd_cmd_compare(sub_argc, sub_argv);
     if (!strcmp(cmd, "eval")) return hrkd_cmd_eval(sub_argc, sub_argv);
+    if (!strcmp(cmd, "case")) return hrkd_cmd_case(sub_argc, sub_argv);
     if (!strcmp(cmd, "data")) {
         if (argc < 3 || strcmp(argv[2], "stats") != 0)
             return usage_error("data: expected 'data stats FILE.ini'%s", "");

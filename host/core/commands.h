@@ -10,6 +10,7 @@ int hrkd_cmd_inspect(int argc, char **argv);    /* host/store/: `hrkd inspect FI
 int hrkd_cmd_run(int argc, char **argv);        /* host/train/run.c: `hrkd run FILE.ini [--resume]` */
 int hrkd_cmd_compare(int argc, char **argv);    /* host/train/compare.c: `hrkd compare A.h5 B.h5` */
 int hrkd_cmd_eval(int argc, char **argv);       /* host/train/eval_cmd.c: `hrkd eval FILE.ini RUN.h5` */
+int hrkd_cmd_case(int argc, char **argv);       /* host/train/case_cmd.c: `hrkd case FILE.ini RUN.h5` */
 
 /* The exit code of a command that failed with st (docs/cli.md): 2 for bad input (INVALID: a
  * bad INI, data, checkpoint or run file; NOT_FOUND: a named thing that is not there), 3 for

@@ -36,7 +36,7 @@
 #include "core/path.h"
 #include "hrkd/hrkd.h"
 
-#define RUN_FORMAT_VERSION 1
+#define RUN_FORMAT_VERSION 2 /* 2: /ratios/examples; version 1 files are read as they are */
 #define RUN_MAX_ROWS ((int64_t)1 << 31)
 #define RUN_CHUNK_ROWS 256
 #define RUN_MAX_SPLITS HRKD_RUN_MAX_SPLITS
@@ -84,6 +84,8 @@ struct hrkd_run {
     int64_t n_ratio, n_loss;
     int     has_hier;  /* -1: not decided yet */
     vec     ratio_step, ratio_domain, *ratio_hier; /* hier: M+1 vecs */
+    vec     ratio_ex;  /* [n_ratio][D][ex_B] training rows of each logged step, −1 none */
+    int64_t ex_B;      /* 0: no examples recorded */
     vec     loss_step, loss_vals;
     run_split split[RUN_MAX_SPLITS];
     int     n_split;
@@ -295,6 +297,15 @@ static int is_log_name(const char *name)
            strcmp(name, "metrics") == 0;
 }
 
+/* n entries of −1 (examples of rows that have none) */
+static int push_none(vec *v, int64_t n)
+{
+    const int64_t none = -1;
+    for (int64_t i = 0; i < n; i++)
+        if (!vec_push(v, &none, sizeof none)) return 0;
+    return 1;
+}
+
 static void write_meta_and_logs(h5c *c, hrkd_run *r, hid_t f)
 {
     w_attr_str(c, f, "format", "hrkd-run");
@@ -335,6 +346,13 @@ static void write_meta_and_logs(h5c *c, hrkd_run *r, hid_t f)
             hsize_t hd[3] = {(hsize_t)r->n_ratio, (hsize_t)r->D, (hsize_t)m + 1};
             w_data(c, f, name, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 3, hd, r->ratio_hier[m].p, 1);
         }
+    if (r->ex_B > 0) { /* rows appended without examples read −1 */
+        const int64_t per_row = (int64_t)r->D * r->ex_B, have = (int64_t)(r->ratio_ex.n / sizeof(int64_t));
+        if (have < r->n_ratio * per_row && !push_none(&r->ratio_ex, r->n_ratio * per_row - have))
+            c_fail(c, HRKD_STATUS_NOMEM, "out of memory%.0s%lld", "", 0);
+        hsize_t ed[3] = {(hsize_t)r->n_ratio, (hsize_t)r->D, (hsize_t)r->ex_B};
+        w_data(c, f, "ratios/examples", H5T_NATIVE_INT64, H5T_STD_I64LE, 3, ed, r->ratio_ex.p, 1);
+    }
     hsize_t ld[3] = {(hsize_t)r->n_loss, (hsize_t)r->T, (hsize_t)r->D};
     w_data(c, f, "losses/step", H5T_NATIVE_INT64, H5T_STD_I64LE, 1, ld, r->loss_step.p, 1);
     w_data(c, f, "losses/values", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 3, ld, r->loss_vals.p, 1);
@@ -520,7 +538,7 @@ static hrkd_status check_room(const hrkd_run *r, const char *group, hrkd_params 
         need += (double)hrkd_params_numel(stores[s]) * sizeof(float) * (with_mom ? 3 : 1) +
                 2048.0 * hrkd_params_count(stores[s]) * (with_mom ? 3 : 1);
     }
-    need += (double)(r->ratio_step.n + r->ratio_domain.n + r->loss_step.n + r->loss_vals.n);
+    need += (double)(r->ratio_step.n + r->ratio_domain.n + r->ratio_ex.n + r->loss_step.n + r->loss_vals.n);
     for (int m = 0; r->ratio_hier && m <= r->M; m++) need += (double)r->ratio_hier[m].n;
     for (int k = 0; k < r->n_split; k++) need += (double)(r->split[k].step.n + r->split[k].vals.n);
     struct rlimit rl;
@@ -632,6 +650,7 @@ void hrkd_run_free(hrkd_run *r)
     free(r->layer_map);
     free(r->ratio_step.p);
     free(r->ratio_domain.p);
+    free(r->ratio_ex.p);
     if (r->ratio_hier)
         for (int m = 0; m <= r->M; m++) free(r->ratio_hier[m].p);
     free(r->ratio_hier);
@@ -729,6 +748,28 @@ hrkd_status hrkd_run_append_ratios(hrkd_run *r, int64_t step, const float *domai
     return HRKD_STATUS_OK;
 }
 
+hrkd_status hrkd_run_set_examples(hrkd_run *r, const int64_t *rows, int64_t B, hrkd_error *err)
+{
+    if (r->n_ratio < 1) return hrkd_error_set(err, HRKD_STATUS_INTERNAL, "%s: examples before any ratio row", r->path);
+    if (B < 1) return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: examples of batches of %lld rows", r->path, (long long)B);
+    const int64_t per_row = (int64_t)r->D * (r->ex_B ? r->ex_B : B);
+    if (!r->ex_B) { /* the first recorded row: the rows logged before it had none */
+        r->ex_B = B;
+        if (!push_none(&r->ratio_ex, (r->n_ratio - 1) * per_row)) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+    }
+    if (B != r->ex_B)
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: examples of %lld rows per domain, earlier %lld",
+                              r->path, (long long)B, (long long)r->ex_B);
+    const int64_t have = (int64_t)(r->ratio_ex.n / sizeof(int64_t));
+    if (have > (r->n_ratio - 1) * per_row)
+        return hrkd_error_set(err, HRKD_STATUS_INTERNAL, "%s: examples set twice for ratio row %lld", r->path,
+                              (long long)r->n_ratio - 1);
+    if (!push_none(&r->ratio_ex, (r->n_ratio - 1) * per_row - have) ||
+        !vec_push(&r->ratio_ex, rows, (size_t)per_row * sizeof *rows))
+        return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+    return HRKD_STATUS_OK;
+}
+
 hrkd_status hrkd_run_append_losses(hrkd_run *r, int64_t step, const float *losses, hrkd_error *err)
 {
     if (!vec_push(&r->loss_step, &step, sizeof step) ||
@@ -797,6 +838,89 @@ hrkd_status hrkd_run_close(hrkd_run *r, hrkd_error *err)
 }
 
 const char *hrkd_run_ini_text(const hrkd_run *r) { return r->ini; }
+
+/* ---- case-study files (`hrkd case --out`; results/README.md, "Case-study files") --------- */
+/* a [n][D] dataset of fixed-length strings s[i] (NULL: "") */
+static void w_strs2(h5c *c, hid_t f, const char *path, const char *const *s, int n, int D)
+{
+    size_t w = 1, k = (size_t)n * (size_t)D;
+    for (size_t i = 0; i < k; i++)
+        if (s[i] && strlen(s[i]) + 1 > w) w = strlen(s[i]) + 1;
+    char *buf = calloc(k ? k : 1, w);
+    hid_t t = buf ? str_type(w) : -1;
+    if (!buf) c_fail(c, HRKD_STATUS_NOMEM, "%sout of memory%.0lld", "", 0);
+    for (size_t i = 0; buf && i < k; i++)
+        if (s[i]) memcpy(buf + i * w, s[i], strlen(s[i]));
+    hsize_t dims[2] = {(hsize_t)n, (hsize_t)D};
+    if (buf && H5OK(c, t)) w_data(c, f, path, t, t, 2, dims, buf, 0);
+    h5_close(t);
+    free(buf);
+}
+
+hrkd_status hrkd_case_file_write(const hrkd_case_file *cf, hrkd_error *err)
+{
+    h5_quiet();
+    const int n = cf->n, D = cf->D, M = cf->M;
+    const size_t nd = (size_t)n * (size_t)D;
+    char tmp[4200], lbuf[2][32];
+    snprintf(tmp, sizeof tmp, "%s.tmp", cf->path);
+    h5c c = {tmp, err, HRKD_STATUS_OK};
+    const char **lab = calloc(nd ? nd : 1, sizeof *lab), **pred = calloc(nd ? nd : 1, sizeof *pred);
+    char *names = calloc(nd ? nd : 1, 2 * sizeof lbuf[0]); /* label names the data lacks: "0", "1", ... */
+    float *h = malloc(nd * (size_t)(M + 1) * sizeof *h);
+    if (!lab || !pred || !names || !h) c_fail(&c, HRKD_STATUS_NOMEM, "%sout of memory%.0lld", "", 0);
+    for (size_t i = 0; c.st == HRKD_STATUS_OK && i < nd; i++) {
+        const int32_t l[2] = {cf->labels[i], cf->pred[i]};
+        const char **out[2] = {lab, pred};
+        for (int k = 0; k < 2; k++) {
+            char *own = names + (i * 2 + (size_t)k) * sizeof lbuf[0];
+            if (cf->label_names && l[k] >= 0 && l[k] < cf->num_labels) out[k][i] = cf->label_names[l[k]];
+            else snprintf(own, sizeof lbuf[0], "%d", (int)l[k]), out[k][i] = own;
+        }
+    }
+    const char **dom = calloc(nd ? nd : 1, sizeof *dom);
+    if (!dom && c.st == HRKD_STATUS_OK) c_fail(&c, HRKD_STATUS_NOMEM, "%sout of memory%.0lld", "", 0);
+    for (size_t i = 0; dom && i < nd; i++) dom[i] = cf->domains[i % (size_t)D];
+    hid_t f = -1;
+    if (c.st == HRKD_STATUS_OK && unlink(tmp) != 0 && errno != ENOENT)
+        c_fail(&c, HRKD_STATUS_IO, "cannot replace a stale temporary file%s%.0lld", "", 0);
+    if (c.st == HRKD_STATUS_OK && H5OK(&c, f = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT))) {
+        w_attr_str(&c, f, "format", "hrkd-case");
+        w_attr_i64(&c, f, "format_version", 1);
+        w_attr_strs(&c, f, "domains", (char *const *)cf->domains, D);
+        w_attr_i64(&c, f, "student_layers", M);
+        w_attr_str(&c, f, "run_file", cf->run_file);
+        w_attr_str(&c, f, "group", cf->group);
+        w_strs2(&c, f, "examples/domain", dom, n, D);
+        w_strs2(&c, f, "examples/label", lab, n, D);
+        w_strs2(&c, f, "examples/text", cf->text, n, D);
+        hsize_t d2[2] = {(hsize_t)n, (hsize_t)D};
+        w_data(&c, f, "examples/row", H5T_NATIVE_INT64, H5T_STD_I64LE, 2, d2, cf->rows, 0);
+        w_strs2(&c, f, "predictions", pred, n, D);
+        hsize_t d3[3] = {(hsize_t)n, (hsize_t)M + 1, (hsize_t)D};
+        w_data(&c, f, "ratios/domain", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 3, d3, cf->ratios, 0);
+        const size_t H = (size_t)D * (size_t)(M + 1) * (size_t)(M + 2) / 2;
+        for (int m = 0; m <= M && c.st == HRKD_STATUS_OK; m++) { /* layer m's [D][m+1] block of every case */
+            const size_t at = (size_t)D * (size_t)m * (size_t)(m + 1) / 2, blk = (size_t)D * (size_t)(m + 1);
+            for (int i = 0; i < n; i++) memcpy(h + (size_t)i * blk, cf->hier + (size_t)i * H + at, blk * sizeof *h);
+            char name[64];
+            snprintf(name, sizeof name, "ratios/hierarchical/layer_%d", m);
+            hsize_t hd[3] = {(hsize_t)n, (hsize_t)D, (hsize_t)m + 1};
+            w_data(&c, f, name, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 3, hd, h, 0);
+        }
+    }
+    if (f >= 0 && H5Fclose(f) < 0 && c.st == HRKD_STATUS_OK) c_fail(&c, HRKD_STATUS_IO, "cannot close%s%.0lld", "", 0);
+    free(lab), free(pred), free(names), free(h), free(dom);
+    if (c.st == HRKD_STATUS_OK) {
+        fsync_path(tmp, 0);
+        if (rename(tmp, cf->path) != 0)
+            return hrkd_error_set(err, HRKD_STATUS_IO, "%s: cannot rename %s into place: %s", cf->path, tmp, strerror(errno));
+    } else {
+        unlink(tmp);
+    }
+    H5Eclear2(H5E_DEFAULT);
+    return c.st;
+}
 
 hrkd_status hrkd_run_set_config(hrkd_run *r, const char *ini_text, const char *const *changes, int n,
                                 hrkd_error *err)
@@ -1032,7 +1156,7 @@ static hrkd_status run_open_inner(const char *path, hrkd_run **out, hrkd_error *
     free(fmt);
     int64_t version = 0, v64;
     r_attr_num(&c, f, "format_version", H5T_NATIVE_INT64, -1, &version);
-    if (c.st == HRKD_STATUS_OK && version != RUN_FORMAT_VERSION)
+    if (c.st == HRKD_STATUS_OK && version != RUN_FORMAT_VERSION && version != 1)
         c_fail(&c, HRKD_STATUS_UNSUPPORTED, "run file format version %.0s%lld is not supported", "", (long long)version);
     r->version = r_attr_str(&c, f, "hrkd_version");
     r->backend = r_attr_str(&c, f, "backend");
@@ -1103,6 +1227,17 @@ static hrkd_status run_open_inner(const char *path, hrkd_run **out, hrkd_error *
                 float *h = r_data(&c, f, name, H5T_NATIVE_FLOAT, 4, 3, hw, NULL);
                 if (h) vec_adopt(&r->ratio_hier[m], h, (size_t)keep * (size_t)r->D * (size_t)(m + 1) * 4);
             }
+            int64_t eg[3];
+            int64_t *ex = h5_exists(f, "ratios/examples") && c.st == HRKD_STATUS_OK
+                        ? r_data(&c, f, "ratios/examples", H5T_NATIVE_INT64, 8, 3, NULL, eg) : NULL;
+            if (ex && (eg[0] != n || eg[1] != r->D || eg[2] < 1))
+                c_fail(&c, HRKD_STATUS_INVALID, "ratios/examples: shape does not match /ratios/domain%.0s%lld", "", 0);
+            if (ex && c.st == HRKD_STATUS_OK) {
+                r->ex_B = eg[2];
+                vec_adopt(&r->ratio_ex, ex, (size_t)keep * (size_t)r->D * (size_t)r->ex_B * 8);
+                ex = NULL;
+            }
+            free(ex);
         }
         free(steps);
         free(dom);
@@ -1356,6 +1491,8 @@ void hrkd_run_get_view(const hrkd_run *r, hrkd_run_view *v)
     v->n_ratio = r->n_ratio;
     v->ratio_step = (const int64_t *)r->ratio_step.p;
     v->ratio_domain = (const float *)r->ratio_domain.p;
+    v->ratio_examples = r->ex_B ? (const int64_t *)r->ratio_ex.p : NULL;
+    v->B_examples = r->ex_B;
     v->n_loss = r->n_loss;
     v->loss_step = (const int64_t *)r->loss_step.p;
     v->loss_vals = (const float *)r->loss_vals.p;

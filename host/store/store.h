@@ -250,6 +250,10 @@ int hrkd_run_has_group(const hrkd_run *run, const char *group); /* checkpoint gr
 /* domain: [M+1][D]; hier: NULL, or M+1 pointers, hier[m] → [D][m+1] */
 hrkd_status hrkd_run_append_ratios(hrkd_run *run, int64_t step, const float *domain,
                                    const float *const *hier, hrkd_error *err);
+/* The training rows of the last appended ratio row's step: rows [D][B] (row r of domain d's
+ * training split as the loader numbers it, −1 for no row: a shorter last batch, a domain without
+ * a batch). B is fixed by the first call; ratio rows appended without examples read −1. */
+hrkd_status hrkd_run_set_examples(hrkd_run *run, const int64_t *rows, int64_t B, hrkd_error *err);
 /* losses: [n_loss_terms][D] */
 hrkd_status hrkd_run_append_losses(hrkd_run *run, int64_t step, const float *losses,
                                    hrkd_error *err);
@@ -273,6 +277,21 @@ hrkd_status hrkd_run_snapshot(hrkd_run *run, const char *group, hrkd_params *con
 hrkd_status hrkd_run_load_checkpoint(hrkd_run *run, const char *group,
                                      hrkd_params *const *stores, int n_stores,
                                      hrkd_run_state *st, hrkd_error *err);
+/* A case-study file (`hrkd case --out`, layout in results/README.md): n cases of one example
+ * per domain. labels / pred / rows [n][D] (names from label_names, "<id>" past them); text
+ * [n][D]; ratios [n][M+1][D]; hier per case D·(M+1)(M+2)/2 floats, layer m's [D][m+1] block at
+ * D·m(m+1)/2. Written to PATH.tmp and renamed into place (whatever is at path is replaced:
+ * the caller decides whether it may be). */
+typedef struct hrkd_case_file {
+    const char *path, *run_file, *group;
+    int n, D, M, num_labels;
+    const char *const *domains, *const *label_names, *const *text;
+    const int32_t *labels, *pred;
+    const int64_t *rows;
+    const float *ratios, *hier;
+} hrkd_case_file;
+hrkd_status hrkd_case_file_write(const hrkd_case_file *cf, hrkd_error *err);
+
 /* Rewrite with the logs so far (checkpoint groups carried over). */
 hrkd_status hrkd_run_flush(hrkd_run *run, hrkd_error *err);
 /* Flush and free (run may be NULL). */
@@ -298,6 +317,9 @@ typedef struct hrkd_run_view {
     int64_t     n_ratio;
     const int64_t *ratio_step;
     const float   *ratio_domain;             /* [n_ratio][M+1][D] */
+    const int64_t *ratio_examples;           /* [n_ratio][D][B_examples] training rows, −1 none;
+                                              * NULL: not recorded (format version 1) */
+    int64_t     B_examples;
     int64_t     n_loss;
     const int64_t *loss_step;
     const float   *loss_vals;                /* [n_loss][T][D] */

@@ -281,6 +281,16 @@ static hrkd_status kd_step_run(void *self, hrkd_ctx *ctx, hrkd_batch *b, int64_t
             b[d].transferability = t;
         }
     }
+    if (!failed && ks->log_ratios && ks->batch_size > 0) { /* the rows of the global batches */
+        if (!ks->examples) ks->examples = malloc((size_t)kd->D * (size_t)ks->batch_size * sizeof *ks->examples);
+        failed = !ks->examples;
+        for (int d = 0; d < kd->D && !failed; d++) {
+            int64_t *row = ks->examples + (size_t)d * ks->batch_size;
+            int64_t n = b[d].global_B ? b[d].global_B : b[d].B;
+            const int64_t *index = b[d].index ? b[d].index - b[d].offset : NULL;
+            for (int64_t i = 0; i < ks->batch_size; i++) row[i] = index && i < n ? index[i] : -1;
+        }
+    }
     hrkd_tensor *total = failed ? NULL : hrkd_kd_forward(kd, ctx, b, &ks->stats);
     if (!total || hrkd_backward(ctx, total) != HRKD_STATUS_OK) {
         const char *why = failed ? "out of memory" : hrkd_ctx_error(ctx)->msg;
@@ -300,6 +310,8 @@ static hrkd_status kd_step_log(void *self, hrkd_run *run, int64_t row, hrkd_erro
     const float *const *hier = ks->kd->relational ? (const float *const *)ks->stats.hier : NULL;
     hrkd_status st = HRKD_STATUS_OK;
     if (ks->log_ratios) st = hrkd_run_append_ratios(run, row, ks->stats.ratios, hier, err);
+    if (st == HRKD_STATUS_OK && ks->log_ratios && ks->examples)
+        st = hrkd_run_set_examples(run, ks->examples, ks->batch_size, err);
     if (st == HRKD_STATUS_OK) st = hrkd_run_append_losses(run, row, ks->stats.losses, err);
     return st;
 }
@@ -329,4 +341,9 @@ hrkd_status hrkd_kd_step_init(hrkd_kd_step *ks, hrkd_kd *kd, hrkd_params *relati
     return HRKD_STATUS_OK;
 }
 
-void hrkd_kd_step_free(hrkd_kd_step *ks) { hrkd_kd_stats_free(&ks->stats); }
+void hrkd_kd_step_free(hrkd_kd_step *ks)
+{
+    hrkd_kd_stats_free(&ks->stats);
+    free(ks->examples);
+    ks->examples = NULL;
+}

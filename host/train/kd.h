@@ -66,6 +66,9 @@ typedef struct hrkd_kd_step {
     const float   *transferability[HRKD_MAX_DOMAINS]; /* Meta-KD t_i of each training row of
                                                          domain d, or NULL */
     int            log_ratios;    /* write /ratios rows (Meta-KD stages write losses only) */
+    int64_t        batch_size;    /* > 0: record each step's training rows (/ratios/examples),
+                                     batch_size per domain; set after hrkd_kd_step_init */
+    int64_t       *examples;      /* [D][batch_size] the last step's rows, −1 none (owned) */
     int64_t        eval_batch;
     hrkd_comm     *comm;          /* evaluation shared by the ranks (NULL: alone) */
 } hrkd_kd_step;

@@ -201,7 +201,8 @@ static hrkd_status evaluate_dev(const hrkd_loop_opts *o, const hrkd_loop_step *s
     if (o->best_average && avg > best[D]) {
         best[D] = avg;
         hrkd_run_state rs = {.step = step, .n_best = 1, .best = {avg}};
-        if (root && (st = hrkd_run_snapshot(run, "best", s->stores, 1, &rs, err)) != HRKD_STATUS_OK)
+        /* every store: a distillation's relational weights beside its student (hrkd case) */
+        if (root && (st = hrkd_run_snapshot(run, "best", s->stores, s->n_stores, &rs, err)) != HRKD_STATUS_OK)
             return st;
     }
     for (int d = o->first; d <= o->last; d++) {

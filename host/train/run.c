@@ -202,6 +202,7 @@ static hrkd_status phase_distill(run_cmd *r, uint64_t seed, const char *teacher_
         hrkd_kd_step step;
         hrkd_loop_step ls;
         st = hrkd_kd_step_init(&step, kd, dd.trainable ? dd.relational : NULL, o.eval_batch_size, s->comm, &ls, err);
+        step.batch_size = data_batch_size(s);
         if (st == HRKD_STATUS_OK) st = hrkd_loop_run(&o, &ls, &s->data, ctx, run, NULL, err);
         hrkd_kd_step_free(&step);
     }
