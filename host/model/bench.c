@@ -10,7 +10,7 @@
 #include <sys/resource.h>
 
 #include "core/commands.h"
-#include "core/internal.h"
+#include "core/core.h"
 #include "model/bert.h"
 
 static int cmp_d(const void *a, const void *b)
