@@ -5,8 +5,7 @@
 #include <math.h>
 
 #include "common/test.h"
-
-double hrkd_welch_p(const double *a, int na, const double *b, int nb, double *t_out);
+#include "train/compare.h"
 
 int main(void)
 {

@@ -10,10 +10,8 @@
 #include <string.h>
 
 #include "common/test.h"
+#include "core/core.h"
 #include "hrkd/tensor.h"
-
-hrkd_tensor *hrkd_matmul_add(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b, int ta, int tb,
-                             float alpha, hrkd_tensor *addend);
 
 #define MAXIN 4
 typedef struct spec {

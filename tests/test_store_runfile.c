@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "common/test.h"
-#include "core/commands.h"
 #include "store/store.h"
 
 static const char *const g_domains[3] = {"books", "dvd", "kitchen"};
@@ -531,8 +530,7 @@ static char *capture_inspect(const char *path, int *rc)
     int saved = dup(1), fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     close(fd);
-    char *argv[4] = {"inspect", (char *)path, "--config", NULL};
-    *rc = hrkd_cmd_inspect(3, argv);
+    *rc = hrkd_inspect(path, 1);
     fflush(stdout);
     dup2(saved, 1);
     close(saved);

@@ -193,11 +193,9 @@ static void amazon(void)
 
     /* `hrkd data stats` on an INI with relative paths */
     put_file("stats.ini", "[run]\nname = x\n[data]\nformat = amazon\npath = acl\nvocab = vocab.txt\nmax_seq_len = 8\n");
-    char *argv[3] = {"stats", (char *)at("stats.ini"), NULL};
-    CHECK(hrkd_cmd_data_stats(2, argv) == 0);
+    CHECK(hrkd_data_stats(at("stats.ini")) == 0);
     put_file("stats2.ini", "[data]\nformat = synthetic\nsynthetic_train = 50\nmax_seq_len = x12\n");
-    argv[1] = (char *)at("stats2.ini");
-    CHECK(hrkd_cmd_data_stats(2, argv) == 2); /* invalid config: exit 2 (docs/cli.md) */
+    CHECK(hrkd_data_stats(at("stats2.ini")) == 2); /* invalid config: exit 2 (docs/cli.md) */
 
     /* malformed Amazon files */
     put_file("acl/dvd/negative.review", "<review>\n<review_text>\nok\n</review_text>\n<review_text>\ncut off here\n");

@@ -2,7 +2,7 @@
  * comm_abi.h). Every wrapper turns the library's (int, message) result into hrkd_status. */
 #include "comm/comm.h"
 #include "comm/comm_abi.h"
-#include "core/internal.h"
+#include "core/core.h"
 
 #include <dirent.h>
 #include <dlfcn.h>

@@ -7,10 +7,6 @@
 
 #include <string.h>
 
-void hrkd_gemm_tensors(hrkd_ctx *ctx, const hrkd_tensor *A, const float *a, int ta,
-                       const hrkd_tensor *B, const float *b, int tb, const hrkd_tensor *C,
-                       float *c, float alpha, float beta);
-
 static int64_t numel(const hrkd_tensor *t) { return hrkd_tensor_numel(t); }
 static int wants(const hrkd_tensor *t) { return t && t->requires_grad && t->grad; }
 

@@ -1,20 +1,13 @@
-/* host/core/internal.h — engine internals shared by the files of host/core (not part of the SDK). */
+/* host/core/internal.h — engine internals shared by the files of host/core only (not part of
+ * the SDK). What other rooms may use of core is in core/core.h, which this includes. */
 #ifndef HRKD_CORE_INTERNAL_H
 #define HRKD_CORE_INTERNAL_H
 
 #include <limits.h>
 #include <stdint.h>
-#include <time.h>
 
+#include "core/core.h"
 #include "hrkd/tensor.h"
-
-/* Seconds on the monotonic clock: for durations (timings in logs and benchmarks). */
-static inline double hrkd_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 struct hrkd_backend {
     void               *handle;
@@ -91,16 +84,8 @@ struct hrkd_ctx {
     int64_t             scratch_cap;
 };
 
-int hrkd_lib_dir(char *out, size_t cap);
-/* Data-parallel runs (train/dist.c): while set, the batch of the tensors being built is rows
- * [lo, lo+n) of a global batch of global rows, and dropout draws the masks of exactly those
- * rows of the global batch and advances the stream by the global batch's count, so every
- * mask — and every later draw — matches the one-process run. n = 0 clears it. */
-void hrkd_ctx_set_batch_shard(hrkd_ctx *ctx, int64_t lo, int64_t n, int64_t global);
-
 void *hrkd_arena_alloc(arena *a, size_t bytes);
 float *hrkd_ctx_alloc_f32(hrkd_ctx *ctx, int64_t n);  /* device, uninitialised */
-void *hrkd_ctx_alloc_host(hrkd_ctx *ctx, size_t bytes);
 hrkd_node *hrkd_ctx_push(hrkd_ctx *ctx, hrkd_op op, hrkd_tensor *out);
 hrkd_tensor *hrkd_tensor_alloc_like(hrkd_ctx *ctx, int ndim, const int64_t *shape, hrkd_dtype dt);
 /* allocate a zeroed gradient for t and mark it as requiring grad */
@@ -109,5 +94,29 @@ void hrkd_contiguous_strides(int ndim, const int64_t *shape, int64_t *stride);
 /* pad to 4-D (leading dims of size 1, stride 0) */
 void hrkd_to4(const hrkd_tensor *t, int64_t shape4[4], int64_t stride4[4]);
 void hrkd_backward_node(hrkd_ctx *ctx, hrkd_node *n);
+/* hrkd_tensor_alloc_like's checks: 1..HRKD_MAX_DIMS dimensions, no negative size; -1 (the ctx
+ * failed naming what) or 0 */
+int hrkd_check_shape(hrkd_ctx *ctx, int ndim, const int64_t *shape, const char *what);
+
+/* record.c: the steps every op builder shares. */
+int hrkd_op_needs_grad(hrkd_ctx *ctx, hrkd_tensor *const *in, int n); /* grad on, an input requires it */
+/* pushes a node with the inputs and gives out a zeroed gradient when a gradient flows; NULL when
+ * none does (or out is NULL, or out of memory) */
+hrkd_node *hrkd_op_record(hrkd_ctx *ctx, hrkd_op op, hrkd_tensor *out, hrkd_tensor *const *in, int n);
+int hrkd_op_bad(hrkd_ctx *ctx, hrkd_tensor *a, const char *op); /* 1: the ctx failed or a is NULL (recorded) */
+hrkd_tensor *hrkd_op_need_f32(hrkd_ctx *ctx, hrkd_tensor *x, const char *op); /* x, or NULL (recorded) */
+const int32_t *hrkd_op_ids_to_host(hrkd_ctx *ctx, const hrkd_tensor *ids, int64_t n, const char *op);
+
+/* view.c: x itself when contiguous, else its contiguous copy (on the tape) */
+hrkd_tensor *hrkd_dense(hrkd_ctx *ctx, hrkd_tensor *x);
+
+/* matmul.c: how to read the last two dims of t (rows × cols) as a BLAS matrix: row-major (trans
+ * 0, ld = row stride) or column-major (trans 1, ld = column stride); -1 when neither works */
+int hrkd_mview(const hrkd_tensor *t, int64_t rows, int64_t cols, int64_t *ld, int *trans);
+/* C = alpha·op(A)·op(B) + beta·C where A, B, C are tensors (with their own layouts; a, b, c their
+ * data or gradients) and ta/tb say whether to transpose the logical matrices */
+void hrkd_gemm_tensors(hrkd_ctx *ctx, const hrkd_tensor *A, const float *a, int ta,
+                       const hrkd_tensor *B, const float *b, int tb, const hrkd_tensor *C,
+                       float *c, float alpha, float beta);
 
 #endif

@@ -5,7 +5,10 @@
  * and records a message naming the op and the shapes on mismatch; runs the forward kernel;
  * and, when grad is enabled and an input requires grad, gives the output a zeroed gradient
  * and pushes a node for backward.c. Non-contiguous inputs are made contiguous first (on the
- * tape), except for matmul, which reads strided views in place. */
+ * tape), except for matmul, which reads strided views in place.
+ *
+ * This file: elementwise, reductions, activations, layer norm, softmax, dropout, embedding,
+ * concat / stack. Products sit in matmul.c, losses in losses.c, the shared steps in record.c. */
 #include "core/internal.h"
 
 #include <math.h>
@@ -14,258 +17,13 @@
 
 #define SHAPE(t, buf) hrkd_shape_str((t), (buf), sizeof(buf))
 
-static int needs_grad(hrkd_ctx *ctx, hrkd_tensor *const *in, int n)
-{
-    if (!ctx->grad_enabled) return 0;
-    for (int i = 0; i < n; i++)
-        if (in[i] && in[i]->requires_grad) return 1;
-    return 0;
-}
-
-/* Record a node when gradients flow; gives out a zeroed gradient. */
-static hrkd_node *record(hrkd_ctx *ctx, hrkd_op op, hrkd_tensor *out, hrkd_tensor *const *in, int n)
-{
-    if (!out || !needs_grad(ctx, in, n)) return NULL;
-    hrkd_tensor_make_grad(ctx, out);
-    hrkd_node *node = hrkd_ctx_push(ctx, op, out);
-    if (!node) return NULL;
-    node->n_in = n;
-    for (int i = 0; i < n; i++) node->in[i] = in[i];
-    return node;
-}
-
-/* An op given a NULL input records why (unless an earlier failure already did). */
-static int bad(hrkd_ctx *ctx, hrkd_tensor *a, const char *op)
-{
-    if (hrkd_ctx_failed(ctx)) return 1;
-    if (!a) hrkd_ctx_fail(ctx, "%s: an input is NULL", op);
-    return !a;
-}
-
-static hrkd_tensor *need_f32(hrkd_ctx *ctx, hrkd_tensor *x, const char *op)
-{
-    if (x->dtype != HRKD_F32) return hrkd_ctx_fail(ctx, "%s: expected a float32 tensor", op);
-    return x;
-}
-
-/* Copy int32 indices to the ctx's host scratch (for range checks before any kernel runs). */
-static const int32_t *ids_to_host(hrkd_ctx *ctx, const hrkd_tensor *ids, int64_t n, const char *op)
-{
-    if (ctx->scratch_cap < n) {
-        int32_t *s = realloc(ctx->scratch_i32, (size_t)(n ? n : 1) * sizeof *s);
-        if (!s) { hrkd_ctx_fail(ctx, "%s: out of memory", op); return NULL; }
-        ctx->scratch_i32 = s;
-        ctx->scratch_cap = n;
-    }
-    ctx->k->copy_d2h(ctx->scratch_i32, ids->data, (size_t)n * sizeof(int32_t));
-    return ctx->scratch_i32;
-}
-
-static hrkd_tensor *contig(hrkd_ctx *ctx, hrkd_tensor *x)
-{
-    return hrkd_tensor_is_contiguous(x) ? x : hrkd_contiguous(ctx, x);
-}
-
-hrkd_tensor *hrkd_contiguous(hrkd_ctx *ctx, hrkd_tensor *x)
-{
-    if (bad(ctx, x, "contiguous")) return NULL;
-    hrkd_tensor *out = hrkd_tensor_alloc_like(ctx, x->ndim, x->shape, x->dtype);
-    if (!out) return NULL;
-    int64_t sh[4], st[4], dst[4];
-    hrkd_to4(x, sh, st);
-    hrkd_contiguous_strides(4, sh, dst);
-    ctx->k->copy_strided(out->data, dst, x->data, st, sh, 1.0f, 0);
-    record(ctx, HRKD_OP_CONTIGUOUS, out, &x, 1);
-    return out;
-}
-
-/* ---- matmul ---- */
-
-int hrkd_mview(const hrkd_tensor *t, int64_t rows, int64_t cols, int64_t *ld, int *trans);
-
-/* How to read the last two dims of t as a BLAS matrix: row-major (trans 0, ld = row stride)
- * or column-major (trans 1, ld = column stride). Returns -1 when neither works. */
-int hrkd_mview(const hrkd_tensor *t, int64_t rows, int64_t cols, int64_t *ld, int *trans)
-{
-    int nd = t->ndim;
-    int64_t rs = t->stride[nd - 2], cs = t->stride[nd - 1];
-    if (cols == 1) cs = 1;
-    if (rows == 1) rs = cols;
-    if (cs == 1 && rs >= cols) { *ld = rs; *trans = 0; return 0; }
-    if (rs == 1 && cs >= rows) { *ld = cs; *trans = 1; return 0; }
-    if (rows == 1 && cols == 1) { *ld = 1; *trans = 0; return 0; }
-    return -1;
-}
-
-static void batch_of(const hrkd_tensor *t, int64_t batch[2], int64_t bs[2])
-{
-    if (t->ndim == 4) {
-        batch[0] = t->shape[0]; batch[1] = t->shape[1];
-        bs[0] = t->stride[0]; bs[1] = t->stride[1];
-    } else if (t->ndim == 3) {
-        batch[0] = 1; batch[1] = t->shape[0];
-        bs[0] = 0; bs[1] = t->stride[0];
-    } else {
-        batch[0] = batch[1] = 1;
-        bs[0] = bs[1] = 0;
-    }
-}
-
-/* C = alpha·op(A)·op(B) + beta·C where A, B, C are tensors (with their own layouts) and
- * ta/tb say whether to transpose the logical matrices. */
-void hrkd_gemm_tensors(hrkd_ctx *ctx, const hrkd_tensor *A, const float *a, int ta,
-                       const hrkd_tensor *B, const float *b, int tb, const hrkd_tensor *C,
-                       float *c, float alpha, float beta);
-void hrkd_gemm_tensors(hrkd_ctx *ctx, const hrkd_tensor *A, const float *a, int ta,
-                       const hrkd_tensor *B, const float *b, int tb, const hrkd_tensor *C,
-                       float *c, float alpha, float beta)
-{
-    int na = A->ndim, nb = B->ndim, nc = C->ndim;
-    int64_t ar = A->shape[na - 2], ac = A->shape[na - 1];
-    int64_t br = B->shape[nb - 2], bc = B->shape[nb - 1];
-    int64_t lda, ldb, ldc;
-    int sa, sb, scv;
-    hrkd_mview(A, ar, ac, &lda, &sa);
-    hrkd_mview(B, br, bc, &ldb, &sb);
-    hrkd_mview(C, C->shape[nc - 2], C->shape[nc - 1], &ldc, &scv);
-    int64_t bA[2], sA[2], bB[2], sB[2], bC[2], sC[2];
-    batch_of(A, bA, sA);
-    batch_of(B, bB, sB);
-    batch_of(C, bC, sC);
-    hrkd_gemm g = {0};
-    g.alpha = alpha;
-    g.beta = beta;
-    g.batch[0] = bC[0];
-    g.batch[1] = bC[1];
-    g.c = c; g.ldc = ldc; g.c_stride[0] = sC[0]; g.c_stride[1] = sC[1];
-    int64_t m = ta ? ac : ar, kk = ta ? ar : ac, n = tb ? br : bc;
-    if (!scv) { /* C row-major: C = op(A) op(B) */
-        g.trans_a = ta ^ sa; g.trans_b = tb ^ sb;
-        g.m = m; g.n = n; g.k = kk;
-        g.a = a; g.lda = lda; g.a_stride[0] = sA[0]; g.a_stride[1] = sA[1];
-        g.b = b; g.ldb = ldb; g.b_stride[0] = sB[0]; g.b_stride[1] = sB[1];
-    } else {    /* C stored transposed: Cᵀ = op(B)ᵀ op(A)ᵀ, written row-major */
-        g.trans_a = !(tb ^ sb); g.trans_b = !(ta ^ sa);
-        g.m = n; g.n = m; g.k = kk;
-        g.a = b; g.lda = ldb; g.a_stride[0] = sB[0]; g.a_stride[1] = sB[1];
-        g.b = a; g.ldb = lda; g.b_stride[0] = sA[0]; g.b_stride[1] = sA[1];
-    }
-    ctx->k->gemm(&g);
-}
-
-static hrkd_tensor *matmul_impl(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b, int ta, int tb,
-                                float alpha, hrkd_tensor *c0)
-{
-    if (bad(ctx, a, "matmul") || bad(ctx, b, "matmul") || !need_f32(ctx, a, "matmul") || !need_f32(ctx, b, "matmul"))
-        return NULL;
-    char s1[64], s2[64];
-    if (a->ndim < 2 || b->ndim < 2 || a->ndim != b->ndim)
-        return hrkd_ctx_fail(ctx, "matmul: shapes %s and %s: need equal ranks 2..4",
-                             SHAPE(a, s1), SHAPE(b, s2));
-    int nd = a->ndim;
-    for (int d = 0; d < nd - 2; d++)
-        if (a->shape[d] != b->shape[d])
-            return hrkd_ctx_fail(ctx, "matmul: batch dimensions differ: %s and %s", SHAPE(a, s1),
-                                 SHAPE(b, s2));
-    int64_t m = ta ? a->shape[nd - 1] : a->shape[nd - 2];
-    int64_t k = ta ? a->shape[nd - 2] : a->shape[nd - 1];
-    int64_t kb = tb ? b->shape[nd - 1] : b->shape[nd - 2];
-    int64_t n = tb ? b->shape[nd - 2] : b->shape[nd - 1];
-    if (k != kb)
-        return hrkd_ctx_fail(ctx, "matmul: inner sizes differ: %s%s x %s%s", SHAPE(a, s1),
-                             ta ? "ᵀ" : "", SHAPE(b, s2), tb ? "ᵀ" : "");
-    int64_t ld;
-    int tr;
-    if (hrkd_mview(a, a->shape[nd - 2], a->shape[nd - 1], &ld, &tr) != 0) a = hrkd_contiguous(ctx, a);
-    if (hrkd_mview(b, b->shape[nd - 2], b->shape[nd - 1], &ld, &tr) != 0) b = hrkd_contiguous(ctx, b);
-    if (!a || !b) return NULL;
-    int64_t shape[HRKD_MAX_DIMS];
-    memcpy(shape, a->shape, sizeof shape);
-    shape[nd - 2] = m;
-    shape[nd - 1] = n;
-    hrkd_tensor *out = hrkd_tensor_new(ctx, nd, shape);
-    if (!out) return NULL;
-    float beta = 0.0f;
-    if (c0) {
-        /* out = c0 (a broadcast view, strides may be 0) + alpha·a·b */
-        int64_t sh[4], st[4], dst[4];
-        hrkd_to4(c0, sh, st);
-        int64_t osh[4], ost[4];
-        hrkd_to4(out, osh, ost);
-        if (memcmp(sh, osh, sizeof sh) != 0)
-            return hrkd_ctx_fail(ctx, "matmul: addend %s does not match the product %s",
-                                 SHAPE(c0, s1), SHAPE(out, s2));
-        hrkd_contiguous_strides(4, osh, dst);
-        ctx->k->copy_strided(out->data, dst, c0->data, st, sh, 1.0f, 0);
-        beta = 1.0f;
-    }
-    hrkd_gemm_tensors(ctx, a, a->data, ta, b, b->data, tb, out, out->data, alpha, beta);
-    hrkd_tensor *in[2] = {a, b};
-    hrkd_node *node = record(ctx, HRKD_OP_MATMUL, out, in, 2);
-    if (node) {
-        node->i[0] = ta;
-        node->i[1] = tb;
-        node->f[0] = alpha;
-    }
-    return out;
-}
-
-hrkd_tensor *hrkd_matmul(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b, int ta, int tb, float alpha)
-{
-    return matmul_impl(ctx, a, b, ta, tb, alpha, NULL);
-}
-
-/* out = addend + alpha·op(a)·op(b); the addend gets no gradient (attention masks). */
-hrkd_tensor *hrkd_matmul_add(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b, int ta, int tb,
-                             float alpha, hrkd_tensor *addend);
-hrkd_tensor *hrkd_matmul_add(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b, int ta, int tb,
-                             float alpha, hrkd_tensor *addend)
-{
-    if (bad(ctx, addend, "matmul_add")) return NULL;
-    return matmul_impl(ctx, a, b, ta, tb, alpha, addend);
-}
-
-hrkd_tensor *hrkd_linear(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor *w, hrkd_tensor *b)
-{
-    if (bad(ctx, x, "linear") || bad(ctx, w, "linear") || !need_f32(ctx, x, "linear")) return NULL;
-    char s1[64], s2[64], s3[64];
-    int64_t in_f = x->shape[x->ndim - 1];
-    if (w->ndim != 2 || w->shape[1] != in_f || !hrkd_tensor_is_contiguous(w))
-        return hrkd_ctx_fail(ctx, "linear: input %s does not fit weight %s (expected [out, %lld])",
-                             SHAPE(x, s1), SHAPE(w, s2), (long long)in_f);
-    int64_t out_f = w->shape[0];
-    if (b && (b->ndim != 1 || b->shape[0] != out_f))
-        return hrkd_ctx_fail(ctx, "linear: bias %s does not fit weight %s", SHAPE(b, s3),
-                             SHAPE(w, s2));
-    x = contig(ctx, x);
-    if (!x) return NULL;
-    int64_t rows = hrkd_tensor_numel(x) / in_f;
-    int64_t shape[HRKD_MAX_DIMS];
-    memcpy(shape, x->shape, sizeof shape);
-    shape[x->ndim - 1] = out_f;
-    hrkd_tensor *out = hrkd_tensor_new(ctx, x->ndim, shape);
-    if (!out) return NULL;
-    hrkd_gemm g = {.trans_a = 0, .trans_b = 1, .m = rows, .n = out_f, .k = in_f, .alpha = 1.0f,
-                   .beta = 0.0f, .batch = {1, 1}, .a = x->data, .lda = in_f, .b = w->data,
-                   .ldb = in_f, .c = out->data, .ldc = out_f};
-    if (b) {
-        int64_t sh[4] = {1, 1, rows, out_f}, st[4] = {0, 0, 0, 1}, dst[4];
-        hrkd_contiguous_strides(4, sh, dst);
-        ctx->k->copy_strided(out->data, dst, b->data, st, sh, 1.0f, 0);
-        g.beta = 1.0f;
-    }
-    ctx->k->gemm(&g);
-    hrkd_tensor *in[3] = {x, w, b};
-    record(ctx, HRKD_OP_LINEAR, out, in, 3);
-    return out;
-}
-
 /* ---- elementwise ---- */
 
 static hrkd_tensor *binary(hrkd_ctx *ctx, hrkd_binary op, hrkd_tensor *a, hrkd_tensor *b,
                            const char *name)
 {
-    if (bad(ctx, a, name) || bad(ctx, b, name) || !need_f32(ctx, a, name) || !need_f32(ctx, b, name))
+    if (hrkd_op_bad(ctx, a, name) || hrkd_op_bad(ctx, b, name) || !hrkd_op_need_f32(ctx, a, name) ||
+        !hrkd_op_need_f32(ctx, b, name))
         return NULL;
     char s1[64], s2[64];
     int ok = b->ndim <= a->ndim;
@@ -274,14 +32,14 @@ static hrkd_tensor *binary(hrkd_ctx *ctx, hrkd_binary op, hrkd_tensor *a, hrkd_t
     if (!ok)
         return hrkd_ctx_fail(ctx, "%s: shapes %s and %s do not match (the second may only be a "
                              "suffix of the first)", name, SHAPE(a, s1), SHAPE(b, s2));
-    a = contig(ctx, a);
-    b = contig(ctx, b);
+    a = hrkd_dense(ctx, a);
+    b = hrkd_dense(ctx, b);
     if (!a || !b) return NULL;
     hrkd_tensor *out = hrkd_tensor_new(ctx, a->ndim, a->shape);
     if (!out) return NULL;
     ctx->k->binary(op, out->data, a->data, b->data, hrkd_tensor_numel(a), hrkd_tensor_numel(b), 0);
     hrkd_tensor *in[2] = {a, b};
-    hrkd_node *n = record(ctx, HRKD_OP_BINARY, out, in, 2);
+    hrkd_node *n = hrkd_op_record(ctx, HRKD_OP_BINARY, out, in, 2);
     if (n) n->i[0] = op;
     return out;
 }
@@ -292,19 +50,19 @@ hrkd_tensor *hrkd_mul(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b) { return bi
 
 hrkd_tensor *hrkd_scale(hrkd_ctx *ctx, hrkd_tensor *x, float alpha)
 {
-    if (bad(ctx, x, "scale") || !need_f32(ctx, x, "scale")) return NULL;
-    x = contig(ctx, x);
+    if (hrkd_op_bad(ctx, x, "scale") || !hrkd_op_need_f32(ctx, x, "scale")) return NULL;
+    x = hrkd_dense(ctx, x);
     hrkd_tensor *out = x ? hrkd_tensor_new(ctx, x->ndim, x->shape) : NULL;
     if (!out) return NULL;
     ctx->k->axpby(out->data, x->data, alpha, 0.0f, hrkd_tensor_numel(x));
-    hrkd_node *n = record(ctx, HRKD_OP_SCALE, out, &x, 1);
+    hrkd_node *n = hrkd_op_record(ctx, HRKD_OP_SCALE, out, &x, 1);
     if (n) n->f[0] = alpha;
     return out;
 }
 
 static hrkd_tensor *reduce(hrkd_ctx *ctx, hrkd_tensor *x, int axis, int mean, const char *name)
 {
-    if (bad(ctx, x, name) || !need_f32(ctx, x, name)) return NULL;
+    if (hrkd_op_bad(ctx, x, name) || !hrkd_op_need_f32(ctx, x, name)) return NULL;
     int64_t outer = 1, n, inner = 1;
     int64_t shape[HRKD_MAX_DIMS];
     int nd;
@@ -324,12 +82,12 @@ static hrkd_tensor *reduce(hrkd_ctx *ctx, hrkd_tensor *x, int axis, int mean, co
             if (d != axis) shape[nd++] = x->shape[d];
         if (nd == 0) shape[nd++] = 1;
     }
-    x = contig(ctx, x);
+    x = hrkd_dense(ctx, x);
     hrkd_tensor *out = x ? hrkd_tensor_new(ctx, nd, shape) : NULL;
     if (!out) return NULL;
     float alpha = mean ? (n ? 1.0f / (float)n : 0.0f) : 1.0f;
     ctx->k->reduce_sum(out->data, x->data, outer, n, inner, alpha, 0);
-    hrkd_node *node = record(ctx, HRKD_OP_SUM, out, &x, 1);
+    hrkd_node *node = hrkd_op_record(ctx, HRKD_OP_SUM, out, &x, 1);
     if (node) {
         node->i[0] = outer; node->i[1] = n; node->i[2] = inner;
         node->f[0] = alpha;
@@ -342,12 +100,12 @@ hrkd_tensor *hrkd_mean(hrkd_ctx *ctx, hrkd_tensor *x, int axis) { return reduce(
 
 hrkd_tensor *hrkd_repeat(hrkd_ctx *ctx, hrkd_tensor *x, int axis, int64_t n)
 {
-    if (bad(ctx, x, "repeat") || !need_f32(ctx, x, "repeat")) return NULL;
+    if (hrkd_op_bad(ctx, x, "repeat") || !hrkd_op_need_f32(ctx, x, "repeat")) return NULL;
     if (axis < 0) axis += x->ndim + 1;
     if (axis < 0 || axis > x->ndim || x->ndim >= HRKD_MAX_DIMS || n < 1)
         return hrkd_ctx_fail(ctx, "repeat: cannot insert axis %d (x%lld) into %d dimensions", axis,
                              (long long)n, x->ndim);
-    x = contig(ctx, x);
+    x = hrkd_dense(ctx, x);
     if (!x) return NULL;
     int64_t outer = 1, inner = 1, shape[HRKD_MAX_DIMS];
     for (int d = 0; d < axis; d++) outer *= x->shape[d];
@@ -358,20 +116,20 @@ hrkd_tensor *hrkd_repeat(hrkd_ctx *ctx, hrkd_tensor *x, int axis, int64_t n)
     int64_t sh[4] = {1, outer, n, inner}, st[4] = {0, inner, 0, 1}, dst[4];
     hrkd_contiguous_strides(4, sh, dst);
     ctx->k->copy_strided(out->data, dst, x->data, st, sh, 1.0f, 0);
-    hrkd_node *node = record(ctx, HRKD_OP_REPEAT, out, &x, 1);
+    hrkd_node *node = hrkd_op_record(ctx, HRKD_OP_REPEAT, out, &x, 1);
     if (node) { node->i[0] = outer; node->i[1] = n; node->i[2] = inner; }
     return out;
 }
 
 hrkd_tensor *hrkd_unary_op(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_unary op, float alpha)
 {
-    if (bad(ctx, x, "unary") || !need_f32(ctx, x, "unary")) return NULL;
+    if (hrkd_op_bad(ctx, x, "unary") || !hrkd_op_need_f32(ctx, x, "unary")) return NULL;
     if ((int)op < 0 || op >= HRKD_UNARY_COUNT) return hrkd_ctx_fail(ctx, "unary: unknown op %d", op);
-    x = contig(ctx, x);
+    x = hrkd_dense(ctx, x);
     hrkd_tensor *out = x ? hrkd_tensor_new(ctx, x->ndim, x->shape) : NULL;
     if (!out) return NULL;
     ctx->k->unary_fwd(op, out->data, x->data, hrkd_tensor_numel(x), alpha);
-    hrkd_node *n = record(ctx, HRKD_OP_UNARY, out, &x, 1);
+    hrkd_node *n = hrkd_op_record(ctx, HRKD_OP_UNARY, out, &x, 1);
     if (n) { n->i[0] = op; n->f[0] = alpha; }
     return out;
 }
@@ -387,13 +145,15 @@ hrkd_tensor *hrkd_leaky_relu(hrkd_ctx *ctx, hrkd_tensor *x, float slope) { retur
 
 hrkd_tensor *hrkd_layernorm(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor *w, hrkd_tensor *b, float eps)
 {
-    if (bad(ctx, x, "layernorm") || bad(ctx, w, "layernorm") || bad(ctx, b, "layernorm") || !need_f32(ctx, x, "layernorm")) return NULL;
+    if (hrkd_op_bad(ctx, x, "layernorm") || hrkd_op_bad(ctx, w, "layernorm") || hrkd_op_bad(ctx, b, "layernorm") ||
+        !hrkd_op_need_f32(ctx, x, "layernorm"))
+        return NULL;
     int64_t C = x->shape[x->ndim - 1];
     char s1[64], s2[64], s3[64];
     if (w->ndim != 1 || b->ndim != 1 || w->shape[0] != C || b->shape[0] != C)
         return hrkd_ctx_fail(ctx, "layernorm: input %s, weight %s, bias %s: expected [%lld]",
                              SHAPE(x, s1), SHAPE(w, s2), SHAPE(b, s3), (long long)C);
-    x = contig(ctx, x);
+    x = hrkd_dense(ctx, x);
     hrkd_tensor *out = x ? hrkd_tensor_new(ctx, x->ndim, x->shape) : NULL;
     if (!out) return NULL;
     int64_t rows = hrkd_tensor_numel(x) / (C ? C : 1);
@@ -401,7 +161,7 @@ hrkd_tensor *hrkd_layernorm(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor *w, hrkd_
     if (!mean || !rstd) return NULL;
     ctx->k->layernorm_fwd(out->data, mean, rstd, x->data, w->data, b->data, rows, C, eps);
     hrkd_tensor *in[3] = {x, w, b};
-    hrkd_node *n = record(ctx, HRKD_OP_LAYERNORM, out, in, 3);
+    hrkd_node *n = hrkd_op_record(ctx, HRKD_OP_LAYERNORM, out, in, 3);
     if (n) { n->saved[0] = mean; n->saved[1] = rstd; n->i[0] = rows; n->i[1] = C; }
     return out;
 }
@@ -409,7 +169,7 @@ hrkd_tensor *hrkd_layernorm(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor *w, hrkd_
 static hrkd_tensor *softmax_impl(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor *mask, int log_out)
 {
     const char *name = log_out ? "log_softmax" : "softmax";
-    if (bad(ctx, x, name) || !need_f32(ctx, x, name)) return NULL;
+    if (hrkd_op_bad(ctx, x, name) || !hrkd_op_need_f32(ctx, x, name)) return NULL;
     int64_t n = x->shape[x->ndim - 1];
     int64_t rows = n ? hrkd_tensor_numel(x) / n : 0, rpm = rows;
     char s1[64], s2[64];
@@ -421,11 +181,11 @@ static hrkd_tensor *softmax_impl(hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor *mas
                                  SHAPE(x, s2));
         rpm = rows / mrows;
     }
-    x = contig(ctx, x);
+    x = hrkd_dense(ctx, x);
     hrkd_tensor *out = x ? hrkd_tensor_new(ctx, x->ndim, x->shape) : NULL;
     if (!out) return NULL;
     ctx->k->softmax_fwd(out->data, x->data, mask ? mask->data : NULL, rows, n, rpm, log_out);
-    hrkd_node *node = record(ctx, HRKD_OP_SOFTMAX, out, &x, 1);
+    hrkd_node *node = hrkd_op_record(ctx, HRKD_OP_SOFTMAX, out, &x, 1);
     if (node) { node->i[0] = rows; node->i[1] = n; node->i[2] = log_out; }
     return out;
 }
@@ -435,10 +195,10 @@ hrkd_tensor *hrkd_log_softmax(hrkd_ctx *ctx, hrkd_tensor *x) { return softmax_im
 
 hrkd_tensor *hrkd_dropout(hrkd_ctx *ctx, hrkd_tensor *x, float p)
 {
-    if (bad(ctx, x, "dropout") || !need_f32(ctx, x, "dropout")) return NULL;
+    if (hrkd_op_bad(ctx, x, "dropout") || !hrkd_op_need_f32(ctx, x, "dropout")) return NULL;
     if (!(p >= 0.0f && p < 1.0f)) return hrkd_ctx_fail(ctx, "dropout: p = %g outside [0, 1)", (double)p);
     if (!ctx->training || p == 0.0f) return x;
-    x = contig(ctx, x);
+    x = hrkd_dense(ctx, x);
     hrkd_tensor *out = x ? hrkd_tensor_new(ctx, x->ndim, x->shape) : NULL;
     if (!out) return NULL;
     int64_t n = hrkd_tensor_numel(x);
@@ -454,21 +214,21 @@ hrkd_tensor *hrkd_dropout(hrkd_ctx *ctx, hrkd_tensor *x, float p)
         ctx->rng_counter += (uint64_t)n;
     }
     ctx->k->dropout_fwd(out->data, x->data, n, p, ctx->rng_seed, offset);
-    hrkd_node *node = record(ctx, HRKD_OP_DROPOUT, out, &x, 1);
+    hrkd_node *node = hrkd_op_record(ctx, HRKD_OP_DROPOUT, out, &x, 1);
     if (node) { node->f[0] = p; node->i[0] = (int64_t)offset; }
     return out;
 }
 
 hrkd_tensor *hrkd_embedding(hrkd_ctx *ctx, hrkd_tensor *table, hrkd_tensor *ids)
 {
-    if (bad(ctx, table, "embedding") || bad(ctx, ids, "embedding")) return NULL;
+    if (hrkd_op_bad(ctx, table, "embedding") || hrkd_op_bad(ctx, ids, "embedding")) return NULL;
     char s1[64], s2[64];
     if (table->ndim != 2 || ids->dtype != HRKD_I32 || ids->ndim >= HRKD_MAX_DIMS ||
         !hrkd_tensor_is_contiguous(ids) || !hrkd_tensor_is_contiguous(table))
         return hrkd_ctx_fail(ctx, "embedding: table %s (expected [V, C]) and int32 ids %s",
                              SHAPE(table, s1), SHAPE(ids, s2));
     int64_t n = hrkd_tensor_numel(ids), V = table->shape[0], C = table->shape[1];
-    const int32_t *h = ids_to_host(ctx, ids, n, "embedding");
+    const int32_t *h = hrkd_op_ids_to_host(ctx, ids, n, "embedding");
     if (!h) return NULL;
     for (int64_t i = 0; i < n; i++)
         if (h[i] < 0 || h[i] >= V)
@@ -481,7 +241,7 @@ hrkd_tensor *hrkd_embedding(hrkd_ctx *ctx, hrkd_tensor *table, hrkd_tensor *ids)
     if (!out) return NULL;
     ctx->k->embedding_fwd(out->data, table->data, ids->data, n, C);
     hrkd_tensor *in[2] = {table, ids};
-    hrkd_node *node = record(ctx, HRKD_OP_EMBEDDING, out, in, 1); /* ids take no gradient */
+    hrkd_node *node = hrkd_op_record(ctx, HRKD_OP_EMBEDDING, out, in, 1); /* ids take no gradient */
     if (node) { node->in[1] = ids; node->i[0] = n; node->i[1] = C; }
     return out;
 }
@@ -520,8 +280,8 @@ hrkd_tensor *hrkd_concat(hrkd_ctx *ctx, hrkd_tensor *const *xs, int n, int axis)
         ctx->k->copy_strided(dst->data, dt, xs[i]->data, st, sh, 1.0f, 0);
         off += xs[i]->shape[axis];
     }
-    hrkd_node *node = record(ctx, HRKD_OP_CONCAT, out, xs, n > HRKD_NODE_MAX_IN ? 0 : n);
-    if (!node && needs_grad(ctx, xs, n) && n > HRKD_NODE_MAX_IN) {
+    hrkd_node *node = hrkd_op_record(ctx, HRKD_OP_CONCAT, out, xs, n > HRKD_NODE_MAX_IN ? 0 : n);
+    if (!node && hrkd_op_needs_grad(ctx, xs, n) && n > HRKD_NODE_MAX_IN) {
         hrkd_tensor_make_grad(ctx, out);
         node = hrkd_ctx_push(ctx, HRKD_OP_CONCAT, out);
     }
@@ -555,72 +315,4 @@ hrkd_tensor *hrkd_stack(hrkd_ctx *ctx, hrkd_tensor *const *xs, int n, int axis)
     }
     int ax = axis < 0 ? axis + xs[0]->ndim + 1 : axis;
     return hrkd_concat(ctx, tmp, n, ax);
-}
-
-/* ---- losses ---- */
-
-hrkd_tensor *hrkd_mse(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b)
-{
-    if (bad(ctx, a, "mse") || bad(ctx, b, "mse") || !need_f32(ctx, a, "mse") || !need_f32(ctx, b, "mse")) return NULL;
-    char s1[64], s2[64];
-    if (a->ndim != b->ndim || memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof(int64_t)))
-        return hrkd_ctx_fail(ctx, "mse: shapes %s and %s differ", SHAPE(a, s1), SHAPE(b, s2));
-    a = contig(ctx, a);
-    b = contig(ctx, b);
-    int64_t one = 1;
-    hrkd_tensor *out = (a && b) ? hrkd_tensor_new(ctx, 1, &one) : NULL;
-    if (!out) return NULL;
-    ctx->k->mse_fwd(out->data, a->data, b->data, hrkd_tensor_numel(a));
-    hrkd_tensor *in[2] = {a, b};
-    record(ctx, HRKD_OP_MSE, out, in, 2);
-    return out;
-}
-
-static hrkd_tensor *nll(hrkd_ctx *ctx, hrkd_tensor *logp, hrkd_tensor *labels)
-{
-    int64_t one = 1, rows = logp->shape[0], C = logp->shape[1];
-    hrkd_tensor *out = hrkd_tensor_new(ctx, 1, &one);
-    if (!out) return NULL;
-    ctx->k->nll_fwd(out->data, logp->data, labels->data, rows, C);
-    hrkd_node *n = record(ctx, HRKD_OP_NLL, out, &logp, 1);
-    if (n) { n->in[1] = labels; n->i[0] = rows; n->i[1] = C; }
-    return out;
-}
-
-hrkd_tensor *hrkd_cross_entropy(hrkd_ctx *ctx, hrkd_tensor *logits, hrkd_tensor *labels)
-{
-    if (bad(ctx, logits, "cross_entropy") || bad(ctx, labels, "cross_entropy")) return NULL;
-    char s1[64], s2[64];
-    if (logits->ndim != 2 || labels->ndim != 1 || labels->dtype != HRKD_I32 ||
-        labels->shape[0] != logits->shape[0] || !hrkd_tensor_is_contiguous(labels))
-        return hrkd_ctx_fail(ctx, "cross_entropy: logits %s (expected [B, C]) and int32 labels "
-                             "%s (expected [B])", SHAPE(logits, s1), SHAPE(labels, s2));
-    int64_t n = labels->shape[0], C = logits->shape[1];
-    const int32_t *h = ids_to_host(ctx, labels, n, "cross_entropy");
-    if (!h) return NULL;
-    for (int64_t i = 0; i < n; i++)
-        if (h[i] < -1 || h[i] >= C)
-            return hrkd_ctx_fail(ctx, "cross_entropy: label %d at row %lld outside [0, %lld)", h[i],
-                                 (long long)i, (long long)C);
-    hrkd_tensor *logp = hrkd_log_softmax(ctx, logits);
-    return logp ? nll(ctx, logp, labels) : NULL;
-}
-
-hrkd_tensor *hrkd_soft_cross_entropy(hrkd_ctx *ctx, hrkd_tensor *student, hrkd_tensor *teacher,
-                                     float temperature, int mean_over_classes)
-{
-    if (bad(ctx, student, "soft_cross_entropy") || bad(ctx, teacher, "soft_cross_entropy")) return NULL;
-    char s1[64], s2[64];
-    if (student->ndim != 2 || teacher->ndim != 2 || student->shape[0] != teacher->shape[0] ||
-        student->shape[1] != teacher->shape[1])
-        return hrkd_ctx_fail(ctx, "soft_cross_entropy: student %s and teacher %s must both be "
-                             "[B, C]", SHAPE(student, s1), SHAPE(teacher, s2));
-    if (!(temperature > 0.0f))
-        return hrkd_ctx_fail(ctx, "soft_cross_entropy: temperature %g must be > 0", (double)temperature);
-    float inv_t = 1.0f / temperature;
-    hrkd_tensor *pt = hrkd_softmax(ctx, hrkd_scale(ctx, hrkd_detach(ctx, teacher), inv_t), NULL);
-    hrkd_tensor *ls = hrkd_log_softmax(ctx, hrkd_scale(ctx, student, inv_t));
-    hrkd_tensor *s = hrkd_sum(ctx, hrkd_mul(ctx, ls, pt), HRKD_ALL);
-    float denom = (float)student->shape[0] * (mean_over_classes ? (float)student->shape[1] : 1.0f);
-    return hrkd_scale(ctx, s, -1.0f / denom);
 }

@@ -11,19 +11,6 @@
 
 #define SHAPE(t, buf) hrkd_shape_str((t), (buf), sizeof(buf))
 
-static int grad_flows(hrkd_ctx *ctx, hrkd_tensor *const *in, int n)
-{
-    if (!ctx->grad_enabled) return 0;
-    for (int i = 0; i < n; i++)
-        if (in[i] && in[i]->requires_grad) return 1;
-    return 0;
-}
-
-static hrkd_tensor *dense(hrkd_ctx *ctx, hrkd_tensor *x)
-{
-    return hrkd_tensor_is_contiguous(x) ? x : hrkd_contiguous(ctx, x);
-}
-
 hrkd_tensor *hrkd_exp(hrkd_ctx *ctx, hrkd_tensor *x) { return hrkd_unary_op(ctx, x, HRKD_UNARY_EXP, 0.0f); }
 hrkd_tensor *hrkd_ln(hrkd_ctx *ctx, hrkd_tensor *x) { return hrkd_unary_op(ctx, x, HRKD_UNARY_LOG, 0.0f); }
 hrkd_tensor *hrkd_sqrt(hrkd_ctx *ctx, hrkd_tensor *x) { return hrkd_unary_op(ctx, x, HRKD_UNARY_SQRT, 0.0f); }
@@ -41,15 +28,15 @@ hrkd_tensor *hrkd_div(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b)
     if (!ok)
         return hrkd_ctx_fail(ctx, "div: shapes %s and %s do not match (the second may only be a "
                              "suffix of the first)", SHAPE(a, s1), SHAPE(b, s2));
-    a = dense(ctx, a);
-    b = dense(ctx, b);
+    a = hrkd_dense(ctx, a);
+    b = hrkd_dense(ctx, b);
     if (!a || !b) return NULL;
     hrkd_tensor *out = hrkd_tensor_new(ctx, a->ndim, a->shape);
     if (!out) return NULL;
     ctx->k->binary(HRKD_BINARY_DIV, out->data, a->data, b->data, hrkd_tensor_numel(a),
                    hrkd_tensor_numel(b), 0);
     hrkd_tensor *in[2] = {a, b};
-    if (grad_flows(ctx, in, 2)) {
+    if (hrkd_op_needs_grad(ctx, in, 2)) {
         hrkd_tensor_make_grad(ctx, out);
         hrkd_node *n = hrkd_ctx_push(ctx, HRKD_OP_BINARY, out);
         if (!n) return NULL;
@@ -123,7 +110,7 @@ hrkd_tensor *hrkd_custom(hrkd_ctx *ctx, const hrkd_custom_op *op, hrkd_tensor *c
         if (!in[i]) return NULL;
         if (in[i]->dtype != HRKD_F32)
             return hrkd_ctx_fail(ctx, "custom op %s: input %d is not float32", name, i);
-        dx[i] = dense(ctx, in[i]);
+        dx[i] = hrkd_dense(ctx, in[i]);
         if (!dx[i]) return NULL;
     }
     hrkd_tensor *out = hrkd_tensor_new(ctx, out_ndim, out_shape);
@@ -140,7 +127,7 @@ hrkd_tensor *hrkd_custom(hrkd_ctx *ctx, const hrkd_custom_op *op, hrkd_tensor *c
         if (!hrkd_ctx_failed(ctx)) hrkd_ctx_fail(ctx, "custom op %s: forward failed", name);
         return NULL;
     }
-    if (op->backward && grad_flows(ctx, dx, n_in)) {
+    if (op->backward && hrkd_op_needs_grad(ctx, dx, n_in)) {
         hrkd_tensor_make_grad(ctx, out);
         hrkd_node *n = hrkd_ctx_push(ctx, HRKD_OP_CUSTOM, out);
         if (!n) return NULL;

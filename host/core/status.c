@@ -1,7 +1,7 @@
 /* host/core/status.c — error messages and logging (see hrkd/status.h). */
 #include "hrkd/status.h"
 
-#include "core/commands.h"
+#include "core/core.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* host/core/tensor.c — contexts (arena + tape), tensor creation, host transfer and views.
+/* host/core/tensor.c — contexts (arena + tape), tensor creation and host transfer
+ * (views: view.c).
  *
  * Memory: every tensor a step creates lives in the ctx's arenas (backend memory for data and
  * gradients, host memory for the structs and tape nodes). hrkd_ctx_reset() rewinds them; when
@@ -141,6 +142,7 @@ uint64_t hrkd_ctx_rng_counter(const hrkd_ctx *ctx) { return ctx->rng_counter; }
 uint64_t hrkd_ctx_rng_seed(const hrkd_ctx *ctx) { return ctx->rng_seed; }
 int hrkd_ctx_failed(const hrkd_ctx *ctx) { return ctx->err.status != HRKD_STATUS_OK; }
 const hrkd_error *hrkd_ctx_error(const hrkd_ctx *ctx) { return &ctx->err; }
+hrkd_error *hrkd_ctx_err(hrkd_ctx *ctx) { return &ctx->err; }
 void hrkd_ctx_clear_error(hrkd_ctx *ctx) { hrkd_error_clear(&ctx->err); }
 const hrkd_kernels *hrkd_ctx_kernels(const hrkd_ctx *ctx) { return ctx->k; }
 hrkd_backend *hrkd_ctx_backend(const hrkd_ctx *ctx) { return ctx->be; }
@@ -237,7 +239,7 @@ void hrkd_to4(const hrkd_tensor *t, int64_t shape4[4], int64_t stride4[4])
     }
 }
 
-static int check_shape(hrkd_ctx *ctx, int ndim, const int64_t *shape, const char *what)
+int hrkd_check_shape(hrkd_ctx *ctx, int ndim, const int64_t *shape, const char *what)
 {
     if (ndim < 1 || ndim > HRKD_MAX_DIMS) {
         hrkd_ctx_fail(ctx, "%s: %d dimensions (1..%d supported)", what, ndim, HRKD_MAX_DIMS);
@@ -254,7 +256,7 @@ static int check_shape(hrkd_ctx *ctx, int ndim, const int64_t *shape, const char
 
 hrkd_tensor *hrkd_tensor_alloc_like(hrkd_ctx *ctx, int ndim, const int64_t *shape, hrkd_dtype dt)
 {
-    if (hrkd_ctx_failed(ctx) || check_shape(ctx, ndim, shape, "tensor") != 0) return NULL;
+    if (hrkd_ctx_failed(ctx) || hrkd_check_shape(ctx, ndim, shape, "tensor") != 0) return NULL;
     hrkd_tensor *t = hrkd_ctx_alloc_host(ctx, sizeof *t);
     if (!t) return NULL;
     t->dtype = dt;
@@ -348,108 +350,5 @@ float hrkd_tensor_item(hrkd_ctx *ctx, const hrkd_tensor *t)
 {
     float v = 0.0f;
     if (t) ctx->k->copy_d2h(&v, t->data, sizeof v);
-    return v;
-}
-
-/* ---- views ---- */
-
-static hrkd_tensor *view_of(hrkd_ctx *ctx, hrkd_tensor *x)
-{
-    hrkd_tensor *v = hrkd_ctx_alloc_host(ctx, sizeof *v);
-    if (v) *v = *x;
-    return v;
-}
-
-hrkd_tensor *hrkd_reshape(hrkd_ctx *ctx, hrkd_tensor *x, int ndim, const int64_t *shape)
-{
-    if (hrkd_ctx_failed(ctx)) return NULL;
-    if (!x) return hrkd_ctx_fail(ctx, "reshape: the input is NULL");
-    if (check_shape(ctx, ndim, shape, "reshape") != 0) return NULL;
-    int64_t n = 1, infer = -1;
-    int64_t sh[HRKD_MAX_DIMS];
-    for (int d = 0; d < ndim; d++) {
-        sh[d] = shape[d];
-        if (shape[d] == -1) infer = d;
-        else n *= shape[d];
-    }
-    int64_t numel = hrkd_tensor_numel(x);
-    if (infer >= 0 && n > 0) sh[infer] = numel / n, n *= sh[infer];
-    char a[64], b[64];
-    if (n != numel) {
-        hrkd_tensor tmp = {.ndim = ndim};
-        memcpy(tmp.shape, sh, (size_t)ndim * sizeof *sh);
-        return hrkd_ctx_fail(ctx, "reshape: cannot view %s as %s", hrkd_shape_str(x, a, sizeof a),
-                             hrkd_shape_str(&tmp, b, sizeof b));
-    }
-    if (!hrkd_tensor_is_contiguous(x)) x = hrkd_contiguous(ctx, x);
-    hrkd_tensor *v = x ? view_of(ctx, x) : NULL;
-    if (!v) return NULL;
-    v->ndim = ndim;
-    memcpy(v->shape, sh, (size_t)ndim * sizeof *sh);
-    hrkd_contiguous_strides(ndim, sh, v->stride);
-    return v;
-}
-
-hrkd_tensor *hrkd_permute(hrkd_ctx *ctx, hrkd_tensor *x, const int *perm)
-{
-    if (hrkd_ctx_failed(ctx)) return NULL;
-    if (!x) return hrkd_ctx_fail(ctx, "permute: the input is NULL");
-    int seen[HRKD_MAX_DIMS] = {0};
-    for (int d = 0; d < x->ndim; d++) {
-        if (perm[d] < 0 || perm[d] >= x->ndim || seen[perm[d]]++)
-            return hrkd_ctx_fail(ctx, "permute: invalid permutation for %d dimensions", x->ndim);
-    }
-    hrkd_tensor *v = view_of(ctx, x);
-    if (!v) return NULL;
-    for (int d = 0; d < x->ndim; d++) {
-        v->shape[d]  = x->shape[perm[d]];
-        v->stride[d] = x->stride[perm[d]];
-    }
-    return v;
-}
-
-hrkd_tensor *hrkd_transpose(hrkd_ctx *ctx, hrkd_tensor *x, int d0, int d1)
-{
-    if (hrkd_ctx_failed(ctx)) return NULL;
-    if (!x) return hrkd_ctx_fail(ctx, "transpose: the input is NULL");
-    if (d0 < 0) d0 += x->ndim;
-    if (d1 < 0) d1 += x->ndim;
-    if (d0 < 0 || d1 < 0 || d0 >= x->ndim || d1 >= x->ndim)
-        return hrkd_ctx_fail(ctx, "transpose: dimensions %d, %d out of range for %d", d0, d1,
-                             x->ndim);
-    int perm[HRKD_MAX_DIMS];
-    for (int d = 0; d < x->ndim; d++) perm[d] = d;
-    perm[d0] = d1;
-    perm[d1] = d0;
-    return hrkd_permute(ctx, x, perm);
-}
-
-hrkd_tensor *hrkd_slice(hrkd_ctx *ctx, hrkd_tensor *x, int axis, int64_t start, int64_t len)
-{
-    if (hrkd_ctx_failed(ctx)) return NULL;
-    if (!x) return hrkd_ctx_fail(ctx, "slice: the input is NULL");
-    if (axis < 0) axis += x->ndim;
-    char a[64];
-    if (axis < 0 || axis >= x->ndim || start < 0 || len < 0 || start + len > x->shape[axis])
-        return hrkd_ctx_fail(ctx, "slice: [%lld, %lld) along axis %d out of range for %s",
-                             (long long)start, (long long)(start + len), axis,
-                             hrkd_shape_str(x, a, sizeof a));
-    hrkd_tensor *v = view_of(ctx, x);
-    if (!v) return NULL;
-    int64_t off = start * x->stride[axis];
-    v->shape[axis] = len;
-    v->data = (char *)x->data + off * 4;
-    if (x->grad) v->grad = x->grad + off;
-    return v;
-}
-
-hrkd_tensor *hrkd_detach(hrkd_ctx *ctx, hrkd_tensor *x)
-{
-    if (hrkd_ctx_failed(ctx)) return NULL;
-    if (!x) return hrkd_ctx_fail(ctx, "detach: the input is NULL");
-    hrkd_tensor *v = view_of(ctx, x);
-    if (!v) return NULL;
-    v->grad = NULL;
-    v->requires_grad = 0;
     return v;
 }

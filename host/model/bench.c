@@ -1,17 +1,18 @@
-/* host/model/bench.c — `hrkd bench`: times training (forward + backward + AdamW) or forward
- * steps of a BERT of a given size on random data and prints one JSON line. The achieved
+/* host/model/bench.c — the engine benchmark of `hrkd bench` (arguments: host/cli/cmd_bench.c):
+ * times training (forward + backward + AdamW) or forward steps of a BERT of a given size on
+ * random data and prints one JSON line. The achieved
  * GFLOP/s counts the model's matrix-product FLOPs (backward = 2 × forward); the sgemm peak
  * is measured in the same run on a large square product through the same backend, with the
  * same precision options (--tf32, --bf16: the backend's set_option, as [backend] tf32/bf16). */
+#include "model/bench.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
-#include "core/commands.h"
-#include "core/internal.h"
-#include "model/bert.h"
+#include "core/core.h"
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -49,61 +50,38 @@ static double sgemm_peak(const hrkd_kernels *k, int64_t n, int reps)
     return best;
 }
 
-/* to stdout when asked for (--help), to stderr after a mistake */
-static void usage_to(FILE *out)
+hrkd_bench_opts hrkd_bench_defaults(void)
 {
-    fprintf(out,
-            "usage: hrkd bench [--preset tinybert|bert-base|tiny] [--mode train|forward]\n"
-            "                  [--layers N] [--hidden C] [--heads H] [--ffn F] [--vocab V]\n"
-            "                  [--seq T] [--batch B] [--steps N] [--warmup N] [--threads N]\n"
-            "                  [--backend cpu|cuda] [--tf32] [--bf16] [--gemm-size N]\n"
-            "Prints one JSON line: config, step_ms_median, examples_per_s, gflops,\n"
-            "sgemm_peak_gflops (in the same precision), fraction_of_peak, peak_rss_mb.\n");
+    hrkd_bench_opts o = {.c = hrkd_bert_config_default(), .T = 128, .B = 32, .steps = 10,
+                         .warmup = 2, .threads = 0, .train = 1, .gemm_n = 2048,
+                         .preset = "tinybert", .backend = "cpu"};
+    hrkd_bench_preset(&o, "tinybert");
+    o.c.num_heads_cls = 1; o.c.num_labels = 2;
+    return o;
 }
 
-int hrkd_cmd_bench(int argc, char **argv)
+int hrkd_bench_preset(hrkd_bench_opts *o, const char *v)
 {
-    hrkd_bert_config c = hrkd_bert_config_default();
-    c.layers = 4; c.hidden = 312; c.heads = 12; c.ffn = 1200; /* TinyBERT 4L-312 */
-    c.num_heads_cls = 1; c.num_labels = 2;
-    int64_t T = 128, B = 32;
-    int steps = 10, warmup = 2, threads = 0, train = 1, gemm_n = 2048;
-    const char *preset = "tinybert", *backend = "cpu";
-    int tf32 = 0, bf16 = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define INTARG(flag, dst) if (!strcmp(a, flag) && v) { dst = atoi(v); i++; continue; }
-        INTARG("--layers", c.layers) INTARG("--hidden", c.hidden) INTARG("--heads", c.heads)
-        INTARG("--ffn", c.ffn) INTARG("--vocab", c.vocab) INTARG("--steps", steps)
-        INTARG("--warmup", warmup) INTARG("--threads", threads) INTARG("--gemm-size", gemm_n)
-#undef INTARG
-        if (!strcmp(a, "--seq") && v) { T = atoll(v); i++; continue; }
-        if (!strcmp(a, "--batch") && v) { B = atoll(v); i++; continue; }
-        if (!strcmp(a, "--backend") && v) { backend = v; i++; continue; }
-        if (!strcmp(a, "--tf32")) { tf32 = 1; continue; }
-        if (!strcmp(a, "--bf16")) { bf16 = 1; continue; }
-        if (!strcmp(a, "--mode") && v) {
-            if (!strcmp(v, "train")) train = 1;
-            else if (!strcmp(v, "forward")) train = 0;
-            else { usage_to(stderr); return 2; }
-            i++;
-            continue;
-        }
-        if (!strcmp(a, "--preset") && v) {
-            preset = v;
-            if (!strcmp(v, "bert-base")) { c.layers = 12; c.hidden = 768; c.heads = 12; c.ffn = 3072; }
-            else if (!strcmp(v, "tinybert")) { c.layers = 4; c.hidden = 312; c.heads = 12; c.ffn = 1200; }
-            else if (!strcmp(v, "tiny")) { c.layers = 2; c.hidden = 64; c.heads = 4; c.ffn = 256; c.vocab = 500; T = 32; B = 8; }
-            else { fprintf(stderr, "hrkd bench: unknown preset '%s'\n", v); return 2; }
-            i++;
-            continue;
-        }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage_to(stdout); return 0; }
-        fprintf(stderr, "hrkd bench: unknown or incomplete option '%s'\n", a);
-        usage_to(stderr);
-        return 2;
+    hrkd_bert_config *c = &o->c;
+    if (!strcmp(v, "bert-base")) { c->layers = 12; c->hidden = 768; c->heads = 12; c->ffn = 3072; }
+    else if (!strcmp(v, "tinybert")) { c->layers = 4; c->hidden = 312; c->heads = 12; c->ffn = 1200; }
+    else if (!strcmp(v, "tiny")) {
+        c->layers = 2; c->hidden = 64; c->heads = 4; c->ffn = 256; c->vocab = 500;
+        o->T = 32; o->B = 8;
     }
-    if (steps < 1 || B < 1 || T < 1) { fprintf(stderr, "hrkd bench: steps, batch and seq must be >= 1\n"); return 2; }
+    else return -1;
+    o->preset = v;
+    return 0;
+}
+
+int hrkd_bench_run(const hrkd_bench_opts *o)
+{
+    hrkd_bert_config c = o->c;
+    int64_t T = o->T, B = o->B;
+    const int steps = o->steps, warmup = o->warmup, threads = o->threads, train = o->train,
+              gemm_n = o->gemm_n;
+    const char *preset = o->preset, *backend = o->backend;
+    const int tf32 = o->tf32, bf16 = o->bf16;
     if (T > c.max_positions) c.max_positions = (int)T;
     hrkd_error err = {0};
     hrkd_backend *be = NULL;

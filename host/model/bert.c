@@ -8,10 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
-
-hrkd_tensor *hrkd_matmul_add(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b, int ta, int tb,
-                             float alpha, hrkd_tensor *addend);
+#include "core/core.h"
 
 hrkd_bert_config hrkd_bert_config_default(void)
 {

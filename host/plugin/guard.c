@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "config/cfg.h"
-#include "core/internal.h"
+#include "core/core.h"
 #include "plugin/guard.h"
 
 void hrkd_plugin_call_name(const hrkd_plugin_call *c, char *out, size_t cap)
@@ -34,18 +34,18 @@ int hrkd_plugin_call_done(hrkd_ctx *ctx, const hrkd_plugin_call *c, int failed)
     char misuse[512], name[256];
     if (hrkd_config_take_misuse(misuse, sizeof misuse)) {
         /* what failed after a zero read in place of the key is a consequence: report the cause */
-        hrkd_error_clear(&ctx->err);
-        hrkd_plugin_call_error(&ctx->err, c, "%s", misuse);
+        hrkd_error_clear(hrkd_ctx_err(ctx));
+        hrkd_plugin_call_error(hrkd_ctx_err(ctx), c, "%s", misuse);
         return -1;
     }
     if (hrkd_ctx_failed(ctx)) {
         hrkd_plugin_call_name(c, name, sizeof name);
-        hrkd_error_prefix(&ctx->err, "%s: ", name);
+        hrkd_error_prefix(hrkd_ctx_err(ctx), "%s: ", name);
         return -1;
     }
     if (failed) {
         hrkd_plugin_call_name(c, name, sizeof name);
-        hrkd_error_set(&ctx->err, HRKD_STATUS_INVALID, "%s returned no result and no message", name);
+        hrkd_error_set(hrkd_ctx_err(ctx), HRKD_STATUS_INVALID, "%s returned no result and no message", name);
         return -1;
     }
     return 0;
@@ -65,25 +65,25 @@ int hrkd_plugin_check_output(hrkd_ctx *ctx, const hrkd_plugin_call *c, const cha
     char want[128], got[128];
     shape_text(ndim, shape, want, sizeof want);
     if (!t) {
-        hrkd_plugin_call_error(&ctx->err, c, "%s is NULL, expected %s", what, want);
+        hrkd_plugin_call_error(hrkd_ctx_err(ctx), c, "%s is NULL, expected %s", what, want);
         return -1;
     }
     int same = t->ndim == ndim;
     for (int i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
     if (!same) {
         shape_text(t->ndim, t->shape, got, sizeof got);
-        hrkd_plugin_call_error(&ctx->err, c, "%s has shape %s, expected %s", what, got, want);
+        hrkd_plugin_call_error(hrkd_ctx_err(ctx), c, "%s has shape %s, expected %s", what, got, want);
         return -1;
     }
     if (t->dtype != HRKD_F32) {
-        hrkd_plugin_call_error(&ctx->err, c, "%s is not a float32 tensor", what);
+        hrkd_plugin_call_error(hrkd_ctx_err(ctx), c, "%s is not a float32 tensor", what);
         return -1;
     }
     int64_t n = hrkd_tensor_numel(t);
     float stack[256];
     float *h = n <= 256 ? stack : malloc((size_t)n * sizeof *h);
     if (!h) {
-        hrkd_plugin_call_error(&ctx->err, c, "%s: out of memory checking it", what);
+        hrkd_plugin_call_error(hrkd_ctx_err(ctx), c, "%s: out of memory checking it", what);
         return -1;
     }
     int rc = 0;
@@ -92,7 +92,7 @@ int hrkd_plugin_check_output(hrkd_ctx *ctx, const hrkd_plugin_call *c, const cha
     } else {
         for (int64_t i = 0; i < n && rc == 0; i++)
             if (!isfinite(h[i])) {
-                hrkd_plugin_call_error(&ctx->err, c, "%s is not finite (%g at element %lld)", what,
+                hrkd_plugin_call_error(hrkd_ctx_err(ctx), c, "%s is not finite (%g at element %lld)", what,
                                        (double)h[i], (long long)i);
                 rc = -1;
             }
@@ -101,7 +101,7 @@ int hrkd_plugin_check_output(hrkd_ctx *ctx, const hrkd_plugin_call *c, const cha
             double sum = 0;
             for (int64_t i = r * per; i < (r + 1) * per && rc == 0; i++) {
                 if (h[i] < 0) {
-                    hrkd_plugin_call_error(&ctx->err, c, "%s: element %lld is negative (%g); ratios are "
+                    hrkd_plugin_call_error(hrkd_ctx_err(ctx), c, "%s: element %lld is negative (%g); ratios are "
                                            "non-negative and sum to 1", what, (long long)i, (double)h[i]);
                     rc = -1;
                 }
@@ -109,10 +109,10 @@ int hrkd_plugin_check_output(hrkd_ctx *ctx, const hrkd_plugin_call *c, const cha
             }
             if (rc == 0 && fabs(sum - 1.0) > HRKD_RATIO_TOLERANCE) {
                 if (ratio_rows > 1)
-                    hrkd_plugin_call_error(&ctx->err, c, "%s: row %d sums to %.6g, expected 1 (tolerance %g)",
+                    hrkd_plugin_call_error(hrkd_ctx_err(ctx), c, "%s: row %d sums to %.6g, expected 1 (tolerance %g)",
                                            what, r, sum, HRKD_RATIO_TOLERANCE);
                 else
-                    hrkd_plugin_call_error(&ctx->err, c, "%s sums to %.6g, expected 1 (tolerance %g)", what,
+                    hrkd_plugin_call_error(hrkd_ctx_err(ctx), c, "%s sums to %.6g, expected 1 (tolerance %g)", what,
                                            sum, HRKD_RATIO_TOLERANCE);
                 rc = -1;
             }

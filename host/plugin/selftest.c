@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "config/cfg.h"
-#include "core/internal.h"
+#include "core/core.h"
 #include "plugin/guard.h"
 #include "plugin/selftest.h"
 #include "train/kd.h"

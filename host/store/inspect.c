@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/commands.h"
+#include "core/core.h"
 #include "store/store.h"
 
 static size_t count_lines(const char *s)
@@ -85,19 +85,8 @@ static void print_losses(const hrkd_run_view *v)
     }
 }
 
-int hrkd_cmd_inspect(int argc, char **argv)
+int hrkd_inspect(const char *path, int with_config)
 {
-    const char *path = NULL;
-    int with_config = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--config")) with_config = 1;
-        else if (argv[i][0] != '-' && !path) path = argv[i];
-        else path = NULL, i = argc;
-    }
-    if (!path) {
-        fprintf(stderr, "usage: hrkd inspect FILE.h5 [--config]\n");
-        return 2;
-    }
     hrkd_error err = {0};
     hrkd_run *run;
     if (hrkd_run_open(path, &run, &err) != HRKD_STATUS_OK) {

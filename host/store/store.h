@@ -336,4 +336,8 @@ typedef struct hrkd_run_view {
 } hrkd_run_view;
 void hrkd_run_get_view(const hrkd_run *run, hrkd_run_view *v);
 
+/* `hrkd inspect FILE.h5 [--config]` (host/cli/cmd_inspect.c): the run file's summary on stdout
+ * (inspect.c), with the whole configuration when with_config. Returns the exit code. */
+int hrkd_inspect(const char *path, int with_config);
+
 #endif /* HRKD_STORE_STORE_H */

@@ -57,15 +57,10 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* path relative to the INI's folder (absolute paths and "" unchanged); malloc'd */
-int hrkd_cmd_data_stats(int argc, char **argv)
+int hrkd_data_stats(const char *ini)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: hrkd data stats FILE.ini\n");
-        return 2;
-    }
     hrkd_config_errors ce = {0};
-    hrkd_config *cfg = hrkd_config_load(argv[1], &ce);
+    hrkd_config *cfg = hrkd_config_load(ini, &ce);
     if (!cfg) {
         for (int i = 0; i < ce.n; i++) fprintf(stderr, "%s\n", ce.msg[i]);
         hrkd_config_errors_free(&ce);
@@ -80,14 +75,14 @@ int hrkd_cmd_data_stats(int argc, char **argv)
     if (!opt.vocab[0] && strcmp(opt.format, "synthetic") != 0) { /* as hrkd run: a checkpoint folder's */
         if (!hrkd_data_checkpoint_vocab(cfg, vocab, sizeof vocab)) {
             fprintf(stderr, "%s: [data] vocab is empty and neither [teacher] nor [student] checkpoint is a folder "
-                            "holding vocab.txt; set [data] vocab (docs/data.md)\n", argv[1]);
+                            "holding vocab.txt; set [data] vocab (docs/data.md)\n", ini);
             hrkd_config_free(cfg);
             return 2;
         }
         opt.vocab = vocab;
     }
     if (hrkd_data_load(&opt, &ds, &err) != HRKD_STATUS_OK) {
-        fprintf(stderr, "%s: [data]: %s\n", argv[1], err.msg);
+        fprintf(stderr, "%s: [data]: %s\n", ini, err.msg);
         code = 2;
     }
     if (ds) {

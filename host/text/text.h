@@ -105,9 +105,9 @@ void hrkd_dataset_destroy(hrkd_dataset *ds);
 /* Split names "train" "dev" "test" (s = HRKD_DATA_*). */
 const char *hrkd_data_split_name(int s);
 
-/* `hrkd data stats FILE.ini` (argv[0] = "stats"): per domain and split, the example count,
- * label balance, mean / 95th-percentile token length and truncation rate. Returns the exit
- * code. */
-int hrkd_cmd_data_stats(int argc, char **argv);
+/* `hrkd data stats FILE.ini` (host/cli/cmd_data.c): per domain and split of the INI's [data],
+ * the example count, label balance, mean / 95th-percentile token length and truncation rate on
+ * stdout, problems on stderr. Returns the exit code (2: the INI or its data is invalid). */
+int hrkd_data_stats(const char *ini);
 
 #endif

@@ -61,4 +61,22 @@ HRKD_API char *hrkd_case_decode(const hrkd_tokenizer *tok, const int32_t *ids, c
  * the hierarchical similarity ratios of layers 1..M. */
 HRKD_API void hrkd_case_print(FILE *f, const hrkd_case_set *cs, const hrkd_train_data *data, int width);
 
+/* `hrkd case` (host/cli/cmd_case.c parses the arguments; docs/cli.md): */
+typedef struct hrkd_case_opts {
+    const char *ini, *h5;       /* the run's INI and run file */
+    const char *group;          /* checkpoint group of the student ("best") */
+    const char *teacher;        /* the teacher file; NULL: as hrkd run names it */
+    const char *split;          /* "test", "dev" or "train": --pattern / --rows draw from it */
+    const char *pattern;        /* one label per domain, or one for all; NULL: any */
+    const char *examples;       /* a TSV of texts, or NULL */
+    const char *steps;          /* logged steps whose rows to take, or NULL */
+    const char *rows;           /* one row per domain of split, or NULL */
+    const char *out;            /* the case file to write, or NULL */
+    uint64_t    seed;           /* of the sampling */
+    int         cases, width, force;
+} hrkd_case_opts;
+/* Rebuild the run's student, choose the cases, run, print and write them. Returns the exit
+ * code (messages "hrkd case: ..." on stderr). */
+HRKD_API int hrkd_case_run(const hrkd_case_opts *o);
+
 #endif

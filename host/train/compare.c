@@ -1,14 +1,16 @@
 /* host/train/compare.c — `hrkd compare A.h5 [A2.h5 ...] -- B.h5 [B2.h5 ...]` (or just
- * `hrkd compare A.h5 B.h5`): per-domain and average test accuracy of two groups of runs
- * (e.g. the seeds of two methods), their difference, and Welch's t-test p-value. */
+ * `hrkd compare A.h5 B.h5`; arguments: host/cli/cmd_compare.c): per-domain and average test
+ * accuracy of two groups of runs (e.g. the seeds of two methods), their difference, and
+ * Welch's t-test p-value. */
+#include "train/compare.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "core/commands.h"
 #include "store/store.h"
 
-#define MAXR 64
+#define MAXR HRKD_COMPARE_MAX_RUNS
 #define MAXD 64
 
 /* Regularised incomplete beta I_x(a, b) by its continued fraction (modified Lentz). */
@@ -46,8 +48,6 @@ static double inc_beta(double a, double b, double x)
     return 1.0 - exp(lbt) * betacf(b, a, 1.0 - x) / b;
 }
 
-/* Two-sided p-value of Welch's t-test; NAN when a group has fewer than 2 runs. */
-HRKD_API double hrkd_welch_p(const double *a, int na, const double *b, int nb, double *t_out);
 double hrkd_welch_p(const double *a, int na, const double *b, int nb, double *t_out)
 {
     if (na < 2 || nb < 2) return NAN;
@@ -92,21 +92,8 @@ static int read_test(const char *path, char names[MAXD][64], double *acc)
     return D;
 }
 
-int hrkd_cmd_compare(int argc, char **argv)
+int hrkd_compare(const char *const *ga, int na, const char *const *gb, int nb)
 {
-    const char *ga[MAXR], *gb[MAXR];
-    int na = 0, nb = 0, side = 0, sep = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--")) { side = 1; sep = 1; continue; }
-        if (side == 0 && na < MAXR) ga[na++] = argv[i];
-        else if (side == 1 && nb < MAXR) gb[nb++] = argv[i];
-    }
-    if (!sep && na == 2) { gb[nb++] = ga[1]; na = 1; }
-    if (na < 1 || nb < 1) {
-        fprintf(stderr, "usage: hrkd compare A.h5 B.h5\n"
-                        "       hrkd compare A_seed1.h5 A_seed2.h5 ... -- B_seed1.h5 B_seed2.h5 ...\n");
-        return 2;
-    }
     static double A[MAXR][MAXD + 1], Bv[MAXR][MAXD + 1];
     char names[MAXD][64], names2[MAXD][64];
     int D = -1;

@@ -1,7 +1,7 @@
 /* host/train/dist.c — data-parallel pieces of the distillation step and the training loop (dist.h). */
 #include "train/dist.h"
 
-#include "core/internal.h"
+#include "core/core.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +102,7 @@ hrkd_status hrkd_dist_allreduce_grads(hrkd_comm *c, hrkd_params *p, hrkd_error *
 {
     float *g = hrkd_params_grad(p);
     if (hrkd_comm_size(c) == 1 || !g) return HRKD_STATUS_OK;
-    hrkd_status st = hrkd_comm_allreduce_backend(c, hrkd_params_backend(p)->k, g, hrkd_params_numel(p), err);
+    hrkd_status st = hrkd_comm_allreduce_backend(c, hrkd_backend_kernels(hrkd_params_backend(p)), g, hrkd_params_numel(p), err);
     if (st != HRKD_STATUS_OK) hrkd_error_prefix(err, "gradients of '%s': ", hrkd_params_model_name(p));
     return st;
 }
@@ -125,7 +125,7 @@ static hrkd_status bcast_backend(hrkd_comm *c, const hrkd_kernels *k, float *buf
 hrkd_status hrkd_dist_bcast_params(hrkd_comm *c, hrkd_params *p, hrkd_error *err)
 {
     if (hrkd_comm_size(c) == 1 || !p) return HRKD_STATUS_OK;
-    const hrkd_kernels *k = hrkd_params_backend(p)->k;
+    const hrkd_kernels *k = hrkd_backend_kernels(hrkd_params_backend(p));
     int64_t n = hrkd_params_numel(p);
     hrkd_status st = bcast_backend(c, k, hrkd_params_data(p), n, err);
     if (st == HRKD_STATUS_OK) st = bcast_backend(c, k, hrkd_params_m(p), n, err);
@@ -141,7 +141,7 @@ hrkd_status hrkd_dist_bcast_state(hrkd_comm *c, hrkd_run_state *st, hrkd_error *
 /* FNV-1a over the values' bits */
 static uint64_t params_hash(hrkd_params *p, hrkd_status *st, hrkd_error *err)
 {
-    const hrkd_kernels *k = hrkd_params_backend(p)->k;
+    const hrkd_kernels *k = hrkd_backend_kernels(hrkd_params_backend(p));
     int64_t n = hrkd_params_numel(p);
     const float *v = hrkd_params_data(p);
     float *h = NULL;

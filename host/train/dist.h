@@ -12,7 +12,7 @@
  *  - Ratios: L = Σ r(p)·L_global; rank k's loss is Σ sg(r)·L^k + r(p)·sg(L_global), whose
  *    gradients summed over ranks are ∇L (the first part sums to the terms' gradient, the second
  *    to the ratios' gradient through each rank's share of p).
- *  - Student dropout draws the global batch's masks row by row (core/internal.h), so results
+ *  - Student dropout draws the global batch's masks row by row (core/core.h), so results
  *    do not depend on the number of ranks even with dropout on.
  *  - The student's gradient buffer is summed with one all-reduce per step before clipping.
  *    Trainable relational weights are not reduced: their gradient comes only from

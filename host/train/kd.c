@@ -1,7 +1,7 @@
 /* host/train/kd.c — the distillation step (see kd.h). */
 #include "train/kd.h"
 
-#include "core/internal.h"
+#include "core/core.h"
 #include "plugin/guard.h"
 #include "train/dist.h"
 #include "train/eval.h"

@@ -1,7 +1,7 @@
 /* host/train/loader.c — batches of the training data (see loader.h). */
 #include "train/loader.h"
 
-#include "core/internal.h"
+#include "core/core.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
 #include "train/loop.h"
 
 #include "config/resume.h"
-#include "core/internal.h"
+#include "core/core.h"
 #include "train/dist.h"
 #include "train/eval.h"
 

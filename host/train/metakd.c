@@ -3,7 +3,7 @@
  * meta-teacher plugins/teachers/meta_teacher.c). */
 #include "train/metakd.h"
 
-#include "core/internal.h"
+#include "core/core.h"
 #include "train/eval.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
-/* host/train/run.c — `hrkd run FILE.ini`: the seed loop and the phases. setup.c turns the INI
- * into the backend, data, models and plugins; each phase is one run of the training loop
- * (loop.c) with its step (teacher.c, kd.c; metakd.c for the Meta-KD stages), writing one HDF5
+/* host/train/run.c — `hrkd run FILE.ini` (arguments: host/cli/cmd_run.c): the seed loop and the
+ * phases. setup.c turns the INI into the backend, data, models and plugins; each phase is one
+ * run of the training loop (loop.c) with its step (teacher.c, kd.c; metakd.c for the Meta-KD stages), writing one HDF5
  * run file per phase and seed.
  *
  * [run] mode = teacher trains teachers with the [teacher] strategy plugin. mode = distill
@@ -9,6 +9,8 @@
  * pipeline (the quickstart). [run] seeds = 1,2,3 repeats everything per seed (files
  * <output>_seed<N>.h5) and ends with per-domain mean ± std. Teacher training runs on rank 0
  * alone; distillation (not Meta-KD's) is data-parallel over the ranks of [run] comm. */
+#include "train/run.h"
+
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -16,15 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/commands.h"
+#include "core/core.h"
 #include "core/interrupt.h"
 #include "store/runlock.h"
 #include "train/eval.h"
+#include "train/eval_run.h"
 #include "train/setup.h"
 #include "train/teacher_cache.h"
 
-/* Test faults (usage_run): after a step's checkpoint, kill or stop this process, or nudge one
- * parameter so that the ranks' check at the next checkpoint fails. */
+/* Test faults (hrkd_train_flags): after a step's checkpoint, kill or stop this process, or nudge
+ * one parameter so that the ranks' check at the next checkpoint fails. */
 typedef struct fault {
     int64_t    after;
     int        rank; /* -1: every rank */
@@ -326,49 +329,17 @@ static void print_seed_summary(const hrkd_train_data *data, int n_seeds, double 
     }
 }
 
-static void usage_run(void)
+int hrkd_train(const char *ini, const hrkd_train_flags *f)
 {
-    fprintf(stderr, "usage: hrkd run FILE.ini [--resume [--extend] | --force]\n"
-                    "  --resume   continue each phase from the 'checkpoint' group of its run file\n"
-                    "  --extend   with --resume: the INI may change the run's length (epochs, max_steps)\n"
-                    "  --force    replace run files that already exist\n"
-                    "testing (faults the tests inject after a step's checkpoint):\n"
-                    "  --kill-after-step N   after step N of a training phase: SIGKILL this process\n"
-                    "  --kill-rank R         only on data-parallel rank R\n"
-                    "  --kill-as HOW         kill (SIGKILL), stop (SIGSTOP: a hung rank) or drift\n"
-                    "                        (nudge one parameter: a rank out of step)\n");
-}
-
-int hrkd_cmd_run(int argc, char **argv)
-{
-    const char *ini = NULL;
-    run_cmd r = {.fault = {.rank = -1}};
+    run_cmd r = {.fault = {.after = f->kill_after, .rank = f->kill_rank, .how = f->kill_how}, .force = f->force};
     hrkd_setup *s = &r.s;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--resume")) s->resume = 1;
-        else if (!strcmp(argv[i], "--extend")) s->extend = 1;
-        else if (!strcmp(argv[i], "--force")) r.force = 1;
-        else if (!strcmp(argv[i], "--kill-after-step") && i + 1 < argc) r.fault.after = atoll(argv[++i]);
-        else if (!strcmp(argv[i], "--kill-rank") && i + 1 < argc) r.fault.rank = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--kill-as") && i + 1 < argc) {
-            const char *how = argv[++i];
-            r.fault.how = !strcmp(how, "kill") ? 0 : !strcmp(how, "stop") ? 1 : !strcmp(how, "drift") ? 2 : -1;
-            if (r.fault.how < 0) { fprintf(stderr, "hrkd run: --kill-as %s: expected kill, stop or drift\n", how); return 2; }
-        }
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage_run(); return 0; }
-        else if (argv[i][0] == '-') { fprintf(stderr, "hrkd run: unknown option '%s'\n", argv[i]); usage_run(); return 2; }
-        else if (!ini) ini = argv[i];
-        else { usage_run(); return 2; }
-    }
-    if (!ini) { usage_run(); return 2; }
-    if (r.force && s->resume) { fprintf(stderr, "hrkd run: --force and --resume exclude each other\n"); return 2; }
-    if (s->extend && !s->resume) { fprintf(stderr, "hrkd run: --extend goes with --resume\n"); return 2; }
+    s->resume = f->resume;
+    s->extend = f->extend;
     if (hrkd_setup_config(s, ini) != 0) return 2;
     if (!strcmp(run_mode(s), "eval")) { /* evaluate [student] checkpoint */
         char *ck = strdup(student_checkpoint(s));
         hrkd_setup_free(s);
-        char *eargv[3] = {"eval", (char *)ini, ck};
-        int erc = hrkd_cmd_eval(3, eargv);
+        int erc = hrkd_eval_run_file(ini, ck, HRKD_SPLIT_TEST, NULL);
         free(ck);
         return erc;
     }

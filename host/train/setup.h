@@ -176,4 +176,18 @@ HRKD_API hrkd_status hrkd_setup_metakd(const hrkd_setup *s, uint64_t seed, const
 /* [output] export_hf: the student as one Hugging Face folder per domain (rank 0; nothing when empty). */
 HRKD_API hrkd_status hrkd_setup_export(const hrkd_setup *s, const hrkd_distill *dd, hrkd_error *err);
 
+/* For the setup files themselves (setup_models.c binds, setup_distill.c uses): bind the plugin
+ * `name` that [key_section] key names, with its own section's parameters; 0, or -1 with err
+ * filled ("INI: [section] key: ..." or "plugin 'x' (kind.create): ..."). */
+int hrkd_setup_bind_plugin(const hrkd_setup *s, const char *name, hrkd_plugin_kind kind,
+                           const char *key_section, const char *key, hrkd_plugin_inst *inst,
+                           const hrkd_plugin_args *args_in, hrkd_error *err);
+/* the plugin that key `key` of [sec] names */
+#define HRKD_SETUP_BIND(s, sec, key, kind, inst, args, err) \
+    hrkd_setup_bind_plugin(s, sec##_##key(s), kind, #sec, key_##sec##_##key, inst, args, err)
+void hrkd_setup_unbind(hrkd_plugin_inst *i); /* destroys a bound plugin; safe on an unbound one */
+/* Import pretrained weights (Hugging Face folder) into a model whose architecture came from
+ * the folder's config.json. */
+hrkd_status hrkd_setup_import_pretrained(const char *dir, hrkd_bert *m, hrkd_error *err);
+
 #endif

@@ -1,7 +1,7 @@
 /* host/train/teacher.c — the teacher-training step and the teachers of a run file (teacher.h). */
 #include "train/teacher.h"
 
-#include "core/internal.h"
+#include "core/core.h"
 #include "train/eval.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* host/train/teacher_cache.c — precomputed teacher outputs (see teacher_cache.h). */
 #include "train/teacher_cache.h"
 
-#include "core/internal.h"
+#include "core/core.h"
 
 #include <errno.h>
 #include <stdio.h>

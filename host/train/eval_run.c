@@ -1,32 +1,18 @@
-/* host/train/eval_cmd.c — `hrkd eval FILE.ini RUN.h5`: the run's models rebuilt from the INI
- * (setup.c) and evaluated (eval.c). A file of its own because it sits above setup.c, which
- * sits above everything the evaluation primitives serve. */
+/* host/train/eval_run.c — the library side of `hrkd eval FILE.ini RUN.h5` (host/cli/cmd_eval.c)
+ * and of [run] mode = eval: the run's models rebuilt from the INI (setup.c) and evaluated
+ * (eval.c). A file of its own because it sits above setup.c, which sits above everything the
+ * evaluation primitives serve. */
+#include "train/eval_run.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "core/commands.h"
 #include "train/eval.h"
 #include "train/setup.h"
-/* `hrkd eval FILE.ini RUN.h5 [--split dev|test] [--group NAME]`: rebuild the run's model from
- * the INI, load each domain's best checkpoint (best_d<d>, or one --group for all domains) and
- * print per-domain accuracy. Works for teacher runs (mode = teacher) and students. */
-int hrkd_cmd_eval(int argc, char **argv)
+
+int hrkd_eval_run_file(const char *ini, const char *h5, int split, const char *group)
 {
-    const char *ini = NULL, *h5 = NULL, *group = NULL, *split_name = "test";
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--split") && i + 1 < argc) split_name = argv[++i];
-        else if (!strcmp(argv[i], "--group") && i + 1 < argc) group = argv[++i];
-        else if (!ini) ini = argv[i];
-        else if (!h5) h5 = argv[i];
-        else ini = NULL, i = argc;
-    }
-    int split = !strcmp(split_name, "dev") ? HRKD_SPLIT_DEV : !strcmp(split_name, "test") ? HRKD_SPLIT_TEST
-              : !strcmp(split_name, "train") ? HRKD_SPLIT_TRAIN : -1;
-    if (!ini || !h5 || split < 0) {
-        fprintf(stderr, "usage: hrkd eval FILE.ini RUN.h5 [--split dev|test|train] [--group NAME]\n");
-        return 2;
-    }
     /* Evaluation is not sharded: under mpirun rank 0 evaluates alone and prints once. */
     if (hrkd_comm_launcher_rank() > 0) return 0;
     hrkd_setup r = {0};
@@ -80,7 +66,7 @@ int hrkd_cmd_eval(int argc, char **argv)
     }
     {
         char title[128];
-        snprintf(title, sizeof title, "%s accuracy (%%) on %s:", h5, split_name);
+        snprintf(title, sizeof title, "%s accuracy (%%) on %s:", h5, hrkd_data_split_name(split));
         double avg = 0;
         printf("%s\n", title);
         for (int d = 0; d < r.data.D; d++) {

@@ -1,65 +1,19 @@
-/* host/train/case_cmd.c — `hrkd case FILE.ini RUN.h5`: a trained HRKD student rebuilt from the
- * INI (setup.c) with its relational modules, cases of one example per domain chosen, run and
- * printed (case.c), and written with --out (store/casefile.c). */
+/* host/train/case_run.c — `hrkd case`'s work (case.h, hrkd_case_run): a trained HRKD student
+ * rebuilt from the INI (setup.h) with its relational modules, cases of one example per domain
+ * chosen, run and printed (case.c), and written with --out (hrkd_case_file_write). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "core/commands.h"
 #include "train/case.h"
 #include "train/setup.h"
-
-#define CASE_USAGE                                                                                 \
-    "usage: hrkd case FILE.ini RUN.h5 [--group NAME] [--teacher PATH]\n"                          \
-    "                 [--split test|dev|train] [--pattern L,L,...] [--seed S] [--cases N]\n"       \
-    "                 [--examples CASES.tsv | --step N[,N...] | --rows R,R,...] [--width W]\n"     \
-    "                 [--out CASE.h5 [--force]]\n"
-
-typedef struct case_args {
-    const char *ini, *h5, *group, *teacher, *split, *pattern, *examples, *steps, *rows, *out;
-    uint64_t    seed;
-    int         cases, width, force;
-} case_args;
-
-static int parse_args(int argc, char **argv, case_args *a)
-{
-    *a = (case_args){.group = "best", .split = "test", .seed = 1, .cases = 1, .width = 70};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(o, "--force")) { a->force = 1; continue; }
-        if (o[0] == '-' && o[1] == '-' && !v) return fprintf(stderr, "hrkd case: %s needs a value\n", o), -1;
-        if (!strcmp(o, "--group")) a->group = v;
-        else if (!strcmp(o, "--teacher")) a->teacher = v;
-        else if (!strcmp(o, "--split")) a->split = v;
-        else if (!strcmp(o, "--pattern")) a->pattern = v;
-        else if (!strcmp(o, "--examples")) a->examples = v;
-        else if (!strcmp(o, "--step")) a->steps = v;
-        else if (!strcmp(o, "--rows")) a->rows = v;
-        else if (!strcmp(o, "--out")) a->out = v;
-        else if (!strcmp(o, "--seed")) a->seed = strtoull(v, NULL, 10);
-        else if (!strcmp(o, "--cases")) a->cases = atoi(v);
-        else if (!strcmp(o, "--width")) a->width = atoi(v);
-        else if (o[0] == '-' && o[1] == '-') return fprintf(stderr, "hrkd case: unknown option %s\n", o), -1;
-        else if (!a->ini) { a->ini = o; continue; }
-        else if (!a->h5) { a->h5 = o; continue; }
-        else return fprintf(stderr, "hrkd case: one INI and one run file, got also '%s'\n", o), -1;
-        i++;
-    }
-    if (!a->ini || !a->h5) return -1;
-    if (a->cases < 1 || a->cases > 10000) return fprintf(stderr, "hrkd case: --cases must be in [1, 10000]\n"), -1;
-    if (a->width < 10) a->width = 10;
-    if ((a->examples != NULL) + (a->steps != NULL) + (a->pattern != NULL) + (a->rows != NULL) > 1)
-        return fprintf(stderr, "hrkd case: --examples, --step, --rows and --pattern choose the examples "
-                               "in different ways: give one\n"), -1;
-    return 0;
-}
 
 /* The teacher file run h5 distilled from: --teacher, [teacher] checkpoint when it names a run
  * file, else the one the run trained first beside it (RUN.h5 -> RUN_teacher.h5, as hrkd run
  * names it). */
-static void teacher_path(const hrkd_setup *s, const case_args *a, char *out, size_t cap)
+static void teacher_path(const hrkd_setup *s, const hrkd_case_opts *a, char *out, size_t cap)
 {
     const char *tck = teacher_checkpoint(s);
     if (a->teacher) snprintf(out, cap, "%s", a->teacher);
@@ -171,7 +125,7 @@ static hrkd_status read_examples(const hrkd_setup *s, const char *path, hrkd_cas
 }
 
 /* The cases' examples: --examples, --step (rows of logged training steps) or sampled. */
-static hrkd_status choose(const hrkd_setup *s, const case_args *a, hrkd_run *run, int M, hrkd_case_set *cs,
+static hrkd_status choose(const hrkd_setup *s, const hrkd_case_opts *a, hrkd_run *run, int M, hrkd_case_set *cs,
                           hrkd_error *err)
 {
     const hrkd_train_data *data = &s->data;
@@ -268,13 +222,9 @@ static hrkd_status choose(const hrkd_setup *s, const case_args *a, hrkd_run *run
     return st;
 }
 
-int hrkd_cmd_case(int argc, char **argv)
+int hrkd_case_run(const hrkd_case_opts *opts)
 {
-    case_args a;
-    if (parse_args(argc, argv, &a) != 0) {
-        fprintf(stderr, CASE_USAGE);
-        return 2;
-    }
+    const hrkd_case_opts a = *opts;
     if (hrkd_comm_launcher_rank() > 0) return 0; /* one process studies the cases */
     hrkd_setup r = {0};
     if (a.out && !a.force && access(a.out, F_OK) == 0) {
