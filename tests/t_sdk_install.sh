@@ -28,7 +28,8 @@ if ! make --no-print-directory -s B="$B" OPT="$opt" SAN="$san" PREFIX="$tmp/pref
 fi
 P="$tmp/prefix"
 for f in bin/hrkd lib/libhrkd.so lib/pkgconfig/hrkd.pc include/hrkd/plugin.h include/hrkd/tensor.h \
-         include/hrkd/config.h include/hrkd/status.h include/hrkd/hrkd.h; do
+         include/hrkd/config.h include/hrkd/status.h include/hrkd/hrkd.h include/hrkd/plugin_relational.h \
+         include/hrkd/plugin_teacher.h include/hrkd/relational/weights.h; do
   [ -e "$P/$f" ] || fail "not installed: $f"
 done
 ls "$P"/lib/hrkd/backends/hrkd_backend_*.so >/dev/null 2>&1 || fail "no backend installed"
@@ -36,6 +37,17 @@ ls "$P"/lib/hrkd/backends/hrkd_backend_*.so >/dev/null 2>&1 || fail "no backend 
 export PKG_CONFIG_PATH="$P/lib/pkgconfig"
 cflags=$(pkg-config --cflags hrkd) && libs=$(pkg-config --libs hrkd) || fail "pkg-config hrkd"
 case "$cflags" in *"$P/include"*) ;; *) fail "cflags '$cflags' do not point into the prefix" ;; esac
+
+# The bundled relational plugins' sources installed beside the examples build against the
+# installed SDK alone (hrkd/plugin_relational.h and their weights.h).
+n_src=0
+for src in "$P"/share/hrkd/src/relational/*.c; do
+  n=$(basename "$src" .c); n_src=$((n_src + 1))
+  cc -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -shared -fPIC -fvisibility=hidden $cflags \
+     -o "$tmp/src_relational_$n.so" "$src" -lm 2>"$tmp/src_$n.log" \
+    || fail "installed source relational/$n.c does not build: $(cat "$tmp/src_$n.log")"
+done
+[ $n_src -ge 7 ] && echo "ok   $n_src installed relational sources build out of tree" || fail "only $n_src relational sources installed"
 
 # Build out of tree: copy each example somewhere unrelated and run its Makefile there.
 mkdir -p "$tmp/myplugins"
