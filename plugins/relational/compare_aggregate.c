@@ -59,8 +59,7 @@ static hrkd_tensor *ca_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *pr
 static const hrkd_aggregate_fns ca_fns = {.forward = ca_forward};
 
 static const hrkd_plugin_descriptor ca_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_RELATIONAL_AGGREGATE,
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_RELATIONAL_AGGREGATE,
     .name = "compare_aggregate", .version = "1.0.0",
     .summary = "aggregated prototypes AP_m,d = softmax(h_<=m,d W_m,d RP_m,d) h_<=m,d (Eq. 15-16)",
     .params = ca_params, .n_params = (int)(sizeof ca_params / sizeof ca_params[0]),

@@ -53,11 +53,9 @@ static hrkd_tensor *cur_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *p
 static const hrkd_aggregate_fns cur_fns = {.forward = cur_forward};
 
 static const hrkd_plugin_descriptor cur_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_RELATIONAL_AGGREGATE,
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_RELATIONAL_AGGREGATE,
     .name = "current", .version = "1.0.0",
     .summary = "ablation '- Hierarchical Rel.': AP_m = h_m, one-hot similarity on layer m",
-    .params = NULL, .n_params = 0, .create = cur_create, .destroy = cur_destroy,
-    .aggregate = &cur_fns};
+    .create = cur_create, .destroy = cur_destroy, .aggregate = &cur_fns};
 
 HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &cur_descriptor; }

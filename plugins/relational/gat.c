@@ -197,8 +197,7 @@ static hrkd_tensor *gat_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *a
 static const hrkd_graph_fns gat_fns = {.forward = gat_forward};
 
 static const hrkd_plugin_descriptor gat_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_RELATIONAL_GRAPH,
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_RELATIONAL_GRAPH,
     .name = "gat", .version = "1.0.0",
     .summary = "domain-relational ratios r_m from a 2-layer graph attention network over domains (Eq. 7-12)",
     .params = gat_params, .n_params = (int)(sizeof gat_params / sizeof gat_params[0]),

@@ -16,11 +16,9 @@ static hrkd_tensor *id_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *pr
 static const hrkd_reference_fns id_fns = {.forward = id_forward};
 
 static const hrkd_plugin_descriptor id_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_RELATIONAL_REFERENCE,
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_RELATIONAL_REFERENCE,
     .name = "identity", .version = "1.0.0",
     .summary = "ablation '- Self-attention': reference prototypes RP_m = h_m",
-    .params = NULL, .n_params = 0, .create = id_create, .destroy = hrkd_rel_dims_destroy,
-    .reference = &id_fns};
+    .create = id_create, .destroy = hrkd_rel_dims_destroy, .reference = &id_fns};
 
 HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &id_descriptor; }

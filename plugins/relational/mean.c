@@ -24,11 +24,9 @@ static hrkd_tensor *mean_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *
 static const hrkd_aggregate_fns mean_fns = {.forward = mean_forward};
 
 static const hrkd_plugin_descriptor mean_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_RELATIONAL_AGGREGATE,
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_RELATIONAL_AGGREGATE,
     .name = "mean", .version = "1.0.0",
     .summary = "ablation '- Comp-Agg': AP_m = mean of the prototypes of layers 0..m",
-    .params = NULL, .n_params = 0, .create = mean_create, .destroy = hrkd_rel_dims_destroy,
-    .aggregate = &mean_fns};
+    .create = mean_create, .destroy = hrkd_rel_dims_destroy, .aggregate = &mean_fns};
 
 HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &mean_descriptor; }

@@ -44,8 +44,7 @@ static hrkd_tensor *sa_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *pr
 static const hrkd_reference_fns sa_fns = {.forward = sa_forward};
 
 static const hrkd_plugin_descriptor sa_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_RELATIONAL_REFERENCE,
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_RELATIONAL_REFERENCE,
     .name = "self_attention", .version = "1.0.0",
     .summary = "reference prototypes RP_m = softmax(h_m W_m h_m^T) h_m across domains (Eq. 13-14)",
     .params = sa_params, .n_params = (int)(sizeof sa_params / sizeof sa_params[0]),

@@ -19,10 +19,9 @@ static hrkd_tensor *uni_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *a
 static const hrkd_graph_fns uni_fns = {.forward = uni_forward};
 
 static const hrkd_plugin_descriptor uni_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_RELATIONAL_GRAPH,
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_RELATIONAL_GRAPH,
     .name = "uniform", .version = "1.0.0",
     .summary = "ablation '- Domain Rel.': r_m = 1/D for every domain",
-    .params = NULL, .n_params = 0, .create = uni_create, .destroy = hrkd_rel_dims_destroy, .graph = &uni_fns};
+    .create = uni_create, .destroy = hrkd_rel_dims_destroy, .graph = &uni_fns};
 
 HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &uni_descriptor; }

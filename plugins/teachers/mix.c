@@ -32,11 +32,9 @@ static const hrkd_teacher_fns mix_fns = {
     .n_models = mix_n_models, .route = mix_route, .n_heads = mix_n_heads, .train_loss = mix_train_loss};
 
 static const hrkd_plugin_descriptor mix_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_TEACHER, .name = "mix",
-    .version = "1.0.0",
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_TEACHER, .name = "mix", .version = "1.0.0",
     .summary = "BERT-mix: one encoder and one head trained on all domains pooled",
-    .params = NULL, .n_params = 0, .create = hrkd_teacher_stateless_create,
-    .destroy = hrkd_teacher_stateless_destroy, .teacher = &mix_fns};
+    .create = hrkd_teacher_stateless_create, .destroy = hrkd_teacher_stateless_destroy,
+    .teacher = &mix_fns};
 
 HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &mix_descriptor; }

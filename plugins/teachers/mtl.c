@@ -12,11 +12,9 @@ static const hrkd_teacher_fns mtl_fns = {
     .train_loss = hrkd_teacher_ce_sum};
 
 static const hrkd_plugin_descriptor mtl_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_TEACHER, .name = "mtl",
-    .version = "1.0.0",
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_TEACHER, .name = "mtl", .version = "1.0.0",
     .summary = "HRKD-teacher: shared encoder, one head per domain, loss sum of per-domain CE",
-    .params = NULL, .n_params = 0, .create = hrkd_teacher_stateless_create,
-    .destroy = hrkd_teacher_stateless_destroy, .teacher = &mtl_fns};
+    .create = hrkd_teacher_stateless_create, .destroy = hrkd_teacher_stateless_destroy,
+    .teacher = &mtl_fns};
 
 HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &mtl_descriptor; }

@@ -12,11 +12,9 @@ static const hrkd_teacher_fns single_fns = {.n_models = single_n_models, .route 
                                             .train_loss = hrkd_teacher_ce_sum};
 
 static const hrkd_plugin_descriptor single_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_TEACHER, .name = "single",
-    .version = "1.0.0",
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_TEACHER, .name = "single", .version = "1.0.0",
     .summary = "BERT-single: one separate model per domain, each trained on its own domain",
-    .params = NULL, .n_params = 0, .create = hrkd_teacher_stateless_create,
-    .destroy = hrkd_teacher_stateless_destroy, .teacher = &single_fns};
+    .create = hrkd_teacher_stateless_create, .destroy = hrkd_teacher_stateless_destroy,
+    .teacher = &single_fns};
 
 HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &single_descriptor; }
