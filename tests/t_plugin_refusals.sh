@@ -5,26 +5,11 @@
 # (`hrkd plugins describe PATH`) and when an INI names them (`hrkd check`); `hrkd plugins`
 # over a folder holding them warns and still lists the good ones. Under the ASan tree any
 # sanitizer report would be an extra stderr line and fail the exact comparison.
-set -u
 cd "$(dirname "$0")/.."
-root=$PWD
-B=${HRKD_BUILD:-build}
-case "$B" in /*) ;; *) B="$root/$B" ;; esac
-H="$B/bin/hrkd"
-[ -x "$H" ] || { echo "missing $H (build first)"; exit 1; }
-command -v cc >/dev/null || { echo "no C compiler to build the test plugins"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export HRKD_PLUGIN_PATH=
-fails=0
+source tests/common/lib.sh
+need_plugin_cc
 filter() { grep -v "^hrkd: warning: $B/lib/hrkd/plugins/" || true; }
-
-# build NAME [CFLAGS...] → $tmp/NAME.so
-build() {
-  local name=$1; shift
-  cc -std=c11 -shared -fPIC -fvisibility=hidden -Ihost/include "$@" -o "$tmp/$name.so" \
-     tests/broken_plugins/broken.c || { echo "FAIL cannot build $name"; fails=$((fails + 1)); }
-}
+build() { build_plugin tests/broken_plugins/broken.c "$@"; } # build NAME [CFLAGS...] → $tmp/NAME.so
 
 # expect WANT_RC WANT_STDERR CMD... (WANT_RC "nz" = any non-zero)
 expect() {

@@ -23,11 +23,7 @@ static const hrkd_kernels *K;
 
 static uint64_t rng_state = 0x1234567ull;
 
-static double urand(void) /* [0, 1) */
-{
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
-}
+static double urand(void) { return test_lcg_uniform(&rng_state); } /* [0, 1) */
 
 static float *fnew(int64_t n)
 {

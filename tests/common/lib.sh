@@ -9,6 +9,12 @@
 #                  needs as root and under the sanitizers
 #   need_h5py      exits 77 (skip, saying why) unless scripts/h5py_python.sh finds a Python
 #                  with h5py and numpy; sets PY to it
+#   need_plugin_cc for tests that build plugins of their own: exits 77 (skip, saying why)
+#                  without a C compiler, 1 when the build has no hrkd; makes B absolute (the
+#                  program runs from other folders), sets H to its hrkd, empties
+#                  HRKD_PLUGIN_PATH; fail MSG prints "FAIL MSG" and counts it in fails
+#   build_plugin SRC NAME [CFLAGS...]  compiles SRC against the SDK headers into $tmp/NAME.so
+#                  (SDK symbols resolve against the hrkd process that loads it)
 set -u
 B=${HRKD_BUILD:-build}
 HRKD="$B/bin/hrkd"
@@ -28,4 +34,18 @@ need_openmpi() {
 need_h5py() {
   PY=$(bash scripts/h5py_python.sh) && return 0
   echo "skipped: no python3 with h5py and numpy (apt-get install python3-h5py, or WITH_PYTHON=1 make deps)"; exit 77
+}
+need_plugin_cc() {
+  command -v cc >/dev/null || { echo "skip: no C compiler to build the test plugins"; exit 77; }
+  case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
+  H="$B/bin/hrkd"; HRKD=$H
+  [ -x "$H" ] || { echo "missing $H (build first)"; exit 1; }
+  export HRKD_PLUGIN_PATH=
+  fails=0
+}
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+build_plugin() {
+  local src=$1 name=$2; shift 2
+  cc -std=c11 -shared -fPIC -fvisibility=hidden -Ihost/include "$@" -o "$tmp/$name.so" "$src" -lm \
+    || fail "cannot build $name"
 }
