@@ -11,22 +11,6 @@ need_plugin_cc
 filter() { grep -v "^hrkd: warning: $B/lib/hrkd/plugins/" || true; }
 build() { build_plugin tests/broken_plugins/broken.c "$@"; } # build NAME [CFLAGS...] → $tmp/NAME.so
 
-# expect WANT_RC WANT_STDERR CMD... (WANT_RC "nz" = any non-zero)
-expect() {
-  local want_rc=$1 want=$2; shift 2
-  local got rc
-  got=$("$@" 2>&1 >/dev/null | filter)
-  "$@" >/dev/null 2>&1; rc=$?
-  local rc_ok=0
-  if [ "$want_rc" = nz ]; then [ $rc -ne 0 ] && [ $rc -lt 128 ] && rc_ok=1; else [ $rc -eq "$want_rc" ] && rc_ok=1; fi
-  if [ "$got" != "$want" ] || [ $rc_ok -ne 1 ]; then
-    echo "FAIL: $* (exit $rc)"; echo "--- expected"; echo "$want"; echo "--- got"; echo "$got"
-    fails=$((fails + 1))
-  else
-    echo "ok   $(basename "${@: -1}") -> ${want#*: }"
-  fi
-}
-
 # check_ini PLUGIN_PATH WANT_REASON: an INI naming the plugin by path must fail the same way.
 check_ini() {
   local so=$1 reason=$2 ini="$tmp/uses_$(basename "$1" .so).ini"

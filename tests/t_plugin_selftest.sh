@@ -13,19 +13,6 @@ need_plugin_cc
 filter() { grep -v "^hrkd: warning: \|^hrkd: info: " || true; }
 build() { build_plugin tests/broken_plugins/misbehave.c "$@"; } # build NAME [CFLAGS...] → $tmp/NAME.so
 
-# expect WANT_RC WANT_STDERR CMD...
-expect() {
-  local want_rc=$1 want=$2; shift 2
-  local got rc
-  "$@" >/dev/null 2>"$tmp/expect.err"; rc=$? # once: a run leaves its run file behind
-  got=$(filter < "$tmp/expect.err")
-  if [ "$got" != "$want" ] || [ $rc -ne "$want_rc" ]; then
-    fail "$* (exit $rc, expected $want_rc)"; echo "--- expected"; echo "$want"; echo "--- got"; echo "$got"
-  else
-    echo "ok   exit $rc: ${want}"
-  fi
-}
-
 # 1. every bundled plugin and every example passes
 for so in "$B"/lib/hrkd/plugins/*.so; do
   n=$(basename "$so" .so)

@@ -4,29 +4,11 @@
 # own Makefile and `pkg-config --cflags --libs hrkd`, put them in a folder on
 # HRKD_PLUGIN_PATH, and check that the installed `hrkd plugins` lists them, describes their
 # parameters, and accepts an INI that uses all five.
-set -u
 cd "$(dirname "$0")/.."
-root=$PWD
-B=${HRKD_BUILD:-build}
-case "$B" in /*) ;; *) B="$root/$B" ;; esac
+source tests/common/lib.sh
 command -v pkg-config >/dev/null || { echo "pkg-config not installed"; exit 77; }
-[ -x "$B/bin/hrkd" ] || { echo "missing $B/bin/hrkd (build first)"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-
-# `make install` rebuilds `all` for this tree when something is stale; keep the tree's own
-# sanitizer flags so an ASan tree stays an ASan tree.
-san=""
-if nm -D "$B/lib/libhrkd.so" 2>/dev/null | grep -q __asan_init; then
-  san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-  opt="-O1"
-else opt="-O2"; fi
-if ! make --no-print-directory -s B="$B" OPT="$opt" SAN="$san" PREFIX="$tmp/prefix" install >"$tmp/install.log" 2>&1; then
-  tail -n 30 "$tmp/install.log"; echo "FAIL make install"; exit 1
-fi
-P="$tmp/prefix"
+need_built
+install_sdk
 for f in bin/hrkd lib/libhrkd.so lib/pkgconfig/hrkd.pc include/hrkd/plugin.h include/hrkd/tensor.h \
          include/hrkd/config.h include/hrkd/status.h include/hrkd/hrkd.h include/hrkd/plugin_relational.h \
          include/hrkd/plugin_teacher.h include/hrkd/relational/weights.h; do

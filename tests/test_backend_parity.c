@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/backend.h"
 #include "common/test.h"
 #include "hrkd/backend.h"
 
@@ -203,16 +204,7 @@ static void dexact(const dbuf *b, const char *what)
 
 static void test_table_before_init(void)
 {
-    CHECK(GPU->abi_version == HRKD_BACKEND_ABI_VERSION);
-    CHECK(GPU->struct_size == sizeof(hrkd_kernels));
-    CHECK(GPU->name && strcmp(GPU->name, "cuda") == 0);
-    const char *base = (const char *)GPU + offsetof(hrkd_kernels, init);
-    size_t count = (sizeof(hrkd_kernels) - offsetof(hrkd_kernels, init)) / sizeof(void (*)(void));
-    for (size_t i = 0; i < count; i++) {
-        void (*fn)(void);
-        memcpy(&fn, base + i * sizeof fn, sizeof fn);
-        CHECKF(fn != NULL, "cuda kernel table entry %zu is NULL", i);
-    }
+    test_kernel_table(GPU, "cuda");
     CHECKF(GPU->description && strstr(GPU->description, "not initialised"),
            "description before init: %s", GPU->description ? GPU->description : "(null)");
 
