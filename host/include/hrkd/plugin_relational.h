@@ -43,7 +43,7 @@ static inline int hrkd_rel_dims_create(const char *plugin, const hrkd_plugin_arg
     hrkd_rel_dims dims;
     int rc = hrkd_rel_dims_get(plugin, args, &dims, err);
     if (rc != 0) return rc;
-    hrkd_rel_dims *s = malloc(sizeof *s);
+    hrkd_rel_dims *s = (hrkd_rel_dims *)malloc(sizeof *s); /* cast: C++ includes it too */
     if (!s) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "relational plugin '%s': out of memory", plugin);
     *s = dims;
     *out = s;
