@@ -5,42 +5,11 @@
 # (`hrkd plugins describe PATH`) and when an INI names them (`hrkd check`); `hrkd plugins`
 # over a folder holding them warns and still lists the good ones. Under the ASan tree any
 # sanitizer report would be an extra stderr line and fail the exact comparison.
-set -u
 cd "$(dirname "$0")/.."
-root=$PWD
-B=${HRKD_BUILD:-build}
-case "$B" in /*) ;; *) B="$root/$B" ;; esac
-H="$B/bin/hrkd"
-[ -x "$H" ] || { echo "missing $H (build first)"; exit 1; }
-command -v cc >/dev/null || { echo "no C compiler to build the test plugins"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export HRKD_PLUGIN_PATH=
-fails=0
+source tests/common/lib.sh
+need_plugin_cc
 filter() { grep -v "^hrkd: warning: $B/lib/hrkd/plugins/" || true; }
-
-# build NAME [CFLAGS...] → $tmp/NAME.so
-build() {
-  local name=$1; shift
-  cc -std=c11 -shared -fPIC -fvisibility=hidden -Ihost/include "$@" -o "$tmp/$name.so" \
-     tests/broken_plugins/broken.c || { echo "FAIL cannot build $name"; fails=$((fails + 1)); }
-}
-
-# expect WANT_RC WANT_STDERR CMD... (WANT_RC "nz" = any non-zero)
-expect() {
-  local want_rc=$1 want=$2; shift 2
-  local got rc
-  got=$("$@" 2>&1 >/dev/null | filter)
-  "$@" >/dev/null 2>&1; rc=$?
-  local rc_ok=0
-  if [ "$want_rc" = nz ]; then [ $rc -ne 0 ] && [ $rc -lt 128 ] && rc_ok=1; else [ $rc -eq "$want_rc" ] && rc_ok=1; fi
-  if [ "$got" != "$want" ] || [ $rc_ok -ne 1 ]; then
-    echo "FAIL: $* (exit $rc)"; echo "--- expected"; echo "$want"; echo "--- got"; echo "$got"
-    fails=$((fails + 1))
-  else
-    echo "ok   $(basename "${@: -1}") -> ${want#*: }"
-  fi
-}
+build() { build_plugin tests/broken_plugins/broken.c "$@"; } # build NAME [CFLAGS...] → $tmp/NAME.so
 
 # check_ini PLUGIN_PATH WANT_REASON: an INI naming the plugin by path must fail the same way.
 check_ini() {

@@ -7,40 +7,11 @@
 #     INI line of the key, before anything trains (exit 2);
 #   - `hrkd run` meeting the same mistake inside a distillation step stops at step 1 with that
 #     message (exit 1).
-set -u
 cd "$(dirname "$0")/.."
-root=$PWD
-B=${HRKD_BUILD:-build}
-case "$B" in /*) ;; *) B="$root/$B" ;; esac
-H="$B/bin/hrkd"
-[ -x "$H" ] || { echo "missing $H (build first)"; exit 1; }
-command -v cc >/dev/null || { echo "no C compiler to build the test plugins"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export HRKD_PLUGIN_PATH=
-fails=0
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+source tests/common/lib.sh
+need_plugin_cc
 filter() { grep -v "^hrkd: warning: \|^hrkd: info: " || true; }
-
-# build NAME [CFLAGS...] → $tmp/NAME.so (SDK symbols resolve against the hrkd process)
-build() {
-  local name=$1; shift
-  cc -std=c11 -shared -fPIC -fvisibility=hidden -Ihost/include "$@" -o "$tmp/$name.so" \
-     tests/broken_plugins/misbehave.c -lm || fail "cannot build $name"
-}
-
-# expect WANT_RC WANT_STDERR CMD...
-expect() {
-  local want_rc=$1 want=$2; shift 2
-  local got rc
-  "$@" >/dev/null 2>"$tmp/expect.err"; rc=$? # once: a run leaves its run file behind
-  got=$(filter < "$tmp/expect.err")
-  if [ "$got" != "$want" ] || [ $rc -ne "$want_rc" ]; then
-    fail "$* (exit $rc, expected $want_rc)"; echo "--- expected"; echo "$want"; echo "--- got"; echo "$got"
-  else
-    echo "ok   exit $rc: ${want}"
-  fi
-}
+build() { build_plugin tests/broken_plugins/misbehave.c "$@"; } # build NAME [CFLAGS...] → $tmp/NAME.so
 
 # 1. every bundled plugin and every example passes
 for so in "$B"/lib/hrkd/plugins/*.so; do

@@ -4,31 +4,14 @@
 # own Makefile and `pkg-config --cflags --libs hrkd`, put them in a folder on
 # HRKD_PLUGIN_PATH, and check that the installed `hrkd plugins` lists them, describes their
 # parameters, and accepts an INI that uses all five.
-set -u
 cd "$(dirname "$0")/.."
-root=$PWD
-B=${HRKD_BUILD:-build}
-case "$B" in /*) ;; *) B="$root/$B" ;; esac
+source tests/common/lib.sh
 command -v pkg-config >/dev/null || { echo "pkg-config not installed"; exit 77; }
-[ -x "$B/bin/hrkd" ] || { echo "missing $B/bin/hrkd (build first)"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-
-# `make install` rebuilds `all` for this tree when something is stale; keep the tree's own
-# sanitizer flags so an ASan tree stays an ASan tree.
-san=""
-if nm -D "$B/lib/libhrkd.so" 2>/dev/null | grep -q __asan_init; then
-  san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-  opt="-O1"
-else opt="-O2"; fi
-if ! make --no-print-directory -s B="$B" OPT="$opt" SAN="$san" PREFIX="$tmp/prefix" install >"$tmp/install.log" 2>&1; then
-  tail -n 30 "$tmp/install.log"; echo "FAIL make install"; exit 1
-fi
-P="$tmp/prefix"
+need_built
+install_sdk
 for f in bin/hrkd lib/libhrkd.so lib/pkgconfig/hrkd.pc include/hrkd/plugin.h include/hrkd/tensor.h \
-         include/hrkd/config.h include/hrkd/status.h include/hrkd/hrkd.h; do
+         include/hrkd/config.h include/hrkd/status.h include/hrkd/hrkd.h include/hrkd/plugin_relational.h \
+         include/hrkd/plugin_teacher.h include/hrkd/relational/weights.h; do
   [ -e "$P/$f" ] || fail "not installed: $f"
 done
 ls "$P"/lib/hrkd/backends/hrkd_backend_*.so >/dev/null 2>&1 || fail "no backend installed"
@@ -36,6 +19,17 @@ ls "$P"/lib/hrkd/backends/hrkd_backend_*.so >/dev/null 2>&1 || fail "no backend 
 export PKG_CONFIG_PATH="$P/lib/pkgconfig"
 cflags=$(pkg-config --cflags hrkd) && libs=$(pkg-config --libs hrkd) || fail "pkg-config hrkd"
 case "$cflags" in *"$P/include"*) ;; *) fail "cflags '$cflags' do not point into the prefix" ;; esac
+
+# The bundled relational plugins' sources installed beside the examples build against the
+# installed SDK alone (hrkd/plugin_relational.h and their weights.h).
+n_src=0
+for src in "$P"/share/hrkd/src/relational/*.c; do
+  n=$(basename "$src" .c); n_src=$((n_src + 1))
+  cc -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -shared -fPIC -fvisibility=hidden $cflags \
+     -o "$tmp/src_relational_$n.so" "$src" -lm 2>"$tmp/src_$n.log" \
+    || fail "installed source relational/$n.c does not build: $(cat "$tmp/src_$n.log")"
+done
+[ $n_src -ge 7 ] && echo "ok   $n_src installed relational sources build out of tree" || fail "only $n_src relational sources installed"
 
 # Build out of tree: copy each example somewhere unrelated and run its Makefile there.
 mkdir -p "$tmp/myplugins"

@@ -4,28 +4,11 @@
 # plugin (SDK math ops) and a graph plugin with an op of its own (hrkd_custom), and the
 # gradient-check program; check both plugins' gradients against finite differences; run a
 # tiny distillation with each as [relational] graph and check the run file's ratios.
-set -u
 cd "$(dirname "$0")/.."
-root=$PWD
-B=${HRKD_BUILD:-build}
-case "$B" in /*) ;; *) B="$root/$B" ;; esac
+source tests/common/lib.sh
 command -v pkg-config >/dev/null || { echo "pkg-config not installed"; exit 77; }
-[ -x "$B/bin/hrkd" ] || { echo "missing $B/bin/hrkd (build first)"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-[ -n "${KEEP_TMP:-}" ] && trap - EXIT && echo "tmp: $tmp"
-fails=0
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-
-san=""
-if nm -D "$B/lib/libhrkd.so" 2>/dev/null | grep -q __asan_init; then
-  san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-  opt="-O1"
-else opt="-O2"; fi
-if ! make --no-print-directory -s B="$B" OPT="$opt" SAN="$san" PREFIX="$tmp/prefix" install >"$tmp/install.log" 2>&1; then
-  tail -n 30 "$tmp/install.log"; echo "FAIL make install"; exit 1
-fi
-P="$tmp/prefix"
+need_built
+install_sdk
 for f in include/hrkd/relational/weights.h share/hrkd/src/relational/gat.c share/hrkd/sdk.md \
          share/hrkd/examples/gradcheck/plugin_gradcheck.c \
          share/hrkd/examples/plugins/graph_cosine/graph_cosine.c \

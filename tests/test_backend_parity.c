@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/backend.h"
 #include "common/test.h"
 #include "hrkd/backend.h"
 
@@ -45,11 +46,7 @@ static const hrkd_kernels *CPU, *GPU;
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
-static double urand(void) /* [0, 1) */
-{
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
-}
+static double urand(void) { return test_lcg_uniform(&rng_state); } /* [0, 1) */
 
 static void *xmalloc(size_t bytes)
 {
@@ -207,16 +204,7 @@ static void dexact(const dbuf *b, const char *what)
 
 static void test_table_before_init(void)
 {
-    CHECK(GPU->abi_version == HRKD_BACKEND_ABI_VERSION);
-    CHECK(GPU->struct_size == sizeof(hrkd_kernels));
-    CHECK(GPU->name && strcmp(GPU->name, "cuda") == 0);
-    const char *base = (const char *)GPU + offsetof(hrkd_kernels, init);
-    size_t count = (sizeof(hrkd_kernels) - offsetof(hrkd_kernels, init)) / sizeof(void (*)(void));
-    for (size_t i = 0; i < count; i++) {
-        void (*fn)(void);
-        memcpy(&fn, base + i * sizeof fn, sizeof fn);
-        CHECKF(fn != NULL, "cuda kernel table entry %zu is NULL", i);
-    }
+    test_kernel_table(GPU, "cuda");
     CHECKF(GPU->description && strstr(GPU->description, "not initialised"),
            "description before init: %s", GPU->description ? GPU->description : "(null)");
 

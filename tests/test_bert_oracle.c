@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/backend.h"
 #include "common/fixture.h"
 #include "common/test.h"
 #include "model/bert.h"
@@ -276,18 +277,10 @@ out:
 
 int main(void)
 {
-    hrkd_error err = {0};
     /* HRKD_TEST_BACKEND=cuda runs the same oracle on the GPU (tests/t_cuda_oracle.sh) */
     const char *bname = getenv("HRKD_TEST_BACKEND");
     if (!bname || !*bname) bname = "cpu";
-    if (hrkd_backend_load(bname, 2, &g_be, &err) != HRKD_STATUS_OK) {
-        if (strcmp(bname, "cpu") != 0) {
-            printf("skipped: backend %s unavailable: %s\n", bname, err.msg);
-            return 77;
-        }
-        fprintf(stderr, "cannot load cpu backend: %s\n", err.msg);
-        return 1;
-    }
+    g_be = test_backend_open(bname, 2);
     printf("backend: %s\n", hrkd_backend_kernels(g_be)->description);
     run_fixture("tests/fixtures/bert_small_erf.fix", 1);
     run_fixture("tests/fixtures/bert_small_tanh.fix", 0);

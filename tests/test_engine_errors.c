@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/backend.h"
 #include "common/test.h"
 #include "model/bert.h"
 
@@ -35,11 +36,7 @@ int main(void)
     c = ok; c.ffn = 0; expect_config(c, "ffn = 0, must be > 0");
     c = ok; c.dropout = 1.5f; expect_config(c, "dropout must be in [0, 1)");
 
-    hrkd_backend *be = NULL;
-    if (hrkd_backend_load("cpu", 1, &be, &err) != HRKD_STATUS_OK) {
-        fprintf(stderr, "cannot load cpu backend: %s\n", err.msg);
-        return 1;
-    }
+    hrkd_backend *be = test_backend_open("cpu", 1);
     /* the model constructor refuses too, naming the field */
     c = ok; c.hidden = 100;
     hrkd_bert *m = hrkd_bert_create(be, &c, "bad", 0, 0, &err);

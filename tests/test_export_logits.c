@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/backend.h"
 #include "common/test.h"
 #include "model/bert.h"
 #include "store/store.h"
@@ -36,11 +37,7 @@ int main(void)
         test_skip("no python with torch, transformers and safetensors (make hf-venv: Debian's python3-torch "
                   "and the pinned transformers of scripts/hf-requirements.txt)");
     hrkd_error err = {0};
-    hrkd_backend *be;
-    if (hrkd_backend_load("cpu", 1, &be, &err) != HRKD_STATUS_OK) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
+    hrkd_backend *be = test_backend_open("cpu", 1);
     const int D = 3, B = 4, T = 12;
     hrkd_bert_config c = hrkd_bert_config_default();
     c.layers = 2; c.hidden = 32; c.heads = 4; c.ffn = 64; c.vocab = 100; c.max_positions = 32;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/backend.h"
 #include "common/test.h"
 #include "hrkd/backend.h"
 
@@ -23,11 +24,7 @@ static const hrkd_kernels *K;
 
 static uint64_t rng_state = 0x1234567ull;
 
-static double urand(void) /* [0, 1) */
-{
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
-}
+static double urand(void) { return test_lcg_uniform(&rng_state); } /* [0, 1) */
 
 static float *fnew(int64_t n)
 {
@@ -99,17 +96,7 @@ static double rel_err(const float *got, const double *ref, int64_t n)
 
 static void test_table(void)
 {
-    CHECK(K->abi_version == HRKD_BACKEND_ABI_VERSION);
-    CHECK(K->struct_size == sizeof(hrkd_kernels));
-    CHECK(K->name && strcmp(K->name, "cpu") == 0);
-    /* every pointer from init to the end must be set */
-    const char *base = (const char *)K + offsetof(hrkd_kernels, init);
-    size_t count = (sizeof(hrkd_kernels) - offsetof(hrkd_kernels, init)) / sizeof(void (*)(void));
-    for (size_t i = 0; i < count; i++) {
-        void (*fn)(void);
-        memcpy(&fn, base + i * sizeof fn, sizeof fn);
-        CHECKF(fn != NULL, "kernel table entry %zu is NULL", i);
-    }
+    test_kernel_table(K, "cpu");
     CHECK(K->description && strstr(K->description, "thread") != NULL);
 
     hrkd_error err = {0};

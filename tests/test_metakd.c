@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/backend.h"
 #include "common/fixture.h"
 #include "common/plugin.h"
 #include "common/test.h"
@@ -329,11 +330,7 @@ static void test_head_relu(void)
 
 int main(void)
 {
-    hrkd_error err = {0};
-    if (hrkd_backend_load("cpu", 1, &g_be, &err) != HRKD_STATUS_OK) {
-        fprintf(stderr, "cpu backend: %s\n", err.msg);
-        return 1;
-    }
+    g_be = test_backend_open("cpu", 1);
     fixture *fx = fixture_load(FIXTURE);
     CHECKF(fx != NULL, "%s", FIXTURE);
     void *so_md = NULL, *so_mt = NULL;

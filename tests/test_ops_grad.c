@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/backend.h"
 #include "common/test.h"
 #include "core/core.h"
 #include "hrkd/tensor.h"
@@ -28,10 +29,9 @@ typedef struct spec {
 
 static hrkd_backend *g_be;
 static uint64_t g_rng = 12345;
-static float frand(void)
+static float frand(void) /* [-1, 1), 24 bits */
 {
-    g_rng = g_rng * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((g_rng >> 40) / 16777216.0) * 2.0f - 1.0f;
+    return (float)((test_lcg_next(&g_rng) >> 40) / 16777216.0) * 2.0f - 1.0f;
 }
 
 static int64_t numel_of(const spec *s, int i)
@@ -259,11 +259,7 @@ static hrkd_tensor *b_soft_xent(hrkd_ctx *c, hrkd_tensor **in, const spec *s) { 
 
 int main(void)
 {
-    hrkd_error err = {0};
-    if (hrkd_backend_load("cpu", 2, &g_be, &err) != HRKD_STATUS_OK) {
-        fprintf(stderr, "cannot load cpu backend: %s\n", err.msg);
-        return 1;
-    }
+    g_be = test_backend_open("cpu", 2);
     spec specs[] = {
         {"linear", 3, {3, 2, 1}, {{2, 3, 5}, {4, 5}, {4}}, {1, 1, 1}, b_linear, 0, 0},
         {"linear_nobias", 2, {2, 2}, {{3, 5}, {4, 5}}, {1, 1}, b_linear, 0, 0},

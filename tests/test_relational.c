@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/backend.h"
 #include "common/fixture.h"
 #include "common/plugin.h"
 #include "common/test.h"
@@ -504,11 +505,7 @@ static void test_errors(void)
 
 int main(void)
 {
-    hrkd_error err = {0};
-    if (hrkd_backend_load("cpu", 1, &g_be, &err) != HRKD_STATUS_OK) {
-        fprintf(stderr, "cpu backend: %s\n", err.msg);
-        return 1;
-    }
+    g_be = test_backend_open("cpu", 1);
     test_oracle();
     test_lazy_init();
     test_dropout();

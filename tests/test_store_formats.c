@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/backend.h"
 #include "common/fixture.h"
 #include "common/test.h"
 #include "model/bert.h"
@@ -413,13 +414,9 @@ static void test_import_export(void)
 
 int main(void)
 {
-    hrkd_error err = {0};
     g_fx = fixture_load(FIXDIR "/expected.fix");
     if (!g_fx) return 1;
-    if (hrkd_backend_load("cpu", 1, &g_be, &err) != HRKD_STATUS_OK) {
-        fprintf(stderr, "cannot load cpu backend: %s\n", err.msg);
-        return 1;
-    }
+    g_be = test_backend_open("cpu", 1);
     test_json();
     test_half();
     test_fixture_files();

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/backend.h"
 #include "common/fixture.h"
 #include "common/test.h"
 #include "model/bert.h"
@@ -18,11 +19,7 @@ int main(void)
     const char *dir = getenv("HRKD_REAL_MODEL_DIR");
     if (!dir || !*dir) test_skip("set HRKD_REAL_MODEL_DIR to a BERT folder (see tests/oracle/make_real_model_fixture.py)");
     hrkd_error err = {0};
-    hrkd_backend *be;
-    if (hrkd_backend_load("cpu", 0, &be, &err) != HRKD_STATUS_OK) {
-        fprintf(stderr, "cannot load cpu backend: %s\n", err.msg);
-        return 1;
-    }
+    hrkd_backend *be = test_backend_open("cpu", 0);
     hrkd_hf_config hc;
     CHECKF(hrkd_hf_read_config(dir, &hc, &err) == HRKD_STATUS_OK, "%s", err.msg);
     hrkd_bert_config bc;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/backend.h"
 #include "common/test.h"
 #include "store/store.h"
 
@@ -573,10 +574,7 @@ int main(int argc, char **argv)
     hrkd_error err = {0};
     hrkd_backend *be;
     if (argc == 3 && strcmp(argv[1], "--write-sample") == 0) {
-        if (hrkd_backend_load("cpu", 1, &be, &err) != HRKD_STATUS_OK) {
-            fprintf(stderr, "cannot load cpu backend: %s\n", err.msg);
-            return 1;
-        }
+        be = test_backend_open("cpu", 1);
         write_sample(argv[2], be, NULL);
         hrkd_backend_unload(be);
         return hrkd_test_failures ? 1 : 0;
@@ -592,10 +590,7 @@ int main(int argc, char **argv)
         return 1;
     }
     test_sigkill(); /* first: forks before this process starts backend threads */
-    if (hrkd_backend_load("cpu", 1, &be, &err) != HRKD_STATUS_OK) {
-        fprintf(stderr, "cannot load cpu backend: %s\n", err.msg);
-        return 1;
-    }
+    be = test_backend_open("cpu", 1);
     test_roundtrip(be);
     test_snapshot(be);
     test_examples();

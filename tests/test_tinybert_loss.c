@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/backend.h"
 #include "common/fixture.h"
 #include "common/plugin.h"
 #include "common/test.h"
@@ -150,11 +151,7 @@ static void test_bad_inputs(const hrkd_plugin_descriptor *d, const fixture *fx)
 
 int main(void)
 {
-    hrkd_error err = {0};
-    if (hrkd_backend_load("cpu", 1, &g_be, &err) != HRKD_STATUS_OK) {
-        fprintf(stderr, "cpu backend: %s\n", err.msg);
-        return 1;
-    }
+    g_be = test_backend_open("cpu", 1);
     void *so = NULL;
     const hrkd_plugin_descriptor *d = test_open_plugin("tinybert", HRKD_KIND_LOSS, &so);
     int is_loss = d && d->loss && d->loss->compute && !d->reference && !d->graph;

@@ -56,12 +56,15 @@ static double normal(uint64_t *s)
     return sqrt(-2.0 * log(1.0 - u)) * cos(6.283185307179586 * v);
 }
 
-static probe *add_probe(tester *t, const char *name, int ndim, const int64_t *shape, int grad, int fill)
+/* Input `name`, or "name[i]" for i >= 0 (a layer's or a domain's). */
+static probe *add_probe(tester *t, const char *name, int i, int ndim, const int64_t *shape, int grad,
+                        int fill)
 {
     HRKD_ASSERT(t->np < MAX_PROBES);
     probe *p = &t->p[t->np++];
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s", name);
+    if (i >= 0) snprintf(p->name, sizeof p->name, "%s[%d]", name, i);
+    else snprintf(p->name, sizeof p->name, "%s", name);
     p->ndim = ndim;
     p->n = 1;
     for (int i = 0; i < ndim; i++) p->n *= (p->shape[i] = shape[i]);
@@ -242,43 +245,32 @@ static void set_probes(tester *t, run_fn run)
     const int64_t bhtt[4] = {s->B, s->heads, s->T, s->T}, bc[2] = {s->B, s->classes};
     const int64_t bf[2] = {s->B, s->F}, b1 = s->B;
     if (run == run_reference || run == run_graph) {
-        add_probe(t, run == run_graph ? "agg" : "protos", 2, df, 1, FILL_NORMAL);
+        add_probe(t, run == run_graph ? "agg" : "protos", -1, 2, df, 1, FILL_NORMAL);
     } else if (run == run_aggregate) {
         const int64_t up[3] = {t->layer + 1, s->D, s->F};
-        add_probe(t, "protos_upto", 3, up, 1, FILL_NORMAL);
-        add_probe(t, "ref", 2, df, 1, FILL_NORMAL);
+        add_probe(t, "protos_upto", -1, 3, up, 1, FILL_NORMAL);
+        add_probe(t, "ref", -1, 2, df, 1, FILL_NORMAL);
     } else if (run == run_loss) {
-        add_probe(t, "attention_mask", 2, bt, 0, FILL_MASK);
-        add_probe(t, "labels", 1, &b1, 0, FILL_LABELS);
-        add_probe(t, "student_logits", 2, bc, 1, FILL_NORMAL);
-        add_probe(t, "teacher_logits", 2, bc, 0, FILL_NORMAL);
-        char n[48];
+        add_probe(t, "attention_mask", -1, 2, bt, 0, FILL_MASK);
+        add_probe(t, "labels", -1, 1, &b1, 0, FILL_LABELS);
+        add_probe(t, "student_logits", -1, 2, bc, 1, FILL_NORMAL);
+        add_probe(t, "teacher_logits", -1, 2, bc, 0, FILL_NORMAL);
         for (int m = 0; m <= s->M; m++) {
-            snprintf(n, sizeof n, "student_hidden[%d]", m);
-            add_probe(t, n, 3, btf, 1, FILL_NORMAL);
-            snprintf(n, sizeof n, "teacher_hidden[%d]", m);
-            add_probe(t, n, 3, btf, 0, FILL_NORMAL);
-            snprintf(n, sizeof n, "student_attn[%d]", m);
-            add_probe(t, n, 4, bhtt, 1, FILL_NORMAL);
-            snprintf(n, sizeof n, "teacher_attn[%d]", m);
-            add_probe(t, n, 4, bhtt, 0, FILL_NORMAL);
+            add_probe(t, "student_hidden", m, 3, btf, 1, FILL_NORMAL);
+            add_probe(t, "teacher_hidden", m, 3, btf, 0, FILL_NORMAL);
+            add_probe(t, "student_attn", m, 4, bhtt, 1, FILL_NORMAL);
+            add_probe(t, "teacher_attn", m, 4, bhtt, 0, FILL_NORMAL);
         }
     } else if (run == run_teacher_loss) {
-        char n[48];
         for (int d = 0; d < s->D; d++) {
-            snprintf(n, sizeof n, "logits[%d]", d);
-            add_probe(t, n, 2, bc, 1, FILL_NORMAL);
-            snprintf(n, sizeof n, "labels[%d]", d);
-            add_probe(t, n, 1, &b1, 0, FILL_LABELS);
-            snprintf(n, sizeof n, "pooled[%d]", d);
-            add_probe(t, n, 2, bf, 1, FILL_NORMAL);
-            snprintf(n, sizeof n, "last_hidden[%d]", d);
-            add_probe(t, n, 3, btf, 1, FILL_NORMAL);
-            snprintf(n, sizeof n, "mask[%d]", d);
-            add_probe(t, n, 2, bt, 0, FILL_MASK);
+            add_probe(t, "logits", d, 2, bc, 1, FILL_NORMAL);
+            add_probe(t, "labels", d, 1, &b1, 0, FILL_LABELS);
+            add_probe(t, "pooled", d, 2, bf, 1, FILL_NORMAL);
+            add_probe(t, "last_hidden", d, 3, btf, 1, FILL_NORMAL);
+            add_probe(t, "mask", d, 2, bt, 0, FILL_MASK);
         }
     } else if (run == run_domain_repr) {
-        add_probe(t, "hidden", 3, btf, 1, FILL_NORMAL);
+        add_probe(t, "hidden", -1, 3, btf, 1, FILL_NORMAL);
     }
 }
 

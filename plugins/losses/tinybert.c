@@ -78,9 +78,7 @@ static int tb_compute(void *self, hrkd_ctx *ctx, const hrkd_kd_inputs *in, hrkd_
 static const hrkd_loss_fns tb_fns = {.compute = tb_compute};
 
 static const hrkd_plugin_descriptor tb_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_LOSS, .name = "tinybert",
-    .version = "1.0.0",
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_LOSS, .name = "tinybert", .version = "1.0.0",
     .summary = "TinyBERT-KD terms: embedding, masked attention-score and hidden MSE, soft cross-entropy",
     .params = tb_params, .n_params = (int)(sizeof tb_params / sizeof tb_params[0]),
     .create = tb_create, .destroy = tb_destroy, .loss = &tb_fns};

@@ -32,18 +32,9 @@ static hrkd_tensor *ca_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *pr
 {
     rel_layer_weights *s = self;
     if (similarity) *similarity = NULL;
-    if (!protos_upto || !ref || hrkd_ctx_failed(ctx)) return NULL;
-    char b1[64], b2[64];
-    const int64_t D = s->D, F = s->F, L = (int64_t)m + 1;
-    if (m < 0 || m > s->M)
-        return hrkd_ctx_fail(ctx, "compare_aggregate: layer %d outside 0..%d", m, s->M);
-    if (protos_upto->ndim != 3 || protos_upto->shape[0] != L || protos_upto->shape[1] != D ||
-        protos_upto->shape[2] != F || ref->ndim != 2 || ref->shape[0] != D || ref->shape[1] != F)
-        return hrkd_ctx_fail(ctx, "compare_aggregate: layer %d got prototypes %s and reference %s, "
-                             "expected [%lld, %lld, %lld] and [%lld, %lld]", m,
-                             hrkd_shape_str(protos_upto, b1, sizeof b1),
-                             hrkd_shape_str(ref, b2, sizeof b2), (long long)L, (long long)D,
-                             (long long)F, (long long)D, (long long)F);
+    if (!ref || !hrkd_rel_check_upto(ctx, "compare_aggregate", &s->dims, m, protos_upto, ref))
+        return NULL;
+    const int64_t D = s->dims.D, F = s->dims.F, L = (int64_t)m + 1;
     int64_t dl[2] = {D, L};
     if (m == 0) {
         /* one layer to choose from: α = softmax of one entry = 1, AP_0 = h_0 */
@@ -68,8 +59,7 @@ static hrkd_tensor *ca_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *pr
 static const hrkd_aggregate_fns ca_fns = {.forward = ca_forward};
 
 static const hrkd_plugin_descriptor ca_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_RELATIONAL_AGGREGATE,
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_RELATIONAL_AGGREGATE,
     .name = "compare_aggregate", .version = "1.0.0",
     .summary = "aggregated prototypes AP_m,d = softmax(h_<=m,d W_m,d RP_m,d) h_<=m,d (Eq. 15-16)",
     .params = ca_params, .n_params = (int)(sizeof ca_params / sizeof ca_params[0]),

@@ -1,14 +1,13 @@
 /* plugins/relational/current.c — the "− Hierarchical Rel." ablation of HRKD's Table 4: each
  * layer's graph sees only that layer's prototypes, AP_{m,d} = h_{m,d}; the similarity ratios
  * are one-hot on layer m. This is also what the reference code runs without --hierarchical. */
-#include "hrkd/plugin.h"
+#include "hrkd/plugin_relational.h"
 
 #include <stdlib.h>
 
 typedef struct current {
-    int     D, M;
-    int64_t F;
-    float  *onehot; /* [D, M+1] host scratch for the similarity ratios */
+    hrkd_rel_dims dims;
+    float        *onehot; /* [D, M+1] host scratch for the similarity ratios */
 } current;
 
 static void cur_destroy(void *self)
@@ -21,19 +20,16 @@ static void cur_destroy(void *self)
 
 static int cur_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
 {
-    if (args->n_domains < 1 || args->n_student_layers < 0 || args->feature_dim < 1)
-        return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin 'current': %d domains, "
-                              "%d student layers, feature width %lld: expected D >= 1, M >= 0, F >= 1",
-                              args->n_domains, args->n_student_layers, (long long)args->feature_dim);
+    hrkd_rel_dims dims;
+    int rc = hrkd_rel_dims_get("current", args, &dims, err);
+    if (rc != 0) return rc;
     current *s = calloc(1, sizeof *s);
-    if (s) s->onehot = malloc((size_t)args->n_domains * ((size_t)args->n_student_layers + 1) * sizeof(float));
+    if (s) s->onehot = malloc((size_t)dims.D * ((size_t)dims.M + 1) * sizeof(float));
     if (!s || !s->onehot) {
         cur_destroy(s);
         return hrkd_error_set(err, HRKD_STATUS_NOMEM, "relational plugin 'current': out of memory");
     }
-    s->D = args->n_domains;
-    s->M = args->n_student_layers;
-    s->F = args->feature_dim;
+    s->dims = dims;
     *out = s;
     return 0;
 }
@@ -43,17 +39,11 @@ static hrkd_tensor *cur_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *p
 {
     current *s = self;
     if (similarity) *similarity = NULL;
-    if (!protos_upto || hrkd_ctx_failed(ctx)) return NULL;
-    char buf[64];
-    if (m < 0 || m > s->M) return hrkd_ctx_fail(ctx, "current: layer %d outside 0..%d", m, s->M);
-    if (protos_upto->ndim != 3 || protos_upto->shape[0] != m + 1 || protos_upto->shape[1] != s->D ||
-        protos_upto->shape[2] != s->F)
-        return hrkd_ctx_fail(ctx, "current: layer %d got prototypes %s, expected [%d, %d, %lld]", m,
-                             hrkd_shape_str(protos_upto, buf, sizeof buf), m + 1, s->D,
-                             (long long)s->F);
-    int64_t dl[2] = {s->D, (int64_t)m + 1}, df[2] = {s->D, s->F};
+    if (!hrkd_rel_check_upto(ctx, "current", &s->dims, m, protos_upto, NULL)) return NULL;
+    const int D = s->dims.D;
+    int64_t dl[2] = {D, (int64_t)m + 1}, df[2] = {D, s->dims.F};
     if (similarity) {
-        for (int d = 0; d < s->D; d++)
+        for (int d = 0; d < D; d++)
             for (int j = 0; j <= m; j++) s->onehot[d * (m + 1) + j] = j == m ? 1.0f : 0.0f;
         *similarity = hrkd_tensor_from_host(ctx, 2, dl, s->onehot);
     }
@@ -63,11 +53,9 @@ static hrkd_tensor *cur_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *p
 static const hrkd_aggregate_fns cur_fns = {.forward = cur_forward};
 
 static const hrkd_plugin_descriptor cur_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_RELATIONAL_AGGREGATE,
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_RELATIONAL_AGGREGATE,
     .name = "current", .version = "1.0.0",
     .summary = "ablation '- Hierarchical Rel.': AP_m = h_m, one-hot similarity on layer m",
-    .params = NULL, .n_params = 0, .create = cur_create, .destroy = cur_destroy,
-    .aggregate = &cur_fns};
+    .create = cur_create, .destroy = cur_destroy, .aggregate = &cur_fns};
 
 HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &cur_descriptor; }

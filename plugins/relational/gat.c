@@ -35,8 +35,9 @@ enum { GAT_HEADS_W, GAT_HEADS_A, GAT_OUT_W, GAT_OUT_A, GAT_N_WEIGHTS };
 
 typedef struct gat {
     hrkd_params *params;
-    int          D, M, K;
-    int64_t      F, Fh;        /* input width, hidden width per head (F') */
+    hrkd_rel_dims dims;        /* D domains, layers 0..M, input width F */
+    int          K;
+    int64_t      Fh;           /* hidden width per head (F') */
     float        slope;        /* LeakyReLU negative slope on the attention logits */
     float        dropout;
     float        init_gain;
@@ -67,7 +68,8 @@ static void gat_destroy(void *self)
 
 static int gat_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
 {
-    int rc = rel_check_args("gat", args, err);
+    hrkd_rel_dims dims;
+    int rc = rel_get_args("gat", args, &dims, err);
     if (rc != 0) return rc;
     gat *s = calloc(1, sizeof *s);
     if (s) s->w = calloc((size_t)args->n_student_layers + 1, sizeof *s->w);
@@ -77,12 +79,10 @@ static int gat_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
     }
     const hrkd_config_section *c = args->config;
     s->params = args->params;
-    s->D = args->n_domains;
-    s->M = args->n_student_layers;
-    s->F = args->feature_dim;
+    s->dims = dims;
     s->K = c ? (int)hrkd_cfg_int(c, "heads") : 8;
     s->Fh = c ? hrkd_cfg_int(c, "hidden") : 0;
-    if (s->Fh <= 0) s->Fh = s->F;
+    if (s->Fh <= 0) s->Fh = s->dims.F;
     s->slope = c ? (float)hrkd_cfg_float(c, "alpha") : 0.2f;
     s->dropout = c ? (float)hrkd_cfg_float(c, "dropout") : 0.1f;
     s->init_gain = c ? (float)hrkd_cfg_float(c, "init_gain") : 1.414f;
@@ -94,10 +94,10 @@ static int gat_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
         gat_destroy(s);
         return HRKD_STATUS_INVALID;
     }
-    for (int m = 0; m <= s->M; m++) {
+    for (int m = 0; m <= s->dims.M; m++) {
         static const char *suffix[GAT_N_WEIGHTS] = {"heads.w", "heads.a", "out.w", "out.a"};
         int64_t shapes[GAT_N_WEIGHTS][3] = {
-            {s->K, s->Fh, s->F}, {s->K, 2 * s->Fh, 1}, {1, s->K * s->Fh, 0}, {2, 1, 0}};
+            {s->K, s->Fh, s->dims.F}, {s->K, 2 * s->Fh, 1}, {1, s->K * s->Fh, 0}, {2, 1, 0}};
         static const int ndim[GAT_N_WEIGHTS] = {3, 3, 2, 2};
         for (int k = 0; k < GAT_N_WEIGHTS; k++)
             if ((s->w[m][k] = rel_declare(s->params, "gat", m, suffix[k], ndim[k], shapes[k], err)) < 0) {
@@ -123,15 +123,15 @@ static double xavier_bound(float gain, const hrkd_param_info *pi)
  * rescaled to the bound of the reference's per-head tensor (fans `ref_fans`). */
 static int gat_init(gat *s, hrkd_ctx *ctx)
 {
-    const double ref_fans[GAT_N_WEIGHTS] = {(double)(s->F + s->Fh), (double)(2 * s->Fh + 1),
+    const double ref_fans[GAT_N_WEIGHTS] = {(double)(s->dims.F + s->Fh), (double)(2 * s->Fh + 1),
                                             (double)(s->K * s->Fh + 1), 3.0};
-    int64_t most = s->K * s->Fh * (s->F > 2 ? s->F : 2);
+    int64_t most = s->K * s->Fh * (s->dims.F > 2 ? s->dims.F : 2);
     float *host = malloc((size_t)most * sizeof *host);
     if (!host) {
         hrkd_ctx_fail(ctx, "gat: out of memory");
         return -1;
     }
-    for (int m = 0; m <= s->M; m++) {
+    for (int m = 0; m <= s->dims.M; m++) {
         for (int k = 0; k < GAT_N_WEIGHTS; k++) {
             int idx = s->w[m][k];
             int fresh = rel_is_fresh(s->params, idx, host, ctx, "gat", m);
@@ -160,7 +160,7 @@ static int gat_init(gat *s, hrkd_ctx *ctx)
 static hrkd_tensor *gat_layer(gat *s, hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor *w,
                               hrkd_tensor *a, int K, int64_t fo)
 {
-    const int64_t D = s->D;
+    const int64_t D = s->dims.D;
     static const int swap01[3] = {1, 0, 2};
     int64_t dkf[3] = {D, K, fo}, kd[2] = {K, D}, out[2] = {D, K * fo};
     hrkd_tensor *z = hrkd_linear(ctx, x, w, NULL);                               /* [D, K·fo] */
@@ -180,18 +180,13 @@ static hrkd_tensor *gat_layer(gat *s, hrkd_ctx *ctx, hrkd_tensor *x, hrkd_tensor
 static hrkd_tensor *gat_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *agg)
 {
     gat *s = self;
-    if (!agg || hrkd_ctx_failed(ctx)) return NULL;
-    char buf[64];
-    if (m < 0 || m > s->M) return hrkd_ctx_fail(ctx, "gat: layer %d outside 0..%d", m, s->M);
-    if (agg->ndim != 2 || agg->shape[0] != s->D || agg->shape[1] != s->F)
-        return hrkd_ctx_fail(ctx, "gat: prototypes %s, expected [%d, %lld]",
-                             hrkd_shape_str(agg, buf, sizeof buf), s->D, (long long)s->F);
+    if (!hrkd_rel_check_layer(ctx, "gat", &s->dims, m, agg)) return NULL;
     if (!s->initialised && gat_init(s, ctx) != 0) return NULL;
     hrkd_tensor *w1 = hrkd_params_tensor(s->params, s->w[m][GAT_HEADS_W]);
     hrkd_tensor *a1 = hrkd_params_tensor(s->params, s->w[m][GAT_HEADS_A]);
     hrkd_tensor *w2 = hrkd_params_tensor(s->params, s->w[m][GAT_OUT_W]);
     hrkd_tensor *a2 = hrkd_params_tensor(s->params, s->w[m][GAT_OUT_A]);
-    int64_t kf_f[2] = {s->K * s->Fh, s->F}, one_two[3] = {1, 2, 1}, d1[1] = {s->D};
+    int64_t kf_f[2] = {s->K * s->Fh, s->dims.F}, one_two[3] = {1, 2, 1}, d1[1] = {s->dims.D};
     hrkd_tensor *x = hrkd_dropout(ctx, agg, s->dropout);
     hrkd_tensor *h = gat_layer(s, ctx, x, hrkd_reshape(ctx, w1, 2, kf_f), a1, s->K, s->Fh);
     h = hrkd_dropout(ctx, h, s->dropout);
@@ -202,8 +197,7 @@ static hrkd_tensor *gat_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *a
 static const hrkd_graph_fns gat_fns = {.forward = gat_forward};
 
 static const hrkd_plugin_descriptor gat_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_RELATIONAL_GRAPH,
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_RELATIONAL_GRAPH,
     .name = "gat", .version = "1.0.0",
     .summary = "domain-relational ratios r_m from a 2-layer graph attention network over domains (Eq. 7-12)",
     .params = gat_params, .n_params = (int)(sizeof gat_params / sizeof gat_params[0]),

@@ -31,13 +31,7 @@ static int sa_create(const hrkd_plugin_args *args, void **out, hrkd_error *err)
 static hrkd_tensor *sa_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *protos)
 {
     rel_layer_weights *s = self;
-    if (!protos || hrkd_ctx_failed(ctx)) return NULL;
-    char buf[64];
-    if (m < 0 || m > s->M)
-        return hrkd_ctx_fail(ctx, "self_attention: layer %d outside 0..%d", m, s->M);
-    if (protos->ndim != 2 || protos->shape[0] != s->D || protos->shape[1] != s->F)
-        return hrkd_ctx_fail(ctx, "self_attention: prototypes %s, expected [%d, %lld]",
-                             hrkd_shape_str(protos, buf, sizeof buf), s->D, (long long)s->F);
+    if (!hrkd_rel_check_layer(ctx, "self_attention", &s->dims, m, protos)) return NULL;
     if (m == 0) return protos;
     if (rel_layers_init(s, ctx) != 0) return NULL;
     hrkd_tensor *w = hrkd_params_tensor(s->params, s->w[m]);                   /* [F, F] */
@@ -50,8 +44,7 @@ static hrkd_tensor *sa_forward(void *self, hrkd_ctx *ctx, int m, hrkd_tensor *pr
 static const hrkd_reference_fns sa_fns = {.forward = sa_forward};
 
 static const hrkd_plugin_descriptor sa_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_RELATIONAL_REFERENCE,
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_RELATIONAL_REFERENCE,
     .name = "self_attention", .version = "1.0.0",
     .summary = "reference prototypes RP_m = softmax(h_m W_m h_m^T) h_m across domains (Eq. 13-14)",
     .params = sa_params, .n_params = (int)(sizeof sa_params / sizeof sa_params[0]),

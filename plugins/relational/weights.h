@@ -12,23 +12,26 @@
 #ifndef HRKD_PLUGINS_RELATIONAL_WEIGHTS_H
 #define HRKD_PLUGINS_RELATIONAL_WEIGHTS_H
 
-#include "hrkd/plugin.h"
+#include "hrkd/plugin_relational.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-/* The host must hand over a parameter store and D >= 1, M >= 0, F >= 1. */
-static inline int rel_check_args(const char *plugin, const hrkd_plugin_args *args, hrkd_error *err)
+/* The host must hand over a parameter store and D >= 1, M >= 0, F >= 1 (read into *dims). */
+static inline int rel_get_args(const char *plugin, const hrkd_plugin_args *args, hrkd_rel_dims *dims,
+                               hrkd_error *err)
 {
     if (!args->params)
         return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin '%s': needs a parameter "
                               "store for its weights (args->params is NULL)", plugin);
-    if (args->n_domains < 1 || args->n_student_layers < 0 || args->feature_dim < 1)
-        return hrkd_error_set(err, HRKD_STATUS_INVALID, "relational plugin '%s': %d domains, %d "
-                              "student layers, feature width %lld: expected D >= 1, M >= 0, F >= 1",
-                              plugin, args->n_domains, args->n_student_layers,
-                              (long long)args->feature_dim);
-    return 0;
+    return hrkd_rel_dims_get(plugin, args, dims, err);
+}
+
+/* The same check, the dimensions not kept. */
+static inline int rel_check_args(const char *plugin, const hrkd_plugin_args *args, hrkd_error *err)
+{
+    hrkd_rel_dims dims;
+    return rel_get_args(plugin, args, &dims, err);
 }
 
 /* Declare "<plugin>.layer<m>.<suffix>" with the given shape; its index, or -1 with err set. */
@@ -67,8 +70,7 @@ static inline int rel_is_fresh(hrkd_params *p, int i, float *buf, hrkd_ctx *ctx,
 typedef struct rel_layer_weights {
     const char  *plugin;
     hrkd_params *params;
-    int          D, M;
-    int64_t      F;
+    hrkd_rel_dims dims;        /* D, M, F */
     uint64_t     seed;
     float        init_gain;
     int          per_domain;  /* 1: [D, F, F], 0: [F, F] */
@@ -88,7 +90,8 @@ static inline void rel_layers_destroy(void *self)
 static inline int rel_layers_create(const char *plugin, int per_domain, const hrkd_plugin_args *args,
                                     void **out, hrkd_error *err)
 {
-    int rc = rel_check_args(plugin, args, err);
+    hrkd_rel_dims dims;
+    int rc = rel_get_args(plugin, args, &dims, err);
     if (rc != 0) return rc;
     rel_layer_weights *s = calloc(1, sizeof *s);
     if (s) s->w = calloc((size_t)args->n_student_layers + 1, sizeof *s->w);
@@ -98,15 +101,13 @@ static inline int rel_layers_create(const char *plugin, int per_domain, const hr
     }
     s->plugin = plugin;
     s->params = args->params;
-    s->D = args->n_domains;
-    s->M = args->n_student_layers;
-    s->F = args->feature_dim;
+    s->dims = dims;
     s->seed = args->seed;
     s->init_gain = args->config ? (float)hrkd_cfg_float(args->config, "init_gain") : 1.414f;
     s->per_domain = per_domain;
     s->w[0] = -1;
-    int64_t shape[3] = {s->D, s->F, s->F};
-    for (int m = 1; m <= s->M; m++)
+    int64_t shape[3] = {dims.D, dims.F, dims.F};
+    for (int m = 1; m <= dims.M; m++)
         if ((s->w[m] = rel_declare(s->params, plugin, m, "w", per_domain ? 3 : 2,
                                    per_domain ? shape : shape + 1, err)) < 0) {
             rel_layers_destroy(s);
@@ -120,13 +121,14 @@ static inline int rel_layers_create(const char *plugin, int per_domain, const hr
 static inline int rel_layers_init(rel_layer_weights *s, hrkd_ctx *ctx)
 {
     if (s->initialised) return 0;
-    float *buf = malloc((size_t)((s->per_domain ? s->D : 1) * s->F * s->F) * sizeof *buf);
+    const hrkd_rel_dims *d = &s->dims;
+    float *buf = malloc((size_t)((s->per_domain ? d->D : 1) * d->F * d->F) * sizeof *buf);
     if (!buf) {
         hrkd_ctx_fail(ctx, "%s: out of memory", s->plugin);
         return -1;
     }
     int fresh = 0;
-    for (int m = 1; m <= s->M && fresh >= 0; m++)
+    for (int m = 1; m <= d->M && fresh >= 0; m++)
         if ((fresh = rel_is_fresh(s->params, s->w[m], buf, ctx, s->plugin, m)) == 1)
             hrkd_params_init_xavier_uniform(s->params, s->w[m], s->init_gain, s->seed);
     free(buf);

@@ -22,7 +22,7 @@
  * The released code's head reads relu(pooled): that is the host's [teacher] head_activation =
  * relu (the head is the host's BERT classifier, not this plugin's).
  */
-#include "hrkd/plugin.h"
+#include "hrkd/plugin_teacher.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -232,26 +232,15 @@ static hrkd_tensor *mt_train_loss_ex(void *self, hrkd_ctx *ctx, const hrkd_teach
     return hrkd_ctx_failed(ctx) ? NULL : loss;
 }
 
-/* ABI 1.0 entry (hosts without train_loss_ex): plain mean CE over the step's examples. */
-static hrkd_tensor *mt_train_loss(void *self, hrkd_ctx *ctx, int n_domains, hrkd_tensor **logits,
-                                  hrkd_tensor **labels)
-{
-    hrkd_tensor *total = NULL;
-    for (int d = 0; d < n_domains; d++) {
-        if (!logits[d]) continue;
-        hrkd_tensor *ce = hrkd_cross_entropy(ctx, logits[d], labels[d]);
-        total = total ? hrkd_add(ctx, total, ce) : ce;
-    }
-    return total;
-}
-
 static int mt_n_models(void *self, int n_domains) { return 1; }
 static int mt_n_heads(void *self, int n_domains) { return 1; }
 static void mt_route(void *self, int domain, int *model, int *head) { *model = 0; *head = 0; }
 
+/* train_loss serves ABI 1.0 hosts (no train_loss_ex): the plain sum of per-domain CE. */
 static const hrkd_teacher_fns mt_fns = {
-    .n_models = mt_n_models, .route = mt_route, .n_heads = mt_n_heads, .train_loss = mt_train_loss,
-    .train_loss_ex = mt_train_loss_ex, .domain_repr = mt_domain_repr};
+    .n_models = mt_n_models, .route = mt_route, .n_heads = mt_n_heads,
+    .train_loss = hrkd_teacher_ce_sum, .train_loss_ex = mt_train_loss_ex,
+    .domain_repr = mt_domain_repr};
 
 static const hrkd_plugin_descriptor mt_descriptor = {
     .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = 1,

@@ -1,14 +1,7 @@
 /* plugins/teachers/mix.c — BERT-mix: one encoder and ONE head for all domains pooled
  * (the loss is the mean cross-entropy over every example of the step). */
-#include "hrkd/plugin.h"
+#include "hrkd/plugin_teacher.h"
 
-static int mix_create(const hrkd_plugin_args *args, void **self, hrkd_error *err)
-{
-    (void)args; (void)err;
-    *self = (void *)1;
-    return 0;
-}
-static void mix_destroy(void *self) { (void)self; }
 static int mix_n_models(void *self, int n_domains) { return 1; }
 static int mix_n_heads(void *self, int n_domains) { return 1; }
 static void mix_route(void *self, int domain, int *model, int *head) { *model = 0; *head = 0; }
@@ -39,10 +32,9 @@ static const hrkd_teacher_fns mix_fns = {
     .n_models = mix_n_models, .route = mix_route, .n_heads = mix_n_heads, .train_loss = mix_train_loss};
 
 static const hrkd_plugin_descriptor mix_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_TEACHER, .name = "mix",
-    .version = "1.0.0",
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_TEACHER, .name = "mix", .version = "1.0.0",
     .summary = "BERT-mix: one encoder and one head trained on all domains pooled",
-    .params = NULL, .n_params = 0, .create = mix_create, .destroy = mix_destroy, .teacher = &mix_fns};
+    .create = hrkd_teacher_stateless_create, .destroy = hrkd_teacher_stateless_destroy,
+    .teacher = &mix_fns};
 
 HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &mix_descriptor; }

@@ -1,39 +1,20 @@
 /* plugins/teachers/mtl.c — the HRKD-teacher (BERT-mtl): one encoder shared by all domains,
  * one classification head per domain, trained on Σ_d CE_d (reference:
  * train_multi_domain.py). Distillation uses domain d's best checkpoint with head d. */
-#include "hrkd/plugin.h"
+#include "hrkd/plugin_teacher.h"
 
-static int mtl_create(const hrkd_plugin_args *args, void **self, hrkd_error *err)
-{
-    (void)args; (void)err;
-    *self = (void *)1; /* stateless */
-    return 0;
-}
-static void mtl_destroy(void *self) { (void)self; }
 static int mtl_n_models(void *self, int n_domains) { return 1; }
 static int mtl_n_heads(void *self, int n_domains) { return n_domains; }
 static void mtl_route(void *self, int domain, int *model, int *head) { *model = 0; *head = domain; }
 
-static hrkd_tensor *mtl_train_loss(void *self, hrkd_ctx *ctx, int n_domains, hrkd_tensor **logits,
-                                   hrkd_tensor **labels)
-{
-    hrkd_tensor *total = NULL;
-    for (int d = 0; d < n_domains; d++) {
-        if (!logits[d]) continue;
-        hrkd_tensor *ce = hrkd_cross_entropy(ctx, logits[d], labels[d]);
-        total = total ? hrkd_add(ctx, total, ce) : ce;
-    }
-    return total;
-}
-
 static const hrkd_teacher_fns mtl_fns = {
-    .n_models = mtl_n_models, .route = mtl_route, .n_heads = mtl_n_heads, .train_loss = mtl_train_loss};
+    .n_models = mtl_n_models, .route = mtl_route, .n_heads = mtl_n_heads,
+    .train_loss = hrkd_teacher_ce_sum};
 
 static const hrkd_plugin_descriptor mtl_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_TEACHER, .name = "mtl",
-    .version = "1.0.0",
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_TEACHER, .name = "mtl", .version = "1.0.0",
     .summary = "HRKD-teacher: shared encoder, one head per domain, loss sum of per-domain CE",
-    .params = NULL, .n_params = 0, .create = mtl_create, .destroy = mtl_destroy, .teacher = &mtl_fns};
+    .create = hrkd_teacher_stateless_create, .destroy = hrkd_teacher_stateless_destroy,
+    .teacher = &mtl_fns};
 
 HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &mtl_descriptor; }

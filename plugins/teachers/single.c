@@ -1,40 +1,20 @@
 /* plugins/teachers/single.c — BERT-single: one separate model per domain, each with one head,
  * each trained only on its own domain (the per-model losses are summed; their gradients do
  * not interact because the models share nothing). */
-#include "hrkd/plugin.h"
+#include "hrkd/plugin_teacher.h"
 
-static int single_create(const hrkd_plugin_args *args, void **self, hrkd_error *err)
-{
-    (void)args; (void)err;
-    *self = (void *)1;
-    return 0;
-}
-static void single_destroy(void *self) { (void)self; }
 static int single_n_models(void *self, int n_domains) { return n_domains; }
 static int single_n_heads(void *self, int n_domains) { return 1; }
 static void single_route(void *self, int domain, int *model, int *head) { *model = domain; *head = 0; }
 
-static hrkd_tensor *single_train_loss(void *self, hrkd_ctx *ctx, int n_domains,
-                                      hrkd_tensor **logits, hrkd_tensor **labels)
-{
-    hrkd_tensor *total = NULL;
-    for (int d = 0; d < n_domains; d++) {
-        if (!logits[d]) continue;
-        hrkd_tensor *ce = hrkd_cross_entropy(ctx, logits[d], labels[d]);
-        total = total ? hrkd_add(ctx, total, ce) : ce;
-    }
-    return total;
-}
-
 static const hrkd_teacher_fns single_fns = {.n_models = single_n_models, .route = single_route,
-                                            .n_heads = single_n_heads, .train_loss = single_train_loss};
+                                            .n_heads = single_n_heads,
+                                            .train_loss = hrkd_teacher_ce_sum};
 
 static const hrkd_plugin_descriptor single_descriptor = {
-    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR, .abi_minor = HRKD_PLUGIN_ABI_MINOR,
-    .struct_size = sizeof(hrkd_plugin_descriptor), .kind = HRKD_KIND_TEACHER, .name = "single",
-    .version = "1.0.0",
+    HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = HRKD_KIND_TEACHER, .name = "single", .version = "1.0.0",
     .summary = "BERT-single: one separate model per domain, each trained on its own domain",
-    .params = NULL, .n_params = 0, .create = single_create, .destroy = single_destroy,
+    .create = hrkd_teacher_stateless_create, .destroy = hrkd_teacher_stateless_destroy,
     .teacher = &single_fns};
 
 HRKD_PLUGIN_EXPORT const hrkd_plugin_descriptor *hrkd_plugin_entry(void) { return &single_descriptor; }

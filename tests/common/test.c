@@ -44,6 +44,17 @@ double test_rel_err(const float *a, const float *b, long n)
     return test_max_abs_diff(a, b, n) / scale;
 }
 
+uint64_t test_lcg_next(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return *state;
+}
+
+double test_lcg_uniform(uint64_t *state)
+{
+    return (double)(test_lcg_next(state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
 const char *test_build_dir(void)
 {
     const char *b = getenv("HRKD_BUILD");

@@ -4,6 +4,7 @@
 #define HRKD_TEST_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -39,6 +40,12 @@ void test_skip(const char *reason) __attribute__((noreturn));
 /* max_i |a−b| / max(max_i |b|, tiny): the relative error of a whole tensor */
 double test_rel_err(const float *a, const float *b, long n);
 double test_max_abs_diff(const float *a, const float *b, long n);
+
+/* Test inputs from a fixed seed: a 64-bit linear congruential generator (Knuth's MMIX
+ * constants). test_lcg_next advances *state and returns the new state; test_lcg_uniform is
+ * its top 53 bits as a double in [0, 1). */
+uint64_t test_lcg_next(uint64_t *state);
+double   test_lcg_uniform(uint64_t *state);
 
 /* Path of the build tree the test runs from ($HRKD_BUILD, default "build"). */
 const char *test_build_dir(void);

@@ -181,6 +181,13 @@ typedef struct hrkd_plugin_descriptor {
 
 typedef const hrkd_plugin_descriptor *(*hrkd_plugin_entry_fn)(void);
 
+/* The four fields that open every descriptor, stamped with the ABI this header describes:
+ *     static const hrkd_plugin_descriptor d = {HRKD_PLUGIN_DESCRIPTOR_ABI, .kind = ..., ...};
+ * (a plugin that declares an older minor, to load into older hosts, writes the four itself). */
+#define HRKD_PLUGIN_DESCRIPTOR_ABI                                                              \
+    .magic = HRKD_PLUGIN_MAGIC, .abi_major = HRKD_PLUGIN_ABI_MAJOR,                             \
+    .abi_minor = HRKD_PLUGIN_ABI_MINOR, .struct_size = sizeof(hrkd_plugin_descriptor)
+
 #ifdef __cplusplus
 }
 #endif
