@@ -19,7 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/torchbin.h"
+#include "store/torchpickle.h"
+#include "store/torchzip.h"
+
+#define TB_MAX_FILE ((size_t)1 << 40)
 
 /* ---- the state dict ---------------------------------------------------------------------- */
 

@@ -1,11 +1,12 @@
 /* host/store/torchpickle.c — the pickle of a state dict run through a tiny stack machine
- * (torchbin.h) that knows only the opcodes a state dict uses and only the globals torchbin.c
+ * (torchpickle.h) that knows only the opcodes a state dict uses and only the globals torchbin.c
  * lists; "calling" one only builds a description, nothing is executed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/torchbin.h"
+#include "store/torchpickle.h"
+#include "store/torchzip.h"
 
 static hrkd_status vm_fail(vm *m, const char *fmt, const char *what)
 {

@@ -1,10 +1,10 @@
-/* host/store/torchzip.c — the central directory of a torch.save zip archive (torchbin.h): stored
+/* host/store/torchzip.c — the central directory of a torch.save zip archive (torchzip.h): stored
  * (uncompressed) entries, zip64 records when present, every entry inside the buffer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/torchbin.h"
+#include "store/torchzip.h"
 
 void zip_free(zip_dir *z)
 {

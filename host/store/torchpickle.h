@@ -1,9 +1,8 @@
-/* host/store/torchbin.h — the two machines of the PyTorch .bin reader (torchbin.c): the zip
- * archive's central directory (torchzip.c) and the pickle subset of a state dict
- * (torchpickle.c). Nothing here is part of libhrkd's interface: the names stay hidden inside
- * it. */
-#ifndef HRKD_STORE_TORCHBIN_H
-#define HRKD_STORE_TORCHBIN_H
+/* host/store/torchpickle.h — the pickle subset of a state dict (torchpickle.c), for the PyTorch
+ * .bin reader (torchbin.c): the values it builds and the stack machine that runs it. Nothing
+ * here is part of libhrkd's interface: the names stay hidden inside it. */
+#ifndef HRKD_STORE_TORCHPICKLE_H
+#define HRKD_STORE_TORCHPICKLE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,41 +11,10 @@
 
 #pragma GCC visibility push(hidden)
 
-#define TB_MAX_FILE ((size_t)1 << 40)
 #define TB_MAX_STACK (1 << 20)
 #define TB_MAX_MEMO (1 << 22)
 #define TB_MAX_STR (1u << 20)
 
-/* little-endian integers */
-static inline uint16_t u16le(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static inline uint32_t u32le(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static inline uint64_t u64le(const uint8_t *p) { return (uint64_t)u32le(p) | ((uint64_t)u32le(p + 4) << 32); }
-
-/* ---- zip (torchzip.c) ------------------------------------------------------------------ */
-/* ---- zip ---------------------------------------------------------------------------- */
-typedef struct zip_entry {
-    char          *name;
-    const uint8_t *data;
-    uint64_t       size;
-} zip_entry;
-
-typedef struct zip_dir {
-    zip_entry *e;
-    int        n;
-} zip_dir;
-
-/* The central directory of the stored (uncompressed) archive buf (zip64 records when
- * present); every entry's bytes checked to lie inside buf. */
-hrkd_status zip_open(const uint8_t *buf, size_t len, const char *fname, zip_dir *z, hrkd_error *err);
-/* the entry called name, or NULL */
-const zip_entry *zip_find(const zip_dir *z, const char *name);
-void zip_free(zip_dir *z);
-
-/* ---- pickle subset (torchpickle.c) ------------------------------------------------------ */
-/* ---- pickle subset -------------------------------------------------------------------- */
 typedef enum pv_kind {
     PV_NONE, PV_BOOL, PV_INT, PV_STR, PV_TUPLE, PV_DICT, PV_GLOBAL, PV_STORAGE, PV_TENSOR,
 } pv_kind;
