@@ -28,8 +28,6 @@ int vec_push(vec *v, const void *src, size_t bytes)
 }
 
 /* ---- HDF5 error plumbing ------------------------------------------------------------- */
-
-/* ---- HDF5 error plumbing ------------------------------------------------------------- */
 typedef struct h5_walk {
     char api[256], detail[256];
 } h5_walk;
@@ -133,7 +131,6 @@ hid_t str_type(size_t size)
 }
 
 /* ---- names --------------------------------------------------------------------------- */
-
 int is_log_name(const char *name)
 {
     return strcmp(name, "config") == 0 || strcmp(name, "ratios") == 0 || strcmp(name, "losses") == 0 ||
@@ -171,7 +168,6 @@ run_split *get_split(hrkd_run *r, const char *name)
 }
 
 /* ---- lifetime ------------------------------------------------------------------------------ */
-
 void free_strs(char **s, int n)
 {
     if (!s) return;
@@ -221,8 +217,6 @@ hrkd_status run_alloc_common(hrkd_run *r, hrkd_error *err)
 }
 
 /* ---- appends ---------------------------------------------------------------------------- */
-
-/* ---- appends ---------------------------------------------------------------------------- */
 hrkd_status hrkd_run_append_ratios(hrkd_run *r, int64_t step, const float *domain, const float *const *hier,
                                    hrkd_error *err)
 {
@@ -263,7 +257,6 @@ hrkd_status hrkd_run_append_metrics(hrkd_run *r, const char *split, int64_t step
 }
 
 /* ---- configuration and accessors ----------------------------------------------------- */
-
 const char *hrkd_run_ini_text(const hrkd_run *r) { return r->ini; }
 
 hrkd_status hrkd_run_set_config(hrkd_run *r, const char *ini_text, const char *const *changes, int n,

@@ -387,8 +387,6 @@ static hrkd_status run_rewrite(hrkd_run *r, const char *group, hrkd_params *cons
 }
 
 /* ---- creating ------------------------------------------------------------------------- */
-
-/* ---- lifetime ------------------------------------------------------------------------------ */
 static char **dup_strs(const char *const *s, int n)
 {
     char **o = calloc((size_t)(n ? n : 1), sizeof *o);
@@ -455,7 +453,6 @@ hrkd_status hrkd_run_create(const char *path, const hrkd_run_meta *meta, hrkd_ru
 }
 
 /* ---- checkpoints, flush, close --------------------------------------------------------- */
-
 static hrkd_status checkpoint(hrkd_run *r, const char *group, hrkd_params *const *stores, int n_stores,
                               int moments, const hrkd_run_state *st, hrkd_error *err)
 {
