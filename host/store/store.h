@@ -194,7 +194,7 @@ typedef struct hrkd_hf_export_info {
 hrkd_status hrkd_hf_export(const char *dir, hrkd_params *p, const hrkd_hf_export_info *info,
                            hrkd_error *err);
 
-/* ---- HDF5 run file (runfile.c) -------------------------------------------------------- */
+/* ---- HDF5 run file (runfile.c, runfile_write.c, runfile_read.c, runfile_probe.c) ------ */
 typedef struct hrkd_run hrkd_run;
 
 typedef struct hrkd_run_meta {

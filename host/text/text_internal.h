@@ -1,5 +1,7 @@
 /* host/text/text_internal.h — what the readers, the synthetic generator, the token cache and
- * the loader share inside host/text/ (not part of any public contract). */
+ * the loader share inside host/text/ (not part of any public contract). The calls run one
+ * way: dataset.c (the loader) calls the readers (readers.h), synthetic.c and cache.c; all of
+ * them fill the containers of examples.c, which calls none of them. */
 #ifndef HRKD_TEXT_INTERNAL_H
 #define HRKD_TEXT_INTERNAL_H
 
@@ -21,7 +23,7 @@ static inline uint64_t hrkd_text_rng_below(uint64_t *s, uint64_t n)
     return hrkd_text_rng_next(s) % n;
 }
 
-/* ---- raw examples, as the readers produce them ---- */
+/* ---- raw examples, as the readers produce them (examples.c) ---- */
 typedef struct hrkd_example {
     char   *a, *b; /* b NULL for single texts */
     int32_t label;
@@ -52,22 +54,22 @@ int hrkd_raw_domain_index(hrkd_raw_data *r, const char *name, int add);
 /* Seeded Fisher–Yates shuffle of l (seed mixed with salt). */
 void hrkd_example_shuffle(hrkd_example_list *l, uint64_t seed, uint64_t salt);
 
-/* readers: fill r from opt->path */
+/* heap-allocated split arrays: ids/segment/mask [n, T] and labels/length [n] in one block
+ * (freed by hrkd_dataset_destroy unless the split lives in a cache mapping) (examples.c) */
+hrkd_status hrkd_split_alloc(hrkd_data_split *sp, int64_t n, int64_t T, hrkd_error *err);
+
+/* readers: fill r from opt->path (read_amazon.c, read_mnli.c, read_table.c; readers.h) */
 hrkd_status hrkd_read_amazon(const hrkd_data_options *opt, hrkd_raw_data *r, hrkd_error *err);
 hrkd_status hrkd_read_mnli(const hrkd_data_options *opt, hrkd_raw_data *r, hrkd_error *err);
 hrkd_status hrkd_read_table(const hrkd_data_options *opt, int jsonl, hrkd_raw_data *r, hrkd_error *err);
 
-/* the embedded synthetic dataset, built directly as token ids */
+/* the embedded synthetic dataset, built directly as token ids (synthetic.c) */
 hrkd_status hrkd_synthetic_build(const hrkd_data_options *opt, hrkd_dataset *ds, hrkd_error *err);
 
-/* heap-allocated split arrays: ids/segment/mask [n, T] and labels/length [n] in one block
- * (freed by hrkd_dataset_destroy unless the split lives in a cache mapping) */
-hrkd_status hrkd_split_alloc(hrkd_data_split *sp, int64_t n, int64_t T, hrkd_error *err);
-
-/* token cache: one file per split under opt->cache_dir, named by a hash of the key (format,
- * path, split, vocab path + size + mtime, max_seq_len, seed, lowercase). load fills ds (D,
- * names, all three splits, memory-mapped) or returns HRKD_STATUS_NOT_FOUND when any split
- * file is missing or stale; save writes all three (atomically, via rename). */
+/* token cache (cache.c): one file per split under opt->cache_dir, named by a hash of the key
+ * (format, path, split, vocab path + size + mtime, max_seq_len, seed, lowercase). load fills
+ * ds (D, names, all three splits, memory-mapped) or returns HRKD_STATUS_NOT_FOUND when any
+ * split file is missing or stale; save writes all three (atomically, via rename). */
 hrkd_status hrkd_cache_load(const hrkd_data_options *opt, hrkd_dataset *ds, hrkd_error *err);
 hrkd_status hrkd_cache_save(const hrkd_data_options *opt, const hrkd_dataset *ds, hrkd_error *err);
 
