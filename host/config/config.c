@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config/diag.h"
+#include "config/kinds.h"
 #include "config/mem.h"
 #include "config/reader.h"
 #include "config/rules.h"

@@ -2,6 +2,7 @@
  * file's copy) and the INI reference in Markdown (`hrkd check --doc`, docs/ini.md). */
 #include <string.h>
 
+#include "config/kinds.h"
 #include "config/mem.h"
 #include "config/schema.h"
 #include "config/store.h"

@@ -294,18 +294,3 @@ const cfg_schema_section *cfg_schema_find(const char *section)
         if (strcmp(hrkd_cfg_host_schema[i].name, section) == 0) return &hrkd_cfg_host_schema[i];
     return NULL;
 }
-
-int cfg_is_plugin_section(const char *name)
-{
-    static const char *groups[] = {"loss.", "relational.", "teacher."};
-    for (int g = 0; g < 3; g++) {
-        size_t n = strlen(groups[g]);
-        if (strncmp(name, groups[g], n) != 0) continue;
-        const char *rest = name + n;
-        if (!*rest) return 0;
-        for (const char *c = rest; *c; c++)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_')) return 0;
-        return 1;
-    }
-    return 0;
-}

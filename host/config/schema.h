@@ -1,5 +1,5 @@
 /* host/config/schema.h — the declared host sections (schema.c): every key's type, default,
- * range and doc, and which section names belong to plugins. */
+ * range and doc. */
 #ifndef HRKD_CONFIG_SCHEMA_H
 #define HRKD_CONFIG_SCHEMA_H
 
@@ -17,7 +17,5 @@ extern const cfg_schema_section hrkd_cfg_host_schema[];
 extern const int                hrkd_cfg_host_schema_count;
 /* NULL when section is not a host section. */
 const cfg_schema_section *cfg_schema_find(const char *section);
-/* Plugin section groups: "loss", "relational", "teacher". 1 if name is "<group>.<plugin>". */
-int cfg_is_plugin_section(const char *name);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include "config/cfg.h"
 #include "hrkd/plugin.h"
-#include "plugin/kind.h"
+#include "config/kinds.h"
 
 typedef struct hrkd_registry hrkd_registry;
 

@@ -1,8 +1,9 @@
-/* host/plugin/kind.c — plugin kinds by name, and the INI section each plugin reads. */
+/* host/config/kinds.c — plugin kinds as an INI names them: the kind a plugin key asks for
+ * ("relational.graph"), and the section each plugin reads ("loss.tinybert"). */
 #include <stdio.h>
 #include <string.h>
 
-#include "plugin/kind.h"
+#include "config/kinds.h"
 
 static const char *const kind_names[HRKD_KIND_COUNT_] = {
     [HRKD_KIND_LOSS] = "loss",
@@ -40,4 +41,19 @@ static const char *kind_group(hrkd_plugin_kind k)
 void hrkd_plugin_section_name(const hrkd_plugin_descriptor *d, char *out, size_t cap)
 {
     snprintf(out, cap, "%s.%s", kind_group(d->kind), d->name);
+}
+
+int cfg_is_plugin_section(const char *name)
+{
+    static const char *groups[] = {"loss.", "relational.", "teacher."};
+    for (int g = 0; g < 3; g++) {
+        size_t n = strlen(groups[g]);
+        if (strncmp(name, groups[g], n) != 0) continue;
+        const char *rest = name + n;
+        if (!*rest) return 0;
+        for (const char *c = rest; *c; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_')) return 0;
+        return 1;
+    }
+    return 0;
 }
