@@ -1,5 +1,7 @@
-/* host/config/access.c — reading a loaded configuration: its sections (cfg.h) and the typed
- * accessors of hrkd/config.h, which hold a plugin's misuse for the host to report. */
+/* host/config/access.c — reading a loaded configuration: its sections and typed values.
+ *
+ * The section walkers of cfg.h and the accessors of hrkd/config.h; a plugin's misuse of an
+ * accessor is held for the host to report. */
 #include <stdio.h>
 #include <string.h>
 

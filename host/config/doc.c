@@ -1,5 +1,7 @@
-/* host/config/doc.c — a configuration as text: the effective INI (`hrkd check --print`, the run
- * file's copy) and the INI reference in Markdown (`hrkd check --doc`, docs/ini.md). */
+/* host/config/doc.c — the configuration as text: the effective INI and the INI reference.
+ *
+ * The effective INI is what `hrkd check --print` shows and the run file keeps; the reference is
+ * the Markdown of `hrkd check --doc` (docs/ini.md). */
 #include <string.h>
 
 #include "config/kinds.h"

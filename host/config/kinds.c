@@ -1,5 +1,7 @@
-/* host/config/kinds.c — plugin kinds as an INI names them: the kind a plugin key asks for
- * ("relational.graph"), and the section each plugin reads ("loss.tinybert"). */
+/* host/config/kinds.c — plugin kinds as an INI names them (kinds.h).
+ *
+ * The kind a plugin key asks for ("relational.graph") and the section each plugin reads
+ * ("loss.tinybert"). */
 #include <stdio.h>
 #include <string.h>
 

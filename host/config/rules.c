@@ -1,6 +1,8 @@
-/* host/config/rules.c — the rules that tie host keys together (hidden divisible by heads,
- * data.path unless synthetic, ...), the derived defaults ([run] name from the file name,
- * [output] file from dir and name), and the run's outputs that may not be its inputs. */
+/* host/config/rules.c — the rules that tie host keys together, once every section is valid.
+ *
+ * Hidden divisible by heads, data.path unless synthetic, ...; the derived defaults ([run] name
+ * from the file name, [output] file from dir and name); the run's outputs that may not be its
+ * inputs. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
-/* host/config/schema.c — every key of every host section: type, default, range, doc (rules.c
- * ties keys together; `hrkd check --doc` writes docs/ini.md from this table, see doc.c).
+/* host/config/schema.c — every key of every host section: type, default, range, doc.
  *
+ * rules.c ties keys together; `hrkd check --doc` writes docs/ini.md from this table (doc.c).
  * Defaults follow the HRKD reference setup (BERT-base teacher, TinyBERT-4L-312 student,
  * AdamW 5e-5 with linear warmup 10 %). */
 #include <math.h>

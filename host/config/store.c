@@ -1,5 +1,4 @@
-/* host/config/store.c — the configuration in memory (store.h): interned file names, sections,
- * entries, and freeing it all. */
+/* host/config/store.c — the configuration in memory (store.h): files, sections, entries. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
-/* host/config/validate.c — a section checked against its declared keys (validate.h): unknown
- * keys (with a "did you mean"), bad values, required keys, defaults, paths resolved against the
- * file that wrote them; and a plugin's section bound to the plugin's declared parameters. */
+/* host/config/validate.c — one section checked against its declared keys (validate.h).
+ *
+ * Unknown keys (with a "did you mean"), bad values, required keys, defaults, paths resolved
+ * against the file that wrote them; and a plugin's section bound to its declared parameters. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,6 @@
-/* host/config/value.c — one written value checked against its declared key (value.h):
- * numbers in range, booleans, enum choices, lists; the messages say what was expected. */
+/* host/config/value.c — one written value checked against its declared key (value.h).
+ *
+ * Numbers in range, booleans, enum choices, lists; the messages say what was expected. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

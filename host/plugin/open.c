@@ -1,6 +1,8 @@
-/* host/plugin/open.c — loading one plugin file and checking its descriptor in the order of
- * hrkd/plugin.h (open.h): the file's owner and mode, dlopen, the entry symbol, magic, ABI,
- * size, kind, functions, name and parameters. Each refusal names the file and both values. */
+/* host/plugin/open.c — one plugin file loaded and its descriptor checked (open.h).
+ *
+ * In the order of hrkd/plugin.h: the file's owner and mode, dlopen, the entry symbol, magic,
+ * ABI, size, kind, functions, name and parameters. Each refusal names the file and both
+ * values. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>

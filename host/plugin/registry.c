@@ -1,9 +1,8 @@
-/* host/plugin/registry.c — finding plugins on the search path and keeping them loaded (each
- * file checked by open.c).
+/* host/plugin/registry.c — finding plugins on the search path and keeping them loaded.
  *
  * The built-in plugin folder is found from libhrkd.so itself (dladdr on one of its functions:
  * <dir of libhrkd.so>/hrkd/plugins), so the build tree and an installed prefix behave the
- * same. Every .so is checked in the order of hrkd/plugin.h, and a refusal reads
+ * same. Every .so is checked by open.c in the order of hrkd/plugin.h, and a refusal reads
  * "<path>: <reason with both values>". A bad file met while scanning a folder is a warning
  * (the rest still load); a bad file named directly is an error. The first plugin of a name
  * wins; a later file giving the same name is refused as a duplicate.
