@@ -1,7 +1,7 @@
 /* host/config/resume.c — the --resume rule of resume.h, on two effective configurations
  * (`hrkd check --print` text: "[section]" headers and "key = value" lines, comments ";"). */
 #include "config/resume.h"
-#include "config/config_internal.h"
+#include "config/paths.h"
 
 #include <limits.h>
 #include <stdio.h>

@@ -8,6 +8,7 @@
 
 #include "config/cfg.h"
 #include "hrkd/plugin.h"
+#include "config/kinds.h"
 
 typedef struct hrkd_registry hrkd_registry;
 
@@ -26,12 +27,6 @@ const hrkd_plugin_entry_info *hrkd_registry_at(const hrkd_registry *r, int i);
  * kind 0 accepts any kind. */
 const hrkd_plugin_descriptor *hrkd_registry_get(hrkd_registry *r, const char *name_or_path,
                                                 hrkd_plugin_kind kind, hrkd_error *err);
-/* Load one .so and run every ABI check (used by get and by the scan). */
-const hrkd_plugin_descriptor *hrkd_plugin_open(const char *path, void **handle, hrkd_error *err);
-/* "loss" → HRKD_KIND_LOSS ...; 0 when unknown */
-hrkd_plugin_kind hrkd_plugin_kind_from_name(const char *name);
-/* The INI section a plugin reads: "loss.<name>", "relational.<name>", "teacher.<name>". */
-void hrkd_plugin_section_name(const hrkd_plugin_descriptor *d, char *out, size_t cap);
 
 /* The folder holding libhrkd.so (its lib/ folder: plugins are in <it>/hrkd/plugins,
  * backends in <it>/hrkd/backends). Returns 0, or 1 when it cannot be found. */

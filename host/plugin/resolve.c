@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_internal.h"
+#include "config/schema.h"
+#include "config/store.h"
 #include "plugin/registry.h"
 
 static void add_msg(hrkd_config_errors *errs, const char *file, int line, const char *fmt, ...)
