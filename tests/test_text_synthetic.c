@@ -81,6 +81,37 @@ int main(void)
     }
     hrkd_dataset_destroy(f);
 
+    /* few-shot sample: few_shot_seed N draws each domain's rows (as rows of the full split, in
+     * split order); the same N the same rows, another N others; dev and test never change */
+    o.domains = "";
+    o.few_shot_ratio = 0.1;
+    o.few_shot_seed = 3;
+    hrkd_dataset *s3 = load(o), *s3b = load(o);
+    o.few_shot_seed = 4;
+    hrkd_dataset *s4 = load(o);
+    if (s3 && s3b && s4) {
+        const hrkd_data_split *full = &ds->split[0], *a = &s3->split[0];
+        CHECKF(a->n == 40 && s4->split[0].n == 40, "%lld rows", (long long)a->n);
+        int64_t j = 0, front = 1; /* each kept row is a row of the full split, in order */
+        for (int64_t i = 0; i < a->n; i++) {
+            while (j < full->n && memcmp(full->ids + j * full->T, a->ids + i * a->T, (size_t)a->T * sizeof(int32_t))) j++;
+            CHECKF(j < full->n && full->labels[j] == a->labels[i], "sampled row %lld is no row of the split", (long long)i);
+            front &= j == i;
+            j++;
+        }
+        CHECK(!front); /* not the front */
+        CHECK(same_split(&s3->split[0], &s3b->split[0]));
+        CHECK(!same_split(&s3->split[0], &s4->split[0]));
+        CHECK(!same_split(&s3->split[3], &s4->split[3])); /* domain 1 too */
+        for (int k = 1; k < 9; k++)
+            if (k % 3) CHECK(same_split(&s3->split[k], &s4->split[k]) && same_split(&s3->split[k], &ds->split[k]));
+    }
+    hrkd_dataset_destroy(s3);
+    hrkd_dataset_destroy(s3b);
+    hrkd_dataset_destroy(s4);
+    o.few_shot_ratio = 1;
+    o.few_shot_seed = -1;
+
     /* the rule: each example's label is recoverable from its tokens (a linear vote), so
      * a linear bag-of-words scorer fitted on train (perceptron) separates dev well */
     {

@@ -64,6 +64,9 @@ static const cfg_key data_keys[] = {
      "Seed of the train/dev/test split and the few-shot sampling.", 0, 0},
     {"few_shot_ratio", HRKD_CFG_FLOAT, "1.0", RANGE(0, 1), NULL,
      "Fraction of each domain's training data kept (few-shot experiments).", CFG_MIN_EXCLUSIVE, 0},
+    {"few_shot_seed", HRKD_CFG_INT, "-1", RANGE(-1, 4294967295.0), NULL,
+     "Which rows few_shot_ratio keeps: a sample drawn per domain with this seed; -1: the run's "
+     "seed (each seed of [run] seeds its own sample). Dev and test never change.", 0, 0},
     {"domains", HRKD_CFG_LIST, "", NONUM, NULL,
      "Comma-separated domains to use, in this order; empty: every domain of the dataset.", 0, 0},
     {"cache_dir", HRKD_CFG_PATH, "", NONUM, NULL,

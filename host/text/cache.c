@@ -34,9 +34,9 @@
 #define CACHE_MAGIC "HRKDTOK2"
 
 /* A new field in hrkd_data_options stops the build here: add it to cache_key() when it changes
- * the rows or their tokens (few_shot_ratio, train_windows, max_line_bytes and cache_dir do not:
+ * the rows or their tokens (few_shot_ratio and _seed, train_windows, max_line_bytes and cache_dir do not:
  * they apply after the cache or only refuse input), then update the size. */
-_Static_assert(sizeof(hrkd_data_options) == 136, "a new [data] option: does the token cache key need it?");
+_Static_assert(sizeof(hrkd_data_options) == 144, "a new [data] option: does the token cache key need it?");
 
 static char *cache_key(const hrkd_data_options *opt, int split)
 {

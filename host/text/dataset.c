@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "hrkd/backend.h"
 #include "text/text_internal.h"
 
 /* hrkd_data_load; quiet: no start-up line (the second, long load of train_windows) */
@@ -21,6 +22,7 @@ hrkd_data_options hrkd_data_options_default(void)
     o.max_seq_len = 128;
     o.seed = 42;
     o.few_shot_ratio = 1.0;
+    o.few_shot_seed = -1;
     o.domains = "";
     o.cache_dir = "";
     o.lowercase = 1;
@@ -219,6 +221,55 @@ hrkd_status hrkd_data_load(const hrkd_data_options *opt, hrkd_dataset **out, hrk
     return data_load(opt, 0, out, err);
 }
 
+/* few_shot_ratio: keep ⌊n · ratio⌋ (at least 1) rows of each training split: the front, or with
+ * few_shot_seed ≥ 0 a seeded sample of each domain's rows (a partial Fisher–Yates of
+ * hrkd_rng_u64(seed, d·2³² + i), the kept rows in their split order). A function of (seed, d, n)
+ * only, so the long load of add_windows keeps the same texts. */
+static hrkd_status few_shot(const hrkd_data_options *opt, hrkd_dataset *ds, hrkd_error *err)
+{
+    hrkd_dataset_priv *pv = ds->priv;
+    for (int d = 0; d < ds->D; d++) {
+        hrkd_data_split *sp = &ds->split[d * 3 + HRKD_DATA_TRAIN];
+        int64_t keep = (int64_t)((double)sp->n * opt->few_shot_ratio + 1e-9);
+        if (keep < 1 && sp->n > 0) keep = 1;
+        if (keep >= sp->n) continue;
+        if (opt->few_shot_seed < 0) { sp->n = keep; continue; }
+        int64_t *perm = malloc((size_t)sp->n * sizeof *perm);
+        char *take = calloc((size_t)sp->n, 1);
+        hrkd_data_split nw;
+        hrkd_status st = perm && take ? hrkd_split_alloc(&nw, keep, sp->T, err)
+                                      : hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
+        if (st == HRKD_STATUS_OK && pv->n_maps) { /* the old rows live in a cache mapping */
+            void **o = realloc(pv->owned, (size_t)(pv->n_owned + 1) * sizeof *o);
+            if (!o) { free(nw.ids); st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); }
+            else { pv->owned = o; pv->owned[pv->n_owned++] = nw.ids; }
+        }
+        if (st != HRKD_STATUS_OK) { free(perm); free(take); return st; }
+        for (int64_t i = 0; i < sp->n; i++) perm[i] = i;
+        for (int64_t i = 0; i < keep; i++) {
+            uint64_t u = hrkd_rng_u64((uint64_t)opt->few_shot_seed, ((uint64_t)d << 32) + (uint64_t)i);
+            int64_t j = i + (int64_t)(u % (uint64_t)(sp->n - i)), t = perm[i];
+            perm[i] = perm[j], perm[j] = t;
+            take[perm[i]] = 1;
+        }
+        const size_t T = (size_t)sp->T;
+        for (int64_t i = 0, r = 0; i < sp->n; i++) {
+            if (!take[i]) continue;
+            memcpy(nw.ids + r * T, sp->ids + i * T, T * sizeof *nw.ids);
+            memcpy(nw.segment + r * T, sp->segment + i * T, T * sizeof *nw.ids);
+            memcpy(nw.mask + r * T, sp->mask + i * T, T * sizeof *nw.ids);
+            nw.labels[r] = sp->labels[i];
+            nw.length[r] = sp->length[i];
+            r++;
+        }
+        if (!pv->n_maps) free(sp->ids);
+        *sp = nw;
+        free(perm);
+        free(take);
+    }
+    return HRKD_STATUS_OK;
+}
+
 static hrkd_status data_load(const hrkd_data_options *opt, int quiet, hrkd_dataset **out, hrkd_error *err)
 {
     *out = NULL;
@@ -270,14 +321,7 @@ static hrkd_status data_load(const hrkd_data_options *opt, int quiet, hrkd_datas
         }
     }
     if (!st) st = filter_domains(opt, ds, err);
-    if (!st) {
-        for (int d = 0; d < ds->D; d++) {
-            hrkd_data_split *sp = &ds->split[d * 3 + HRKD_DATA_TRAIN];
-            int64_t keep = (int64_t)((double)sp->n * opt->few_shot_ratio + 1e-9);
-            if (keep < 1 && sp->n > 0) keep = 1;
-            sp->n = keep;
-        }
-    }
+    if (!st) st = few_shot(opt, ds, err);
     if (!st && opt->train_windows > 1) st = add_windows(opt, ds, err);
     if (st) { hrkd_dataset_destroy(ds); return st; }
     if (!quiet) hrkd_log(HRKD_LOG_INFO, "data splits: %s", ds->splits);

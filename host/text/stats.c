@@ -20,6 +20,8 @@ void hrkd_data_options_from_config(const hrkd_config_section *s, hrkd_data_optio
     o->max_seq_len = (int)hrkd_cfg_int(s, "max_seq_len");
     o->seed = (uint64_t)hrkd_cfg_int(s, "seed");
     o->few_shot_ratio = hrkd_cfg_float(s, "few_shot_ratio");
+    /* [data] few_shot_seed −1: the run's seed, which hrkd run sets per seed (train/setup.c) */
+    o->few_shot_seed = hrkd_cfg_int(s, "few_shot_seed");
     o->domains = hrkd_cfg_str(s, "domains");
     o->cache_dir = hrkd_cfg_str(s, "cache_dir");
     o->lowercase = hrkd_cfg_bool(s, "lowercase");

@@ -39,7 +39,9 @@ typedef struct hrkd_data_options {
     const char *vocab;       /* vocab.txt (not for synthetic) */
     int         max_seq_len; /* 128 */
     uint64_t    seed;        /* splits and synthetic generation */
-    double      few_shot_ratio; /* (0, 1]: front of each training split */
+    double      few_shot_ratio; /* (0, 1]: that fraction of each training split is kept */
+    int64_t     few_shot_seed;  /* which rows: −1 the front of the split; N ≥ 0 a sample drawn
+                                 * per domain with seed N (dev and test never change) */
     const char *domains;     /* comma list to keep, NULL / "" = all */
     const char *cache_dir;   /* token cache folder, NULL / "" = none */
     int         lowercase;

@@ -245,10 +245,11 @@ int hrkd_case_run(const hrkd_case_opts *opts)
     if ((rc = hrkd_setup_backend(&r, &err)) != 0) goto fail;
     if (!(r.reg = hrkd_registry_create(run_plugin_path(&r), &err))) { rc = 2; goto fail; }
     if (!(ctx = hrkd_ctx_create(r.be, &err))) { rc = 1; goto fail; }
-    if (hrkd_setup_data(&r, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
     if (hrkd_run_open(a.h5, &run, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
     hrkd_run_view v;
     hrkd_run_get_view(run, &v);
+    /* the run's seed: a few-shot run's training rows are its own sample's */
+    if (hrkd_setup_data_seed(&r, v.seed, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
     if (!strcmp(run_mode(&r), "teacher") || v.M == 0) {
         hrkd_error_set(&err, HRKD_STATUS_INVALID, "%s is a teacher's run file: the ratios are the student's", a.h5);
         rc = 2;

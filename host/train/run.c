@@ -373,7 +373,7 @@ int hrkd_train(const char *ini, const hrkd_train_flags *f)
     ctx = hrkd_ctx_create(s->be, &err);
     s->ini_text = hrkd_config_effective_ini(s->cfg);
     if (!ctx || !s->ini_text) { rc = 1; goto fail; }
-    if (hrkd_setup_data(s, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
+    if (hrkd_setup_data_seed(s, seeds[0], &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
 
     double test[64][HRKD_MAX_DOMAINS];
     for (int si = 0; si < n_seeds; si++) {
@@ -382,6 +382,11 @@ int hrkd_train(const char *ini, const hrkd_train_flags *f)
         if (n_seeds > 1) snprintf(suffix, sizeof suffix, "_seed%llu", (unsigned long long)seeds[si]);
         phase_paths(s, distill, suffix, path, tpath, sizeof path, &trains_teacher);
         if (n_seeds > 1) printf("== seed %llu ==\n", (unsigned long long)seeds[si]);
+        /* a few-shot sample per seed: this seed's teacher and student train on its own rows */
+        if (si > 0 && hrkd_setup_data_per_seed(s) && hrkd_setup_data_seed(s, seeds[si], &err) != HRKD_STATUS_OK) {
+            rc = 2;
+            goto fail;
+        }
         if (!distill) {
             if (teacher_on_rank0(&r, seeds[si], path, ctx, test[si], &err) != HRKD_STATUS_OK) goto failed_phase;
             if (r.stop_sig) goto interrupted;

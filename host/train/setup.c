@@ -113,10 +113,17 @@ hrkd_status hrkd_setup_comm(hrkd_setup *s, hrkd_error *err)
     return HRKD_STATUS_OK;
 }
 
-hrkd_status hrkd_setup_data(hrkd_setup *s, hrkd_error *err)
+hrkd_status hrkd_setup_data(hrkd_setup *s, hrkd_error *err) { return hrkd_setup_data_seed(s, (uint64_t)run_seed(s), err); }
+
+int hrkd_setup_data_per_seed(const hrkd_setup *s) { return data_few_shot_ratio(s) < 1 && data_few_shot_seed(s) < 0; }
+
+hrkd_status hrkd_setup_data_seed(hrkd_setup *s, uint64_t seed, hrkd_error *err)
 {
     hrkd_data_options o;
     hrkd_data_options_from_config(s->section.data, &o);
+    if (o.few_shot_seed < 0) o.few_shot_seed = (int64_t)seed;
+    hrkd_dataset_destroy(s->ds); /* a reload (another seed's sample) */
+    s->ds = NULL;
     char vocab[PATH_MAX];
     if ((!o.vocab || !*o.vocab) && strcmp(o.format, "synthetic") != 0) {
         if (!hrkd_data_checkpoint_vocab(s->cfg, vocab, sizeof vocab))

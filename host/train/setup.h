@@ -27,7 +27,7 @@
     X(run, max_steps, int) X(run, val_every, int) X(run, log_every, int)                         \
     X(run, plugin_path, str) X(run, comm, str) X(run, comm_timeout, float)                       \
     X(data, batch_size, int) X(data, eval_batch_size, int) X(data, max_seq_len, int)             \
-    X(data, vocab, str)                                                                          \
+    X(data, vocab, str) X(data, few_shot_ratio, float) X(data, few_shot_seed, int)               \
     X(teacher, checkpoint, str) X(teacher, strategy, str) X(teacher, epochs, int)                \
     X(teacher, lr, float) X(teacher, head_activation, str)                                       \
     X(student, init, str) X(student, checkpoint, str) X(student, fit_init, str)                  \
@@ -109,8 +109,14 @@ HRKD_API int hrkd_setup_backend(hrkd_setup *s, hrkd_error *err);
 /* [run] comm: join the data-parallel job this process belongs to (none: run alone). Ranks
  * other than 0 print nothing on stdout; their errors still reach stderr. */
 HRKD_API hrkd_status hrkd_setup_comm(hrkd_setup *s, hrkd_error *err);
-/* Read the [data] into s->ds and s->data (at most HRKD_MAX_DOMAINS domains). */
+/* Read the [data] into s->ds and s->data (at most HRKD_MAX_DOMAINS domains); with [data]
+ * few_shot_seed = -1 the few-shot sample is drawn with seed (the run's seed: [run] seed for
+ * hrkd_setup_data). A second call replaces what the first read. */
 HRKD_API hrkd_status hrkd_setup_data(hrkd_setup *s, hrkd_error *err);
+HRKD_API hrkd_status hrkd_setup_data_seed(hrkd_setup *s, uint64_t seed, hrkd_error *err);
+/* Whether each seed of [run] seeds trains on data of its own (a few-shot sample drawn with the
+ * run's seed), so that hrkd run reloads the data per seed. */
+HRKD_API int hrkd_setup_data_per_seed(const hrkd_setup *s);
 /* Free what the functions above made (not the communicator: hrkd_comm_close). */
 HRKD_API void hrkd_setup_free(hrkd_setup *s);
 
