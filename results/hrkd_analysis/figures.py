@@ -72,16 +72,22 @@ def ratios_over_steps(run, outdir, k):
 
 
 def _heat(ax, fig, a, cmap, cbar_label, xt, yt, xlabel, ylabel):
-    im = ax.imshow(a, cmap=cmap, aspect="auto")
+    lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
+    # cells all (nearly) alike, as the ratios of an untrained or saturated graph: a scale of
+    # ±0.01 around them, not one stretched over float rounding
+    flat = not hi - lo > 1e-4
+    im = ax.imshow(a, cmap=cmap, aspect="auto", vmin=lo - 0.01 if flat else None, vmax=hi + 0.01 if flat else None)
     ax.set_xticks(range(len(xt)), xt, rotation=30 if max(len(t) for t in xt) > 3 else 0)
     ax.set_yticks(range(len(yt)), yt)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
     for (i, j), v in np.ndenumerate(a):
-        dark = hi > lo and (v - lo) / (hi - lo) > 0.6
+        dark = not flat and (v - lo) / (hi - lo) > 0.6
         ax.text(j, i, f"{v:.3f}", ha="center", va="center", fontsize=7, color="white" if dark else "black")
-    fig.colorbar(im, ax=ax).set_label(cbar_label)
+    cb = fig.colorbar(im, ax=ax)
+    cb.set_label(cbar_label)
+    cb.formatter.set_useOffset(False)
+    cb.update_ticks()
 
 
 def domain_heatmap(run, outdir, window):
