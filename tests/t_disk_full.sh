@@ -2,7 +2,7 @@
 # A run whose run file stops fitting part-way (here a file size limit, `ulimit -f`, standing in
 # for a full disk) stops with exit status 1 and a message naming the file and the reason,
 # leaves the last complete run file readable and no PATH.tmp behind, and can then be finished
-# with --resume, ending exactly where an uninterrupted run ends. (Before host/store/runfile.c checked the room first, HDF5 1.10 turned such a
+# with --resume, ending exactly where an uninterrupted run ends. (Before host/store/runfile_write.c checked the room first, HDF5 1.10 turned such a
 # failure into a segfault, in H5Ocopy or in its exit cleanup.)
 source tests/common/lib.sh
 sed "s|^\[output\]|[output]\nfile = $tmp/t.h5|" tests/ini/tiny_teacher.ini > "$tmp/t.ini"

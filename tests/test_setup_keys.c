@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "common/test.h"
-#include "config/config_internal.h"
+#include "config/schema.h"
+#include "config/value.h"
 #include "train/setup.h"
 
 static const char *type_name(hrkd_cfg_type t)

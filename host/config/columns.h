@@ -1,6 +1,6 @@
 /* host/config/columns.h — `[data] columns` of the table readers (tsv, jsonl): which of the file's
  * columns (or JSON keys) holds each of hrkd's fields. Parsed here so that `hrkd check` and the
- * readers (host/text/readers.c) read the key alike. */
+ * readers (host/text/read_table.c) read the key alike. */
 #ifndef HRKD_CONFIG_COLUMNS_H
 #define HRKD_CONFIG_COLUMNS_H
 
