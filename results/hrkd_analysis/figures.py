@@ -197,7 +197,11 @@ def dev_curves(runs, outdir):
 
 
 def run_figures(run, outdir, window, smooth_k):
-    """The per-run figures of a run that logged ratios; the paths written."""
+    """The per-run figures of a run that logged ratios; the paths written. None for a run
+    distilled without the relational pipeline (TinyBERT-KD: every logged ratio is 1)."""
+    r = run["ratios"]
+    if r.size and np.all(r == 1):
+        return []
     os.makedirs(outdir, exist_ok=True)
     out = [ratios_over_steps(run, outdir, smooth_k), domain_heatmap(run, outdir, window),
            hierarchical(run, outdir, window)]

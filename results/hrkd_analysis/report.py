@@ -1,6 +1,8 @@
 """results/report/: one Markdown page (index.md) with the tables and every figure."""
 import os
 
+import numpy as np
+
 from . import figures
 from .case import case_figure, case_table
 from .runfile import group_runs
@@ -44,8 +46,8 @@ def write_report(runs, cases, outdir, window, smooth_k, pick, split=None):
         written.append(p)
         md += ["## Dev learning curves", "", f"![dev learning curves]({os.path.basename(p)})", ""]
     for r in runs:
-        if r["ratios"].size == 0 or len(r["ratio_steps"]) == 0:
-            continue
+        if r["ratios"].size == 0 or len(r["ratio_steps"]) == 0 or np.all(r["ratios"] == 1):
+            continue  # no ratios, or TinyBERT-KD's (all 1)
         name = os.path.basename(r["path"])
         md += [f"## Ratios of {name}", "", ratio_tables(r, window), ""]
         for p in figures.run_figures(r, outdir, window, smooth_k):
