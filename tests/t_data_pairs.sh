@@ -4,7 +4,8 @@
 # [data] columns with a fixed label order ([data] labels); a tiny teacher and student train on
 # it; both run files record the label names in that order; the export holds one Hugging Face
 # folder per genre whose config.json carries them, loaded back in transformers where a python
-# with torch and transformers is found (scripts/hf_python.sh; otherwise that part is skipped).
+# with torch and transformers is found (scripts/hf_python.sh; otherwise that part is skipped);
+# `hrkd case --examples` runs the student on pairs of one's own.
 source tests/common/lib.sh
 
 genres=(fiction government slate telephone travel)
@@ -35,6 +36,20 @@ for f in p_teacher.h5 p.h5; do
   check 'grep -q "^labels: *0 entailment, 1 neutral, 2 contradiction$" "$tmp/$f.txt"' "$f records the label names in the given order"
 done
 check '[ "$(ls "$tmp/export" | tr "\n" " ")" = "README.md fiction government slate telephone travel " ]' "one export folder per genre"
+# hrkd case --examples: pairs of one's own, one per genre (labels by a unique start), tokenized
+# with the INI's vocabulary; the case file keeps the texts, "a [SEP] b", and the label names
+{ printf 'domain\tlabel\ttext\ttext_b\n'
+  for g in "${genres[@]}"; do printf '%s\tneu\tthe man sees the dog\ta cat walks in the park\n' "$g"; done; } > "$tmp/cases.tsv"
+check '"$HRKD" case "$tmp/p.ini" "$tmp/p.h5" --examples "$tmp/cases.tsv" --out "$tmp/case.h5" > "$tmp/case.log" 2>&1' \
+      "hrkd case --examples on the pair data"
+check 'grep -q "^  travel  *neutral  *[a-z]" "$tmp/case.log" && grep -q "the man sees the dog \[SEP\] a cat walks in the park" "$tmp/case.log"' \
+      "each genre's example, its label and its pair in the table"
+if command -v h5dump > /dev/null; then
+  check '[ "$(h5dump -y -w 0 -d /examples/row "$tmp/case.h5" | grep -o -- "-1" | wc -l)" = 5 ]' "texts from the file have no row (-1)"
+else echo "skip: the case file's rows (h5dump, from hdf5-tools, not installed)"; fi
+printf 'travel\tmaybe\tthe man\n' > "$tmp/bad.tsv"
+check '! "$HRKD" case "$tmp/p.ini" "$tmp/p.h5" --examples "$tmp/bad.tsv" > "$tmp/bad.log" 2>&1 && grep -q "bad.tsv:1: .maybe. is not a label" "$tmp/bad.log"' \
+      "an unknown label is refused at FILE:LINE"
 for g in "${genres[@]}"; do
   check 'grep -q "\"id2label\": {\"0\": \"entailment\", \"1\": \"neutral\", \"2\": \"contradiction\"}" "$tmp/export/$g/config.json"' \
     "$g/config.json: id2label"
