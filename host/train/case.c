@@ -50,13 +50,20 @@ void hrkd_case_take_row(hrkd_case_set *cs, int c, int d, const hrkd_split_data *
     cs->rows[at] = r;
 }
 
+/* label l's name, or its id where the data names none */
+static const char *label_name(const hrkd_train_data *data, int32_t l, char *buf, size_t cap)
+{
+    if (data->label_names && l >= 0 && l < data->num_labels && data->label_names[l]) return data->label_names[l];
+    snprintf(buf, cap, "%d", (int)l);
+    return buf;
+}
+
 int hrkd_case_label(const hrkd_train_data *data, const char *pattern)
 {
     char name[32];
     int found = -1, n = 0;
     for (int l = 0; l < data->num_labels; l++) {
-        const char *ln = data->label_names ? data->label_names[l] : NULL;
-        if (!ln) snprintf(name, sizeof name, "%d", l), ln = name;
+        const char *ln = label_name(data, l, name, sizeof name);
         if (!strcasecmp(ln, pattern)) return l;
         if (!strncasecmp(ln, pattern, strlen(pattern))) found = l, n++;
     }
@@ -67,12 +74,10 @@ int hrkd_case_label(const hrkd_train_data *data, const char *pattern)
 static void label_list(const hrkd_train_data *data, char *out, size_t cap)
 {
     size_t k = 0;
+    char name[32];
     out[0] = 0;
-    for (int l = 0; l < data->num_labels && k < cap; l++) {
-        const char *ln = data->label_names ? data->label_names[l] : NULL;
-        k += ln ? (size_t)snprintf(out + k, cap - k, "%s%s", l ? ", " : "", ln)
-                : (size_t)snprintf(out + k, cap - k, "%s%d", l ? ", " : "", l);
-    }
+    for (int l = 0; l < data->num_labels && k < cap; l++)
+        k += (size_t)snprintf(out + k, cap - k, "%s%s", l ? ", " : "", label_name(data, l, name, sizeof name));
 }
 
 hrkd_status hrkd_case_sample(const hrkd_train_data *data, int split, const char *const *pattern,
@@ -189,12 +194,6 @@ char *hrkd_case_decode(const hrkd_tokenizer *tok, const int32_t *ids, const int3
     return out;
 }
 
-static const char *label_name(const hrkd_train_data *data, int32_t l, char *buf, size_t cap)
-{
-    if (data->label_names && l >= 0 && l < data->num_labels && data->label_names[l]) return data->label_names[l];
-    snprintf(buf, cap, "%d", (int)l);
-    return buf;
-}
 
 /* text cut to width characters (UTF-8 aware: never inside a character), "..." when cut */
 static void excerpt(const char *text, int width, char *out, size_t cap)

@@ -46,27 +46,20 @@ static hrkd_status load_weights(hrkd_run *run, const char *group, hrkd_distill *
 
 /* --examples FILE: "domain<TAB>label<TAB>text[<TAB>text_b]" lines (# comments, blank lines and a
  * first line starting "domain<TAB>" skipped); case i takes the i-th example of each domain. */
-static hrkd_status read_examples(const hrkd_setup *s, const char *path, hrkd_case_set *cs, int M,
-                                 hrkd_error *err)
+static hrkd_status read_examples(const hrkd_setup *s, const hrkd_tokenizer *tok, const char *path,
+                                 hrkd_case_set *cs, int M, hrkd_error *err)
 {
     const hrkd_train_data *data = &s->data;
     const int D = data->D;
-    const char *fmt = hrkd_cfg_str(s->section.data, "format");
-    if (!strcmp(fmt, "synthetic"))
+    if (!tok) /* the synthetic data */
         return hrkd_error_set(err, HRKD_STATUS_INVALID, "--examples: [data] format = synthetic has no "
                               "vocabulary to tokenize texts with; use --split and --pattern");
-    char vocab[PATH_MAX];
-    snprintf(vocab, sizeof vocab, "%s", data_vocab(s));
-    if (!vocab[0] && !hrkd_data_checkpoint_vocab(s->cfg, vocab, sizeof vocab))
-        return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: [data] vocab is empty and no checkpoint "
-                              "folder holds vocab.txt", s->ini);
     FILE *f = fopen(path, "r");
     if (!f) return hrkd_error_set(err, HRKD_STATUS_NOT_FOUND, "%s: cannot open", path);
-    hrkd_tokenizer *tok = hrkd_tokenizer_create(vocab, hrkd_cfg_bool(s->section.data, "lowercase"), err);
     char *line = NULL;
     size_t cap = 0;
     int count[HRKD_MAX_DOMAINS] = {0}, lineno = 0, n = -1;
-    hrkd_status st = tok ? HRKD_STATUS_OK : err->status;
+    hrkd_status st = HRKD_STATUS_OK;
     /* two passes: count per domain, then read into the case set */
     for (int pass = 0; pass < 2 && st == HRKD_STATUS_OK; pass++) {
         rewind(f);
@@ -120,17 +113,30 @@ static hrkd_status read_examples(const hrkd_setup *s, const char *path, hrkd_cas
     }
     free(line);
     fclose(f);
-    hrkd_tokenizer_destroy(tok);
     return st;
 }
 
+/* "5,12,40": the numbers of a comma list, at most cap; −1 when it is not such a list */
+static int parse_ints(const char *list, int64_t *out, int cap)
+{
+    int n = 0;
+    for (const char *p = list; *p;) {
+        char *end;
+        long long k = strtoll(p, &end, 10);
+        if (end == p || (*end && *end != ',') || n == cap) return -1;
+        out[n++] = k;
+        p = end + (*end == ',');
+    }
+    return n;
+}
+
 /* The cases' examples: --examples, --step (rows of logged training steps) or sampled. */
-static hrkd_status choose(const hrkd_setup *s, const hrkd_case_opts *a, hrkd_run *run, int M, hrkd_case_set *cs,
-                          hrkd_error *err)
+static hrkd_status choose(const hrkd_setup *s, const hrkd_case_opts *a, const hrkd_tokenizer *tok, hrkd_run *run,
+                          int M, hrkd_case_set *cs, hrkd_error *err)
 {
     const hrkd_train_data *data = &s->data;
     const int D = data->D;
-    if (a->examples) return read_examples(s, a->examples, cs, M, err);
+    if (a->examples) return read_examples(s, tok, a->examples, cs, M, err);
     int split = !strcmp(a->split, "train") ? HRKD_SPLIT_TRAIN : !strcmp(a->split, "dev") ? HRKD_SPLIT_DEV
               : !strcmp(a->split, "test") ? HRKD_SPLIT_TEST : -1;
     if (split < 0) return hrkd_error_set(err, HRKD_STATUS_INVALID, "--split: '%s' is not train, dev or test", a->split);
@@ -139,14 +145,9 @@ static hrkd_status choose(const hrkd_setup *s, const hrkd_case_opts *a, hrkd_run
     if (a->steps) { /* the first example of each domain's batch at each listed step */
         hrkd_run_view v;
         hrkd_run_get_view(run, &v);
-        n = 0;
-        for (const char *p = a->steps; *p && n < 1024;) {
-            char *end;
-            long long k = strtoll(p, &end, 10);
-            if (end == p) return hrkd_error_set(err, HRKD_STATUS_INVALID, "--step: '%s' is not a list of steps", a->steps);
-            steps[n++] = k;
-            p = end + (*end == ',');
-        }
+        if ((n = parse_ints(a->steps, steps, 1024)) < 1)
+            return hrkd_error_set(err, HRKD_STATUS_INVALID, "--step: '%s' is not a list of steps (at most 1024)",
+                                  a->steps);
         if (!v.ratio_examples || v.B_examples < 1)
             return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: no /ratios/examples (a run file of format "
                                   "version 1, or a run that logged no ratios): --step needs them", a->h5);
@@ -175,16 +176,9 @@ static hrkd_status choose(const hrkd_setup *s, const hrkd_case_opts *a, hrkd_run
     }
     if (a->rows) { /* one case: row R_d of the split for domain d */
         int64_t r[HRKD_MAX_DOMAINS];
-        int nr = 0;
-        for (const char *p = a->rows; *p && nr <= D;) {
-            char *end;
-            long long k = strtoll(p, &end, 10);
-            if (end == p || k < 0) break;
-            if (nr < D) r[nr] = k;
-            nr++;
-            p = end + (*end == ',');
-            if (end[0] && end[0] != ',') { nr = -1; break; }
-        }
+        int nr = parse_ints(a->rows, r, D);
+        for (int d = 0; d < nr; d++)
+            if (r[d] < 0) nr = -1;
         if (nr != D)
             return hrkd_error_set(err, HRKD_STATUS_INVALID, "--rows: '%s' is not %d row numbers (one per "
                                   "domain, in the data's domain order)", a->rows, D);
@@ -270,12 +264,15 @@ int hrkd_case_run(const hrkd_case_opts *opts)
         goto fail;
     }
     if (load_weights(run, a.group, &dd, &rel_from, &step, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
-    if (choose(&r, &a, run, dd.kd.M, &cs, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
-    const char *fmt = hrkd_cfg_str(r.section.data, "format");
+    /* the data's tokenizer: --examples' texts in, every other example's text out (none for the
+     * synthetic data, whose texts are shown as ids) */
     char vocab[PATH_MAX];
-    snprintf(vocab, sizeof vocab, "%s", data_vocab(&r));
-    if (strcmp(fmt, "synthetic") && (vocab[0] || hrkd_data_checkpoint_vocab(r.cfg, vocab, sizeof vocab)) &&
-        !(tok = hrkd_tokenizer_create(vocab, hrkd_cfg_bool(r.section.data, "lowercase"), &err))) { rc = 2; goto fail; }
+    if (hrkd_setup_vocab(&r, vocab, sizeof vocab, &err) != HRKD_STATUS_OK ||
+        (vocab[0] && !(tok = hrkd_tokenizer_create(vocab, hrkd_cfg_bool(r.section.data, "lowercase"), &err)))) {
+        rc = 2;
+        goto fail;
+    }
+    if (choose(&r, &a, tok, run, dd.kd.M, &cs, &err) != HRKD_STATUS_OK) { rc = 2; goto fail; }
     for (size_t i = 0; i < (size_t)cs.n * cs.D; i++)
         if (!cs.text[i] && !(cs.text[i] = hrkd_case_decode(tok, cs.ids + i * cs.T, cs.mask + i * cs.T, cs.T))) {
             hrkd_error_set(&err, HRKD_STATUS_NOMEM, "out of memory");

@@ -117,6 +117,18 @@ hrkd_status hrkd_setup_data(hrkd_setup *s, hrkd_error *err) { return hrkd_setup_
 
 int hrkd_setup_data_per_seed(const hrkd_setup *s) { return data_few_shot_ratio(s) < 1 && data_few_shot_seed(s) < 0; }
 
+hrkd_status hrkd_setup_vocab(const hrkd_setup *s, char *out, size_t cap, hrkd_error *err)
+{
+    const char *fmt = hrkd_cfg_str(s->section.data, "format");
+    snprintf(out, cap, "%s", strcmp(fmt, "synthetic") ? data_vocab(s) : "");
+    if (!out[0] && strcmp(fmt, "synthetic") != 0 && !hrkd_data_checkpoint_vocab(s->cfg, out, cap))
+        return hrkd_error_set(err, HRKD_STATUS_INVALID,
+                              "%s: [data] vocab is empty and neither [teacher] nor [student] "
+                              "checkpoint is a folder holding vocab.txt; set [data] vocab",
+                              hrkd_config_path(s->cfg));
+    return HRKD_STATUS_OK;
+}
+
 hrkd_status hrkd_setup_data_seed(hrkd_setup *s, uint64_t seed, hrkd_error *err)
 {
     hrkd_data_options o;
@@ -125,15 +137,10 @@ hrkd_status hrkd_setup_data_seed(hrkd_setup *s, uint64_t seed, hrkd_error *err)
     hrkd_dataset_destroy(s->ds); /* a reload (another seed's sample) */
     s->ds = NULL;
     char vocab[PATH_MAX];
-    if ((!o.vocab || !*o.vocab) && strcmp(o.format, "synthetic") != 0) {
-        if (!hrkd_data_checkpoint_vocab(s->cfg, vocab, sizeof vocab))
-            return hrkd_error_set(err, HRKD_STATUS_INVALID,
-                                  "%s: [data] vocab is empty and neither [teacher] nor [student] "
-                                  "checkpoint is a folder holding vocab.txt; set [data] vocab",
-                                  hrkd_config_path(s->cfg));
-        o.vocab = vocab;
-    }
-    hrkd_status st = hrkd_data_load(&o, &s->ds, err);
+    hrkd_status st = hrkd_setup_vocab(s, vocab, sizeof vocab, err);
+    if (st != HRKD_STATUS_OK) return st;
+    if (vocab[0]) o.vocab = vocab;
+    st = hrkd_data_load(&o, &s->ds, err);
     if (st != HRKD_STATUS_OK) return st;
     if (s->ds->D > HRKD_MAX_DOMAINS)
         return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: [data] %d domains, at most %d supported",

@@ -114,6 +114,10 @@ HRKD_API hrkd_status hrkd_setup_comm(hrkd_setup *s, hrkd_error *err);
  * hrkd_setup_data). A second call replaces what the first read. */
 HRKD_API hrkd_status hrkd_setup_data(hrkd_setup *s, hrkd_error *err);
 HRKD_API hrkd_status hrkd_setup_data_seed(hrkd_setup *s, uint64_t seed, hrkd_error *err);
+/* The vocab.txt the data is tokenized with: [data] vocab, or when it is empty the [teacher] or
+ * [student] checkpoint folder's (hrkd_data_checkpoint_vocab); "" for the synthetic data, which
+ * has none. INVALID when neither is there. */
+HRKD_API hrkd_status hrkd_setup_vocab(const hrkd_setup *s, char *out, size_t cap, hrkd_error *err);
 /* Whether each seed of [run] seeds trains on data of its own (a few-shot sample drawn with the
  * run's seed), so that hrkd run reloads the data per seed. */
 HRKD_API int hrkd_setup_data_per_seed(const hrkd_setup *s);
