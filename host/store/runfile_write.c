@@ -44,19 +44,27 @@ static void w_attr_str(h5c *c, hid_t loc, const char *name, const char *s)
     h5_close(t);
 }
 
+/* s[0..n) (NULL: "") side by side in fixed-width NUL-padded cells of *w bytes, the longest
+ * string's plus its NUL: the layout of every string array in the file. NULL: out of memory
+ * (c failed). */
+static char *pack_strs(h5c *c, const char *const *s, size_t n, size_t *w)
+{
+    *w = 1;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] && strlen(s[i]) + 1 > *w) *w = strlen(s[i]) + 1;
+    char *buf = calloc(n ? n : 1, *w);
+    if (!buf) c_fail(c, HRKD_STATUS_NOMEM, "%sout of memory%.0lld", "", 0);
+    for (size_t i = 0; buf && i < n; i++)
+        if (s[i]) memcpy(buf + i * *w, s[i], strlen(s[i]));
+    return buf;
+}
+
 static void w_attr_strs(h5c *c, hid_t loc, const char *name, char *const *s, int n)
 {
-    size_t w = 1;
-    for (int i = 0; i < n; i++)
-        if (strlen(s[i]) + 1 > w) w = strlen(s[i]) + 1;
-    char *buf = calloc(n > 0 ? (size_t)n : 1, w);
-    if (!buf) {
-        c_fail(c, HRKD_STATUS_NOMEM, "%sout of memory%.0lld", "", 0);
-        return;
-    }
-    for (int i = 0; i < n; i++) memcpy(buf + (size_t)i * w, s[i], strlen(s[i]));
-    hid_t t = str_type(w);
-    if (H5OK(c, t)) w_attr(c, loc, name, t, n, buf);
+    size_t w;
+    char *buf = pack_strs(c, (const char *const *)s, n > 0 ? (size_t)n : 0, &w);
+    hid_t t = buf ? str_type(w) : -1;
+    if (buf && H5OK(c, t)) w_attr(c, loc, name, t, n, buf);
     h5_close(t);
     free(buf);
 }
@@ -495,14 +503,9 @@ hrkd_status hrkd_run_close(hrkd_run *r, hrkd_error *err)
 /* a [n][D] dataset of fixed-length strings s[i] (NULL: "") */
 static void w_strs2(h5c *c, hid_t f, const char *path, const char *const *s, int n, int D)
 {
-    size_t w = 1, k = (size_t)n * (size_t)D;
-    for (size_t i = 0; i < k; i++)
-        if (s[i] && strlen(s[i]) + 1 > w) w = strlen(s[i]) + 1;
-    char *buf = calloc(k ? k : 1, w);
+    size_t w;
+    char *buf = pack_strs(c, s, (size_t)n * (size_t)D, &w);
     hid_t t = buf ? str_type(w) : -1;
-    if (!buf) c_fail(c, HRKD_STATUS_NOMEM, "%sout of memory%.0lld", "", 0);
-    for (size_t i = 0; buf && i < k; i++)
-        if (s[i]) memcpy(buf + i * w, s[i], strlen(s[i]));
     hsize_t dims[2] = {(hsize_t)n, (hsize_t)D};
     if (buf && H5OK(c, t)) w_data(c, f, path, t, t, 2, dims, buf, 0);
     h5_close(t);
