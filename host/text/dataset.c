@@ -138,6 +138,23 @@ static int64_t row_tokens(const hrkd_data_split *fp, int64_t i)
     return (fp->length[i] < fp->T ? fp->length[i] : fp->T) - 2;
 }
 
+/* *sp becomes the block nw (from hrkd_split_alloc), which the dataset then owns: the old rows
+ * are freed, or, where they live in a token-cache mapping, stay there while nw joins the blocks
+ * freed with the dataset. nw is freed on failure. */
+static hrkd_status replace_split(hrkd_dataset_priv *pv, hrkd_data_split *sp, hrkd_data_split nw, hrkd_error *err)
+{
+    if (pv->n_maps) {
+        void **o = realloc(pv->owned, (size_t)(pv->n_owned + 1) * sizeof *o);
+        if (!o) { free(nw.ids); return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); }
+        pv->owned = o;
+        pv->owned[pv->n_owned++] = nw.ids;
+    } else {
+        free(sp->ids);
+    }
+    *sp = nw;
+    return HRKD_STATUS_OK;
+}
+
 /* [data] train_windows (see text.h): replace every training split of ds by its windowed form,
  * cut from a second load of the same data at max_seq_len (K·S + 2). */
 static hrkd_status add_windows(const hrkd_data_options *opt, hrkd_dataset *ds, hrkd_error *err)
@@ -202,15 +219,7 @@ static hrkd_status add_windows(const hrkd_data_options *opt, hrkd_dataset *ds, h
             }
         }
         free(nwin);
-        if (pv->n_maps) { /* the old arrays live in a cache mapping; the dataset owns the new block */
-            void **o = realloc(pv->owned, (size_t)(pv->n_owned + 1) * sizeof *o);
-            if (!o) { free(nw.ids); st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); break; }
-            pv->owned = o;
-            pv->owned[pv->n_owned++] = nw.ids;
-        } else {
-            free(sp->ids);
-        }
-        *sp = nw;
+        st = replace_split(pv, sp, nw, err);
     }
     hrkd_dataset_destroy(full);
     return st;
@@ -239,11 +248,6 @@ static hrkd_status few_shot(const hrkd_data_options *opt, hrkd_dataset *ds, hrkd
         hrkd_data_split nw;
         hrkd_status st = perm && take ? hrkd_split_alloc(&nw, keep, sp->T, err)
                                       : hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");
-        if (st == HRKD_STATUS_OK && pv->n_maps) { /* the old rows live in a cache mapping */
-            void **o = realloc(pv->owned, (size_t)(pv->n_owned + 1) * sizeof *o);
-            if (!o) { free(nw.ids); st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory"); }
-            else { pv->owned = o; pv->owned[pv->n_owned++] = nw.ids; }
-        }
         if (st != HRKD_STATUS_OK) { free(perm); free(take); return st; }
         for (int64_t i = 0; i < sp->n; i++) perm[i] = i;
         for (int64_t i = 0; i < keep; i++) {
@@ -262,10 +266,9 @@ static hrkd_status few_shot(const hrkd_data_options *opt, hrkd_dataset *ds, hrkd
             nw.length[r] = sp->length[i];
             r++;
         }
-        if (!pv->n_maps) free(sp->ids);
-        *sp = nw;
         free(perm);
         free(take);
+        if ((st = replace_split(pv, sp, nw, err)) != HRKD_STATUS_OK) return st;
     }
     return HRKD_STATUS_OK;
 }
