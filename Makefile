@@ -20,6 +20,7 @@
 ##   make bench-vs-reference  the paper-shape step beside the PyTorch reference (REF=DIR)
 ##   make reproduce-amazon-minilm [SET=...]   real-data Amazon runs (docs/benchmarks.md)
 ##   make reproduce-amazon-minilm-metakd      the Meta-KD rows of the same set
+##   make reproduce-amazon-fewshot            few-shot grid on the Amazon reviews (resumable)
 ##   make report [RUNS="results/*.h5"]   tables and figures into results/report/ (own venv)
 ##   make hf-venv      python3-torch + pinned transformers in .hf-venv (export checks)
 ##   make stress-run-lock [TRIALS=20]   two runs on one run file: one runs, one is refused
@@ -230,6 +231,12 @@ reproduce-amazon-minilm-metakd: deps
 	$(BUILD)
 	@B=$(B) bash scripts/reproduce_amazon_minilm_metakd.sh
 .PHONY: reproduce-amazon-minilm-metakd
+# The few-shot grid (ini/amazon_fewshot; JOBS, THREADS, RATES, SEEDS_LOW, SEEDS_HIGH as the
+# script says): a re-run skips finished runs and resumes stopped ones.
+reproduce-amazon-fewshot: deps
+	$(BUILD)
+	@B=$(B) bash scripts/reproduce_amazon_fewshot.sh
+.PHONY: reproduce-amazon-fewshot
 
 # data-parallel throughput and all-reduce cost at 1 and 2 MPI ranks (docs/scale-out.md)
 bench-mpi: deps

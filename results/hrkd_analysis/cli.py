@@ -13,6 +13,10 @@ USAGE = """Tables, figures and a report from hrkd run files (*.h5; layout in res
     analyze.py --report results/report results/*.h5 [--case case.h5]
                                                 Markdown page with the tables and figures
     analyze.py --check FILE.h5                  read everything, check shapes, summary
+    analyze.py --fewshot DIR results/amazon_fewshot/*.h5
+                                                few-shot grid: accuracy per sample rate and method,
+                                                improvement rates over TinyBERT-KD, Welch p-values,
+                                                DIR/fewshot.md and DIR/fewshot_improvement.png
 
 Runs are grouped by what they are: role (teacher or student, from the models the file's
 checkpoints hold), method, output part (_teacher, _stage1, ... beside the INI's output file)
@@ -36,6 +40,7 @@ def parse_args(argv):
     ap.add_argument("--report", metavar="DIR", help="write DIR/index.md with the tables and figures")
     ap.add_argument("--case", action="append", default=[], metavar="CASE.h5", help="a file of `hrkd case --out` (repeatable)")
     ap.add_argument("--check", action="store_true", help="read, check shapes and print a summary")
+    ap.add_argument("--fewshot", metavar="DIR", help="few-shot grid tables and figure into DIR (runs grouped by [data] few_shot_ratio)")
     a = ap.parse_args(argv)
     if a.steps:
         try:
@@ -62,6 +67,13 @@ def main(argv=None):
     from .figures import unique_stems
     unique_stems(runs)
     status = 0
+    if a.fewshot:
+        from .fewshot import write
+        md, paths = write(runs, a.fewshot)
+        print(md)
+        for p in paths:
+            print("wrote", p)
+        return status
     if a.check:
         for r in runs:
             problems = check(r)
