@@ -1,7 +1,7 @@
 /* host/core/core.h — what the other rooms of host/ may use of core beyond the SDK headers: a
  * clock, a host allocation that lives as long as the step, the data-parallel batch shard, the
- * library's folder, matmul with an addend, a context's error to fill, and the exit code of a
- * failed command. Core's own internals (tape, arenas, op records) stay in core/internal.h,
+ * library's folder, matmul with an addend, a context's error to fill, marks to give a step's
+ * memory back to, the process's memory in the debug log, and the exit code of a failed command. Core's own internals (tape, arenas, op records) stay in core/internal.h,
  * which only host/core/ includes. */
 #ifndef HRKD_CORE_CORE_H
 #define HRKD_CORE_CORE_H
@@ -40,6 +40,24 @@ int hrkd_lib_dir(char *out, size_t cap);
  * the addend gets no gradient (attention masks). */
 hrkd_tensor *hrkd_matmul_add(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b, int ta, int tb,
                              float alpha, hrkd_tensor *addend);
+
+/* A point in the ctx's arenas (this step's memory). hrkd_ctx_rewind gives back everything
+ * created after it: the tensors, their data and their structs MUST NOT be used again. It
+ * refuses (−1, nothing given back) when the tape grew since the mark (a recorded node refers to
+ * that memory), so it serves code that runs with the gradient off; 0 when rewound. Marks are
+ * valid until hrkd_ctx_reset and only for the ctx they came from. */
+typedef struct hrkd_ctx_mark {
+    int    dev_n, host_n, tape_len;
+    size_t dev_used, host_used, dev_in_use, host_in_use;
+} hrkd_ctx_mark;
+hrkd_ctx_mark hrkd_ctx_mark_get(const hrkd_ctx *ctx);
+int hrkd_ctx_rewind(hrkd_ctx *ctx, const hrkd_ctx_mark *m);
+/* the most bytes of backend memory this ctx's tensors held at once (across steps) */
+size_t hrkd_ctx_arena_peak(const hrkd_ctx *ctx);
+
+/* At log level debug: a line "memory: WHAT: resident X MB, peak Y MB" (the process's VmRSS
+ * and VmHWM); nothing otherwise. */
+void hrkd_log_memory(const char *what);
 
 /* The exit code of a command that failed with st (docs/cli.md): 2 for bad input (INVALID: a
  * bad INI, data, checkpoint or run file; NOT_FOUND: a named thing that is not there), 3 for

@@ -120,6 +120,21 @@ void hrkd_log(hrkd_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
+void hrkd_log_memory(const char *what)
+{
+    if (hrkd_log_get_level() < HRKD_LOG_DEBUG) return;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return;
+    char line[256];
+    long rss = -1, hwm = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "VmRSS:", 6)) rss = strtol(line + 6, NULL, 10);
+        else if (!strncmp(line, "VmHWM:", 6)) hwm = strtol(line + 6, NULL, 10);
+    }
+    fclose(f);
+    hrkd_log(HRKD_LOG_DEBUG, "memory: %s: resident %.1f MB, peak %.1f MB", what, rss / 1024.0, hwm / 1024.0);
+}
+
 void hrkd_assert_fail(const char *file, int line, const char *cond)
 {
     fprintf(stderr, "%s:%d: internal error: assertion '%s' failed\n", file, line, cond);

@@ -4,7 +4,9 @@
  * Memory: every tensor a step creates lives in the ctx's arenas (backend memory for data and
  * gradients, host memory for the structs and tape nodes). hrkd_ctx_reset() rewinds them; when
  * a step needed more than one chunk, the chunks are merged into one at reset so the next step
- * allocates nothing. */
+ * allocates nothing. Code that runs without the tape can give back what it built since a mark
+ * (hrkd_ctx_mark_get / hrkd_ctx_rewind, core.h): a teacher's forward keeps one layer's
+ * intermediates at a time. */
 #include "core/internal.h"
 
 #include <stdarg.h>
@@ -72,6 +74,15 @@ static void arena_reset(arena *a)
     a->in_use = 0;
 }
 
+/* Back to a point of this step: the chunks added since are freed (their bytes still count in
+ * the peak, so the next reset sizes the one chunk for them). */
+static void arena_rewind(arena *a, int n, size_t used, size_t in_use)
+{
+    while (a->n > n && a->n > 0) arena_raw_free(a, a->chunks[--a->n].base);
+    if (a->n > 0) a->chunks[a->n - 1].used = used;
+    a->in_use = in_use;
+}
+
 static void arena_free(arena *a)
 {
     for (int i = 0; i < a->n; i++) arena_raw_free(a, a->chunks[i].base);
@@ -122,6 +133,26 @@ void hrkd_ctx_reset(hrkd_ctx *ctx)
     arena_reset(&ctx->host);
     ctx->tape_len = 0;
 }
+
+hrkd_ctx_mark hrkd_ctx_mark_get(const hrkd_ctx *ctx)
+{
+    const arena *d = &ctx->dev, *h = &ctx->host;
+    return (hrkd_ctx_mark){.dev_n = d->n, .host_n = h->n, .tape_len = ctx->tape_len,
+                           .dev_used = d->n ? d->chunks[d->n - 1].used : 0,
+                           .host_used = h->n ? h->chunks[h->n - 1].used : 0,
+                           .dev_in_use = d->in_use, .host_in_use = h->in_use};
+}
+
+int hrkd_ctx_rewind(hrkd_ctx *ctx, const hrkd_ctx_mark *m)
+{
+    /* a node recorded since would point into the memory given back: keep everything */
+    if (ctx->tape_len != m->tape_len || ctx->dev.n < m->dev_n || ctx->host.n < m->host_n) return -1;
+    arena_rewind(&ctx->dev, m->dev_n, m->dev_used, m->dev_in_use);
+    arena_rewind(&ctx->host, m->host_n, m->host_used, m->host_in_use);
+    return 0;
+}
+
+size_t hrkd_ctx_arena_peak(const hrkd_ctx *ctx) { return ctx->dev.peak; }
 
 void hrkd_ctx_set_training(hrkd_ctx *ctx, int training) { ctx->training = training; }
 void hrkd_ctx_set_grad(hrkd_ctx *ctx, int enabled) { ctx->grad_enabled = enabled; }
