@@ -137,77 +137,142 @@ void hrkd_bert_init_weights(hrkd_bert *m, uint64_t seed)
 
 #define P(i) hrkd_params_tensor(m->params, (i))
 
-int hrkd_bert_forward(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *ids, hrkd_tensor *token_type,
-                      hrkd_tensor *mask, hrkd_bert_out *out)
+/* emb = word[ids] + pos[0..T) + type[token_type]; h0 = dropout(LN(emb)) */
+static hrkd_tensor *embed(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *ids, hrkd_tensor *token_type)
+{
+    const hrkd_bert_config *c = &m->cfg;
+    hrkd_tensor *pos_tab = hrkd_slice(ctx, P(m->pos), 0, 0, ids->shape[1]); /* [T, C] */
+    hrkd_tensor *emb = hrkd_add(ctx, hrkd_embedding(ctx, P(m->word), ids), pos_tab);
+    emb = hrkd_add(ctx, emb, hrkd_embedding(ctx, P(m->type), token_type));
+    hrkd_tensor *h = hrkd_layernorm(ctx, emb, P(m->emb_ln_w), P(m->emb_ln_b), c->layer_norm_eps);
+    return hrkd_dropout(ctx, h, c->dropout);
+}
+
+/* Encoder layer l on h [B, T, C] with the additive mask ext4 [B, NH, T, T]: its output
+ * [B, T, C]; *scores = its masked pre-softmax attention scores [B, NH, T, T]. */
+static hrkd_tensor *layer_forward(hrkd_bert *m, hrkd_ctx *ctx, int l, hrkd_tensor *h, hrkd_tensor *ext4,
+                                  hrkd_tensor **scores)
+{
+    const hrkd_bert_config *c = &m->cfg;
+    const int64_t B = h->shape[0], T = h->shape[1], C = c->hidden, NH = c->heads, HS = C / NH;
+    const float scale = 1.0f / sqrtf((float)HS);
+    const int to_heads[4] = {0, 2, 1, 3};
+    int64_t s4[4] = {B, T, NH, HS}, s3[3] = {B, T, C};
+    hrkd_bert_layer_idx *L = &m->layer[l];
+    /* q, k, v = Linear(h) viewed [B, NH, T, HS] (strided, no copy) */
+    hrkd_tensor *q = hrkd_permute(ctx, hrkd_reshape(ctx, hrkd_linear(ctx, h, P(L->q_w), P(L->q_b)), 4, s4), to_heads);
+    hrkd_tensor *kk = hrkd_permute(ctx, hrkd_reshape(ctx, hrkd_linear(ctx, h, P(L->k_w), P(L->k_b)), 4, s4), to_heads);
+    hrkd_tensor *v = hrkd_permute(ctx, hrkd_reshape(ctx, hrkd_linear(ctx, h, P(L->v_w), P(L->v_b)), 4, s4), to_heads);
+    /* scores = q kᵀ / √HS + ext  → the layer's attention output (pre-softmax) */
+    *scores = hrkd_matmul_add(ctx, q, kk, 0, 1, scale, ext4);
+    hrkd_tensor *probs = hrkd_dropout(ctx, hrkd_softmax(ctx, *scores, NULL), c->attn_dropout);
+    /* ctx = probs v, back to [B, T, C] */
+    hrkd_tensor *cv = hrkd_matmul(ctx, probs, v, 0, 0, 1.0f);
+    cv = hrkd_reshape(ctx, hrkd_contiguous(ctx, hrkd_permute(ctx, cv, to_heads)), 3, s3);
+    hrkd_tensor *a = hrkd_dropout(ctx, hrkd_linear(ctx, cv, P(L->ao_w), P(L->ao_b)), c->dropout);
+    a = hrkd_layernorm(ctx, hrkd_add(ctx, a, h), P(L->ln1_w), P(L->ln1_b), c->layer_norm_eps);
+    /* feed-forward: LN(a + dropout(W_o gelu(W_i a))) */
+    hrkd_tensor *f = hrkd_gelu(ctx, hrkd_linear(ctx, a, P(L->i_w), P(L->i_b)), c->gelu_tanh);
+    f = hrkd_dropout(ctx, hrkd_linear(ctx, f, P(L->o_w), P(L->o_b)), c->dropout);
+    return hrkd_layernorm(ctx, hrkd_add(ctx, f, a), P(L->ln2_w), P(L->ln2_b), c->layer_norm_eps);
+}
+
+/* The checks every forward shares, then ext [B, T] = (1 − mask) · −10000 and its view ext4 as
+ * [B, NH, T, T] with 0 strides; NULL when refused (the ctx failed). */
+static hrkd_tensor *forward_begin(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *ids, hrkd_tensor *token_type,
+                                  hrkd_tensor *mask, hrkd_bert_out *out, hrkd_tensor *ext4)
 {
     const hrkd_bert_config *c = &m->cfg;
     memset(out, 0, sizeof *out);
-    if (hrkd_ctx_failed(ctx) || !ids || !token_type || !mask) return -1;
+    if (hrkd_ctx_failed(ctx) || !ids || !token_type || !mask) return NULL;
     char s1[64], s2[64];
     if (ids->ndim != 2 || token_type->ndim != 2 || mask->ndim != 2 ||
         memcmp(ids->shape, token_type->shape, 2 * sizeof(int64_t)) ||
         memcmp(ids->shape, mask->shape, 2 * sizeof(int64_t))) {
         hrkd_ctx_fail(ctx, "bert: ids %s, token types %s and mask must all be [B, T]",
                       hrkd_shape_str(ids, s1, sizeof s1), hrkd_shape_str(token_type, s2, sizeof s2));
-        return -1;
+        return NULL;
     }
-    int64_t B = ids->shape[0], T = ids->shape[1], C = c->hidden, NH = c->heads, HS = C / NH;
+    int64_t B = ids->shape[0], T = ids->shape[1];
     if (T > c->max_positions) {
         hrkd_ctx_fail(ctx, "bert: sequence length %lld exceeds max_positions %d", (long long)T,
                       c->max_positions);
-        return -1;
+        return NULL;
     }
     const hrkd_kernels *k = hrkd_ctx_kernels(ctx);
-
-    /* emb = word[ids] + pos[0..T) + type[token_type]; h0 = dropout(LN(emb)) */
-    hrkd_tensor *pos_tab = hrkd_slice(ctx, P(m->pos), 0, 0, T);          /* [T, C] */
-    hrkd_tensor *emb = hrkd_add(ctx, hrkd_embedding(ctx, P(m->word), ids), pos_tab);
-    emb = hrkd_add(ctx, emb, hrkd_embedding(ctx, P(m->type), token_type));
-    hrkd_tensor *h = hrkd_layernorm(ctx, emb, P(m->emb_ln_w), P(m->emb_ln_b), c->layer_norm_eps);
-    h = hrkd_dropout(ctx, h, c->dropout);
-    out->hidden[0] = h;
-
-    /* additive mask ext[b, t] = (1 − mask) · −10000, viewed as [B, NH, T, T] with 0 strides */
     int64_t bt[2] = {B, T};
     hrkd_tensor *ext = hrkd_tensor_new(ctx, 2, bt);
-    if (!ext) return -1;
+    if (!ext) return NULL;
     k->fill(ext->data, -10000.0f, B * T);
     k->axpby(ext->data, mask->data, 10000.0f, 1.0f, B * T);
-    hrkd_tensor ext4 = *ext;
-    ext4.ndim = 4;
-    ext4.shape[0] = B; ext4.shape[1] = NH; ext4.shape[2] = T; ext4.shape[3] = T;
-    ext4.stride[0] = T; ext4.stride[1] = 0; ext4.stride[2] = 0; ext4.stride[3] = 1;
-    const float scale = 1.0f / sqrtf((float)HS);
-    const int to_heads[4] = {0, 2, 1, 3};
-    int64_t s4[4] = {B, T, NH, HS}, s3[3] = {B, T, C};
+    *ext4 = *ext;
+    ext4->ndim = 4;
+    ext4->shape[0] = B; ext4->shape[1] = c->heads; ext4->shape[2] = T; ext4->shape[3] = T;
+    ext4->stride[0] = T; ext4->stride[1] = 0; ext4->stride[2] = 0; ext4->stride[3] = 1;
+    return ext;
+}
 
-    for (int l = 0; l < c->layers; l++) {
-        hrkd_bert_layer_idx *L = &m->layer[l];
-        /* q, k, v = Linear(h) viewed [B, NH, T, HS] (strided, no copy) */
-        hrkd_tensor *q = hrkd_permute(ctx, hrkd_reshape(ctx, hrkd_linear(ctx, h, P(L->q_w), P(L->q_b)), 4, s4), to_heads);
-        hrkd_tensor *kk = hrkd_permute(ctx, hrkd_reshape(ctx, hrkd_linear(ctx, h, P(L->k_w), P(L->k_b)), 4, s4), to_heads);
-        hrkd_tensor *v = hrkd_permute(ctx, hrkd_reshape(ctx, hrkd_linear(ctx, h, P(L->v_w), P(L->v_b)), 4, s4), to_heads);
-        /* scores = q kᵀ / √HS + ext  → the layer's attention output (pre-softmax) */
-        hrkd_tensor *scores = hrkd_matmul_add(ctx, q, kk, 0, 1, scale, &ext4);
-        out->attn[l + 1] = scores;
-        hrkd_tensor *probs = hrkd_dropout(ctx, hrkd_softmax(ctx, scores, NULL), c->attn_dropout);
-        /* ctx = probs v, back to [B, T, C] */
-        hrkd_tensor *cv = hrkd_matmul(ctx, probs, v, 0, 0, 1.0f);
-        cv = hrkd_reshape(ctx, hrkd_contiguous(ctx, hrkd_permute(ctx, cv, to_heads)), 3, s3);
-        hrkd_tensor *a = hrkd_dropout(ctx, hrkd_linear(ctx, cv, P(L->ao_w), P(L->ao_b)), c->dropout);
-        a = hrkd_layernorm(ctx, hrkd_add(ctx, a, h), P(L->ln1_w), P(L->ln1_b), c->layer_norm_eps);
-        /* feed-forward: LN(a + dropout(W_o gelu(W_i a))) */
-        hrkd_tensor *f = hrkd_gelu(ctx, hrkd_linear(ctx, a, P(L->i_w), P(L->i_b)), c->gelu_tanh);
-        f = hrkd_dropout(ctx, hrkd_linear(ctx, f, P(L->o_w), P(L->o_b)), c->dropout);
-        h = hrkd_layernorm(ctx, hrkd_add(ctx, f, a), P(L->ln2_w), P(L->ln2_b), c->layer_norm_eps);
-        out->hidden[l + 1] = h;
-    }
-    /* pooled = dropout(tanh(W_p h[:, 0] + b_p)) */
-    int64_t bc[2] = {B, C};
+/* pooled = dropout(tanh(W_p h[:, 0] + b_p)) */
+static int forward_end(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *h, hrkd_bert_out *out)
+{
+    int64_t bc[2] = {h->shape[0], m->cfg.hidden};
     hrkd_tensor *cls = hrkd_reshape(ctx, hrkd_slice(ctx, h, 1, 0, 1), 2, bc);
     hrkd_tensor *pooled = hrkd_tanh(ctx, hrkd_linear(ctx, cls, P(m->pool_w), P(m->pool_b)));
-    out->pooled = hrkd_dropout(ctx, pooled, c->dropout);
+    out->pooled = hrkd_dropout(ctx, pooled, m->cfg.dropout);
     return hrkd_ctx_failed(ctx) ? -1 : 0;
+}
+
+int hrkd_bert_forward(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *ids, hrkd_tensor *token_type,
+                      hrkd_tensor *mask, hrkd_bert_out *out)
+{
+    hrkd_tensor ext4;
+    if (!forward_begin(m, ctx, ids, token_type, mask, out, &ext4)) return -1;
+    hrkd_tensor *h = embed(m, ctx, ids, token_type);
+    out->hidden[0] = h;
+    for (int l = 0; l < m->cfg.layers; l++) {
+        h = layer_forward(m, ctx, l, h, &ext4, &out->attn[l + 1]);
+        out->hidden[l + 1] = h;
+    }
+    return forward_end(m, ctx, h, out);
+}
+
+_Static_assert(HRKD_BERT_MAX_LAYERS < 64, "hrkd_bert_forward_kept: one bit of keep per layer");
+
+/* t's values into dst (same shape, both dense); dst, or NULL when t is missing */
+static hrkd_tensor *copy_into(hrkd_ctx *ctx, hrkd_tensor *dst, const hrkd_tensor *t)
+{
+    if (!dst || !t || hrkd_ctx_failed(ctx)) return NULL;
+    hrkd_ctx_kernels(ctx)->copy_d2d(dst->data, t->data, (size_t)hrkd_tensor_numel(t) * sizeof(float));
+    return dst;
+}
+
+int hrkd_bert_forward_kept(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *ids, hrkd_tensor *token_type,
+                           hrkd_tensor *mask, uint64_t keep, hrkd_bert_out *out)
+{
+    const hrkd_bert_config *c = &m->cfg;
+    if (hrkd_ctx_grad_enabled(ctx)) return hrkd_bert_forward(m, ctx, ids, token_type, mask, out);
+    hrkd_tensor ext4;
+    if (!forward_begin(m, ctx, ids, token_type, mask, out, &ext4)) return -1;
+    keep |= (uint64_t)1 << c->layers; /* the pooler reads the last layer */
+    const int64_t B = ids->shape[0], T = ids->shape[1];
+    const int64_t s3[3] = {B, T, c->hidden}, s4[4] = {B, c->heads, T, T};
+    /* a layer's output not kept lives in one of two buffers until the next layer has read it */
+    hrkd_tensor *spare[2] = {hrkd_tensor_new(ctx, 3, s3), hrkd_tensor_new(ctx, 3, s3)};
+    hrkd_tensor *h = NULL;
+    for (int l = 0; l <= c->layers && !hrkd_ctx_failed(ctx); l++) {
+        const int kept = (int)(keep >> l & 1);
+        hrkd_tensor *dst = kept ? hrkd_tensor_new(ctx, 3, s3) : spare[l & 1];
+        hrkd_tensor *sdst = kept && l > 0 ? hrkd_tensor_new(ctx, 4, s4) : NULL, *scores = NULL;
+        /* everything the layer builds besides its outputs is given back right after */
+        hrkd_ctx_mark mk = hrkd_ctx_mark_get(ctx);
+        hrkd_tensor *y = l == 0 ? embed(m, ctx, ids, token_type) : layer_forward(m, ctx, l - 1, h, &ext4, &scores);
+        h = copy_into(ctx, dst, y);
+        if (sdst) out->attn[l] = copy_into(ctx, sdst, scores);
+        hrkd_ctx_rewind(ctx, &mk);
+        if (kept) out->hidden[l] = h;
+    }
+    if (hrkd_ctx_failed(ctx)) return -1;
+    return forward_end(m, ctx, h, out);
 }
 
 hrkd_tensor *hrkd_bert_classify(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *pooled, int head)

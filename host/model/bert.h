@@ -62,6 +62,15 @@ HRKD_API void hrkd_bert_init_weights(hrkd_bert *m, uint64_t seed);
 /* ids, token_type: int32 [B, T]; mask: float [B, T] of 1 (token) / 0 (padding). */
 HRKD_API int hrkd_bert_forward(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *ids,
                                hrkd_tensor *token_type, hrkd_tensor *mask, hrkd_bert_out *out);
+/* hrkd_bert_forward for a model without the tape (the gradient off; with it on this is
+ * hrkd_bert_forward): out->hidden[l] and out->attn[l] only for the layers l whose bit is set in
+ * keep (bit 0: the embedding output), and always the last layer's hidden state; the others
+ * NULL. Each layer's intermediates are given back to the ctx once its outputs are copied out,
+ * so the ctx holds the kept outputs, not a whole forward. The kept values are those of
+ * hrkd_bert_forward bit for bit. */
+HRKD_API int hrkd_bert_forward_kept(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *ids,
+                                    hrkd_tensor *token_type, hrkd_tensor *mask, uint64_t keep,
+                                    hrkd_bert_out *out);
 /* logits [B, num_labels] of classification head `head` (of relu(pooled) when cfg.cls_relu) */
 HRKD_API hrkd_tensor *hrkd_bert_classify(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *pooled, int head);
 /* fit_denses.{layer}(h) */

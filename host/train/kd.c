@@ -97,7 +97,9 @@ hrkd_tensor *hrkd_kd_forward(hrkd_kd *kd, hrkd_ctx *ctx, const hrkd_batch *batch
             hrkd_ctx_set_training(ctx, 0);
             hrkd_bert *T = kd->teacher[d];
             hrkd_bert_out full;
-            hrkd_bert_forward(T, ctx, ids, types, mask, &full);
+            uint64_t keep = 0; /* the layers the layer map reads; the others' memory given back */
+            for (int m = 0; m <= M; m++) keep |= (uint64_t)1 << kd->layer_map[m];
+            hrkd_bert_forward_kept(T, ctx, ids, types, mask, keep, &full);
             tlogits = hrkd_bert_classify(T, ctx, full.pooled, kd->teacher_head[d]);
             t_last = full.hidden[T->cfg.layers];
             for (int m = 0; m <= M; m++) {
