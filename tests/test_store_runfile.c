@@ -460,6 +460,19 @@ static void test_snapshot(hrkd_backend *be)
         CHECK(memcmp(want, got, sizeof want) == 0);
         k->copy_d2h(&m_after, hrkd_params_m(q), sizeof m_after);
         CHECK(m_after == m_before);
+        /* hrkd_run_checkpoint_same: the loaded values are the group's; one changed bit is not */
+        int same = -1;
+        CHECKF(hrkd_run_checkpoint_same(run, "best", q, &same, &err) == HRKD_STATUS_OK, "%s", err.msg);
+        CHECK(same == 1);
+        hrkd_params *other = make_store(be, "student", 0, 7);
+        CHECK(hrkd_run_checkpoint_same(run, "best", other, &same, &err) == HRKD_STATUS_OK && same == 0);
+        got[7] = nextafterf(got[7], INFINITY);
+        hrkd_params_write(q, 2, got);
+        CHECK(hrkd_run_checkpoint_same(run, "best", q, &same, &err) == HRKD_STATUS_OK && same == 0);
+        hrkd_params *foreign = make_store(be, "teacher_0", 0, 42);
+        CHECK(hrkd_run_checkpoint_same(run, "best", foreign, &same, &err) == HRKD_STATUS_NOT_FOUND);
+        hrkd_params_destroy(foreign);
+        hrkd_params_destroy(other);
         hrkd_run_free(run);
     }
     hrkd_params_destroy(q);

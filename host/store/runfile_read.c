@@ -404,6 +404,9 @@ hrkd_status hrkd_run_load_checkpoint(hrkd_run *r, const char *group, hrkd_params
                 free(buf);
             }
         }
+        if (c.st == HRKD_STATUS_OK)
+            hrkd_log(HRKD_LOG_DEBUG, "%s: read /%s/%s: %d parameters%s", r->path, group, model,
+                     hrkd_params_count(p), with_mom ? ", with AdamW moments" : "");
     }
     if (st && c.st == HRKD_STATUS_OK) {
         memset(st, 0, sizeof *st);
@@ -448,5 +451,45 @@ hrkd_status hrkd_run_load_checkpoint(hrkd_run *r, const char *group, hrkd_params
     }
     H5Fclose(f);
     H5Eclear2(H5E_DEFAULT);
+    return c.st;
+}
+
+hrkd_status hrkd_run_checkpoint_same(hrkd_run *r, const char *group, hrkd_params *p, int *same, hrkd_error *err)
+{
+    h5_quiet();
+    h5c c = {r->path, err, HRKD_STATUS_OK};
+    *same = 0;
+    if (!name_ok(group)) return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: bad group name", r->path);
+    hid_t f = -1;
+    if (!H5OK(&c, f = H5Fopen(r->path, H5F_ACC_RDONLY, H5P_DEFAULT))) return c.st;
+    const char *model = hrkd_params_model_name(p);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", group, model);
+    if (!h5_exists(f, path)) c_fail(&c, HRKD_STATUS_NOT_FOUND, "checkpoint has no model '%s'%.0lld", path, 0);
+    int eq = 1;
+    for (int i = 0; i < hrkd_params_count(p) && eq && c.st == HRKD_STATUS_OK; i++) {
+        const hrkd_param_info *pi = hrkd_params_info(p, i);
+        snprintf(path, sizeof path, "%s/%s/%s", group, model, pi->name);
+        if (!h5_exists(f, path)) {
+            c_fail(&c, HRKD_STATUS_NOT_FOUND, "checkpoint lacks parameter %s%.0lld", path, 0);
+            break;
+        }
+        float *file = r_data(&c, f, path, H5T_NATIVE_FLOAT, 4, pi->ndim, pi->shape, NULL);
+        float *mine = file ? malloc((size_t)pi->numel * sizeof *mine) : NULL;
+        if (file && !mine) c_fail(&c, HRKD_STATUS_NOMEM, "%s: out of memory%.0lld", path, 0);
+        else if (file && hrkd_params_read(p, i, mine) != HRKD_STATUS_OK)
+            c_fail(&c, HRKD_STATUS_INTERNAL, "%s: cannot read the parameter back%.0lld", path, 0);
+        else if (file)
+            eq = !memcmp(file, mine, (size_t)pi->numel * sizeof *mine);
+        free(file);
+        free(mine);
+    }
+    H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+    if (c.st == HRKD_STATUS_OK) {
+        *same = eq;
+        hrkd_log(HRKD_LOG_DEBUG, "%s: compared /%s/%s: %s", r->path, group, model,
+                 eq ? "the same values" : "other values");
+    }
     return c.st;
 }

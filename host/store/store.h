@@ -273,10 +273,16 @@ hrkd_status hrkd_run_checkpoint(hrkd_run *run, const char *group, hrkd_params *c
 hrkd_status hrkd_run_snapshot(hrkd_run *run, const char *group, hrkd_params *const *stores,
                               int n_stores, const hrkd_run_state *st, hrkd_error *err);
 /* Read group into stores (matched by model name, then parameter name; shapes must agree;
- * moments read when the store has them) and its state (st may be NULL). */
+ * moments read when the store has them) and its state (st may be NULL). At log level debug
+ * each store read is a line "PATH: read /GROUP/MODEL: N parameters" (", with AdamW moments"
+ * when they were read). */
 hrkd_status hrkd_run_load_checkpoint(hrkd_run *run, const char *group,
                                      hrkd_params *const *stores, int n_stores,
                                      hrkd_run_state *st, hrkd_error *err);
+/* *same = 1 when group's copy of store p's model holds exactly p's values (every parameter bit
+ * for bit), else 0; moments are not read. One parameter is in memory at a time. */
+hrkd_status hrkd_run_checkpoint_same(hrkd_run *run, const char *group, hrkd_params *p, int *same,
+                                     hrkd_error *err);
 /* A case-study file (`hrkd case --out`, layout in results/README.md): n cases of one example
  * per domain. labels / pred / rows [n][D] (names from label_names, "<id>" past them); text
  * [n][D]; ratios [n][M+1][D]; hier per case D·(M+1)(M+2)/2 floats, layer m's [D][m+1] block at

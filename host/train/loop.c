@@ -314,6 +314,12 @@ hrkd_status hrkd_loop_run(const hrkd_loop_opts *o, const hrkd_loop_step *s,
         double gn = 0;
         if ((st = hrkd_adamw_step(stores, n_stores, &ac, &step, &gn, err)) != HRKD_STATUS_OK) goto out;
         t_steps += hrkd_now_s() - t_step;
+        if (step == step0 + 1 || step == total) { /* the first step sizes the arena; the last */
+            char what[96];
+            snprintf(what, sizeof what, "%s step %lld (arena peak %.1f MB)", o->label, (long long)step,
+                     (double)hrkd_ctx_arena_peak(ctx) / 1048576.0);
+            hrkd_log_memory(what);
+        }
         if (root && (st = s->log(s->self, run, step - 1, err)) != HRKD_STATUS_OK) goto out;
         if (o->log_every > 0 && (step % o->log_every == 0 || step == total)) {
             double t = hrkd_now_s();

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hrkd/hrkd.h"
+#include "core/core.h"
 
 /* ---- a distillation ---- */
 
@@ -214,6 +215,7 @@ hrkd_status hrkd_setup_distill(const hrkd_setup *s, uint64_t seed, const char *t
     hrkd_status st = hrkd_setup_teacher_arch(s, &dd->tc, err);
     if (st != HRKD_STATUS_OK) return st;
     if ((st = load_teachers(s, teacher_path, dd, err)) != HRKD_STATUS_OK) return st;
+    hrkd_log_memory("teachers read");
     if (dd->metakd && (st = metakd_bind_teachers(s, seed, teacher_path, dd, err)) != HRKD_STATUS_OK)
         return st;
     /* student */
@@ -248,7 +250,9 @@ hrkd_status hrkd_setup_distill(const hrkd_setup *s, uint64_t seed, const char *t
           HRKD_SETUP_BIND(s, relational, aggregate, HRKD_KIND_RELATIONAL_AGGREGATE, &kd->aggregate, &args, err) != 0 ||
           HRKD_SETUP_BIND(s, relational, graph, HRKD_KIND_RELATIONAL_GRAPH, &kd->graph, &args, err) != 0)))
         return err->status;
-    return hrkd_params_alloc(dd->relational, dd->trainable, dd->trainable, err);
+    st = hrkd_params_alloc(dd->relational, dd->trainable, dd->trainable, err);
+    hrkd_log_memory("student and plugins set up");
+    return st;
 }
 
 void hrkd_distill_free(hrkd_distill *dd)
@@ -264,7 +268,11 @@ void hrkd_distill_free(hrkd_distill *dd)
     }
     hrkd_params_destroy(dd->relational);
     hrkd_bert_destroy(kd->student);
-    for (int d = 0; d < kd->D; d++) hrkd_bert_destroy(kd->teacher[d]);
+    for (int d = 0; d < kd->D; d++) { /* domains may share a teacher (hrkd_load_teachers) */
+        int shared = 0;
+        for (int e = 0; e < d; e++) shared |= kd->teacher[e] == kd->teacher[d];
+        if (!shared) hrkd_bert_destroy(kd->teacher[d]);
+    }
     memset(dd, 0, sizeof *dd);
 }
 

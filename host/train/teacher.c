@@ -127,6 +127,8 @@ hrkd_status hrkd_load_teachers(const char *path, hrkd_backend *be, const hrkd_be
     hrkd_run *run = NULL;
     hrkd_status st = hrkd_run_open(path, &run, err);
     if (st != HRKD_STATUS_OK) return st;
+    int models[HRKD_MAX_DOMAINS];
+    int64_t steps[HRKD_MAX_DOMAINS];
     for (int d = 0; d < D && st == HRKD_STATUS_OK; d++) {
         char group[32], name[32];
         snprintf(group, sizeof group, "best_d%d", d);
@@ -136,9 +138,19 @@ hrkd_status hrkd_load_teachers(const char *path, hrkd_backend *be, const hrkd_be
             hrkd_error_prefix(err, "%s: teacher for domain %d: ", path, d);
             break;
         }
-        int model, n_heads;
-        hrkd_teacher_route(&rs, &model, &heads[d], &n_heads);
-        snprintf(name, sizeof name, "teacher_%d", model);
+        int n_heads;
+        hrkd_teacher_route(&rs, &models[d], &heads[d], &n_heads);
+        steps[d] = rs.step;
+        /* a group holding the same model at the same step as an earlier domain's is, when its
+         * values agree bit for bit, served by that domain's copy */
+        int same = 0;
+        for (int e = 0; e < d && !same && st == HRKD_STATUS_OK; e++)
+            if (models[e] == models[d] && steps[e] == steps[d] &&
+                (st = hrkd_run_checkpoint_same(run, group, teachers[e]->params, &same, err)) == HRKD_STATUS_OK &&
+                same)
+                teachers[d] = teachers[e];
+        if (same || st != HRKD_STATUS_OK) continue;
+        snprintf(name, sizeof name, "teacher_%d", models[d]);
         teachers[d] = hrkd_bert_create(be, cfg, name, 0, 0, err);
         if (!teachers[d]) { st = err ? err->status : HRKD_STATUS_INVALID; break; }
         hrkd_params *s = teachers[d]->params;

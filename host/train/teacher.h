@@ -49,7 +49,10 @@ HRKD_API int hrkd_teacher_route(const hrkd_run_state *rs, int *model, int *head,
 HRKD_API hrkd_status hrkd_teacher_read_heads(hrkd_run *run, int D, int *n_heads, hrkd_error *err);
 
 /* Load teacher model(s) for distillation from a teacher run file: for every domain d the
- * best_d<d> group (its model and head) into teachers[d]; cfg is the architecture. */
+ * best_d<d> group (its model and head) into teachers[d]; cfg is the architecture. Only those
+ * groups' weights are read (never the moments, never another group). Domains whose groups
+ * hold the same values (the same model saved at the same step) share one model: teachers[d]
+ * may equal teachers[e], so free each distinct pointer once. */
 HRKD_API hrkd_status hrkd_load_teachers(const char *path, hrkd_backend *be,
                                         const hrkd_bert_config *cfg, int D, hrkd_bert **teachers,
                                         int *heads, hrkd_error *err);
