@@ -2,8 +2,8 @@
  * the kept layers' hidden states and attention scores and the pooled output are those of
  * hrkd_bert_forward bit for bit, the layers not kept are NULL, and the ctx holds far less at
  * its peak than a whole forward. Also the arena marks it is built on (hrkd_ctx_mark_get /
- * hrkd_ctx_rewind): memory given back is handed out again, and a rewind is refused once the
- * tape has grown. */
+ * hrkd_ctx_rewind): memory given back is handed out again, the next step's one chunk covers the
+ * peak, and a rewind is refused once the tape has grown. */
 #include <string.h>
 
 #include "common/backend.h"
@@ -39,6 +39,10 @@ static void marks(hrkd_backend *be)
     hrkd_tensor *c = hrkd_tensor_new(ctx, 1, &n);
     CHECK(c && c->data == b_data); /* the same memory again */
     CHECK(a->data != c->data);
+    /* the next step gets one chunk for the peak, the given-back chunk's bytes included */
+    hrkd_ctx_reset(ctx);
+    CHECKF(hrkd_ctx_arena_bytes(ctx) >= hrkd_ctx_arena_peak(ctx), "arena %zu bytes after reset, peak %zu",
+           hrkd_ctx_arena_bytes(ctx), hrkd_ctx_arena_peak(ctx));
     /* with the tape grown since the mark nothing is given back */
     hrkd_ctx_set_grad(ctx, 1);
     hrkd_tensor *p = hrkd_tensor_set_requires_grad(ctx, hrkd_tensor_zeros(ctx, 1, &n));

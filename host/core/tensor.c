@@ -61,8 +61,9 @@ void *hrkd_arena_alloc(arena *a, size_t bytes)
 
 static void arena_reset(arena *a)
 {
-    if (a->n > 1) {
-        /* merge into one chunk the size of the largest step seen (plus 1/16 headroom) */
+    if (a->n > 1 || (a->n == 1 && a->peak > a->chunks[0].cap)) {
+        /* merge into one chunk the size of the largest step seen (plus 1/16 headroom); also
+         * when chunks a rewind gave back held more than the one left */
         size_t want = a->peak + a->peak / 16;
         for (int i = 0; i < a->n; i++) arena_raw_free(a, a->chunks[i].base);
         a->n = 0;
