@@ -127,7 +127,15 @@ static const cfg_key data_keys[] = {
      CFG_MIN_EXCLUSIVE, 0},                                                                       \
     {"dropout", HRKD_CFG_FLOAT, "0.1", RANGE(0, 0.99), NULL, "Hidden dropout while training.", 0, 0}, \
     {"attention_dropout", HRKD_CFG_FLOAT, "0.1", RANGE(0, 0.99), NULL,                            \
-     "Dropout on attention probabilities while training.", 0, 0}
+     "Dropout on attention probabilities while training.", 0, 0},                                 \
+    {"precision", HRKD_CFG_ENUM, "backend", NONUM, "backend|fp32|tf32|bf16",                      \
+     "Precision of this model's matrix products (its forward, and for a model that trains its "    \
+     "backward): fp32; tf32 (cuda: TF32 tensor cores); bf16 (cuda: bf16 operands, float32 "         \
+     "accumulation); LayerNorm, softmax, reductions, master weights, gradients and AdamW stay "    \
+     "float32. backend: what the [backend] shorthands say for both models (bf16 when [backend] "   \
+     "bf16, else tf32 when [backend] tf32, else fp32); fp32, tf32 and bf16 here win over them. "   \
+     "The CPU backend computes fp32 only: tf32 and bf16 are refused at start-up, naming the CPU "   \
+     "feature bf16 needs (AVX512_BF16) where the CPU lacks it.", 0, 0}
 
 static const cfg_key teacher_keys[] = {
     {"strategy", HRKD_CFG_STRING, "mtl", NONUM, NULL,
@@ -264,8 +272,12 @@ static const cfg_key backend_keys[] = {
     {"device", HRKD_CFG_ENUM, "cpu", NONUM, "cpu|cuda",
      "Kernel backend: lib/hrkd/backends/hrkd_backend_<device>.so.", 0, 0},
     {"threads", HRKD_CFG_INT, "0", RANGE(0, 4096), NULL, "CPU threads; 0: all cores.", 0, 0},
-    {"tf32", HRKD_CFG_BOOL, "false", NONUM, NULL, "cuda: allow TF32 tensor-core matmuls.", 0, 0},
-    {"bf16", HRKD_CFG_BOOL, "false", NONUM, NULL, "cuda: bf16 autocast of matmuls.", 0, 0},
+    {"tf32", HRKD_CFG_BOOL, "false", NONUM, NULL,
+     "cuda: TF32 tensor-core matmuls; shorthand for [teacher] and [student] precision = tf32 "
+     "(a model's own precision key wins).", 0, 0},
+    {"bf16", HRKD_CFG_BOOL, "false", NONUM, NULL,
+     "cuda: bf16 autocast of matmuls; shorthand for [teacher] and [student] precision = bf16 "
+     "(a model's own precision key wins; bf16 wins over tf32).", 0, 0},
     {"blas_core", HRKD_CFG_STRING, "", NONUM, NULL,
      "cpu: the OpenBLAS kernel set to use (its OPENBLAS_CORETYPE names: Haswell, SkylakeX, "
      "Cooperlake, Zen, ...); empty: OpenBLAS picks one for the CPU. Kernel sets sum matrix "

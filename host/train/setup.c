@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hrkd/hrkd.h"
+#include "model/precision.h"
 
 /* ---- configuration, backend, communicator, data ---- */
 
@@ -95,6 +96,22 @@ int hrkd_setup_backend(hrkd_setup *s, hrkd_error *err)
             hrkd_error_prefix(err, "%s: [backend] %s: ", ini, opts[i].key);
             return 3;
         }
+    /* each model's own precision key: refused here, before anything loads, when the backend
+     * cannot honour it; then the shorthands' state again until the first forward sets its own */
+    const struct { const char *name; const hrkd_config_section *sec; } models[2] = {
+        {"teacher", s->section.teacher}, {"student", s->section.student}};
+    for (int i = 0; i < 2; i++) {
+        int p = hrkd_precision_parse(model_precision(models[i].sec));
+        if (p == HRKD_PRECISION_BACKEND) continue;
+        if (hrkd_precision_apply(k, p, err) != 0) {
+            hrkd_error_prefix(err, "%s: [%s] precision = %s: ", ini, models[i].name, hrkd_precision_name(p));
+            return 3;
+        }
+    }
+    if (hrkd_precision_apply(k, hrkd_precision_resolve(HRKD_PRECISION_BACKEND, opts[0].on, opts[1].on), err) != 0) {
+        hrkd_error_prefix(err, "%s: [backend]: ", ini);
+        return 3;
+    }
     return 0;
 }
 

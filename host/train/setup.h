@@ -50,7 +50,7 @@
 
 #define HRKD_SETUP_MODEL_KEYS(X)                                                                 \
     X(layers, int) X(hidden, int) X(heads, int) X(ffn, int) X(max_positions, int) X(gelu, str)   \
-    X(layer_norm_eps, float) X(dropout, float) X(attention_dropout, float)
+    X(layer_norm_eps, float) X(dropout, float) X(attention_dropout, float) X(precision, str)
 
 #define HRKD_SETUP_SECTIONS(X)                                                                   \
     X(run) X(data) X(teacher) X(student) X(distill) X(relational) X(optimizer) X(output)         \
@@ -147,6 +147,9 @@ HRKD_API hrkd_run_meta hrkd_setup_run_meta(const hrkd_setup *s, uint64_t seed, i
 HRKD_API hrkd_status hrkd_setup_teacher_arch(const hrkd_setup *s, hrkd_bert_config *c, hrkd_error *err);
 HRKD_API hrkd_status hrkd_setup_student_arch(const hrkd_setup *s, const hrkd_bert_config *tc,
                                              hrkd_bert_config *c, hrkd_error *err);
+/* The precision (HRKD_PRECISION_FP32, _TF32 or _BF16, model/precision.h) of the model whose
+ * section is model ([teacher] or [student]): its precision key with the [backend] shorthands. */
+HRKD_API int hrkd_setup_precision(const hrkd_setup *s, const hrkd_config_section *model);
 
 /* Teachers to train: the [teacher] strategy bound (with weights of its own, when it declares
  * some), its models created and initialised (from the pretrained folder when there is one). */
