@@ -8,7 +8,9 @@
 #                with a bf16 student and fp32 for both give three different runs; bf16 for both
 #                models = [backend] bf16 = true; [backend] bf16 = true with [student] precision
 #                = fp32 = the bf16 teacher with the fp32 student (a model's key wins).
-#   bash backends/cuda/emu/precision.sh [build]
+# Before them, the BERT oracle (tests/test_bert_oracle.c) at tf32 and bf16 on the emulation,
+# with that test's tolerances.
+#   bash backends/cuda/emu/precision.sh [build]   (needs `make B=build build-tests`)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 tree=${1:-build}
@@ -24,6 +26,11 @@ mk() {
 }
 same() { h5diff -q "$tmp/$1.h5" "$tmp/$2.h5" /checkpoint /checkpoint && h5diff -q "$tmp/$1.h5" "$tmp/$2.h5" /losses /losses; }
 fail=0
+for p in tf32 bf16; do
+  if HRKD_BUILD=$tree/emu HRKD_TEST_BACKEND=cuda HRKD_TEST_PRECISION=$p "$tree/tests/test_bert_oracle" > "$tmp/oracle_$p.log" 2>&1
+  then echo "ok   BERT oracle at $p: $(tail -n 1 "$tmp/oracle_$p.log")"
+  else echo "FAILED: BERT oracle at $p"; tail -n 20 "$tmp/oracle_$p.log"; fail=1; fi
+done
 expect() { if eval "$1"; then echo "ok   $2"; else echo "FAILED: $2"; fail=1; fi; }
 mk t32 teacher "" ""
 mk tbk teacher "" $'[teacher]\nprecision = bf16'
