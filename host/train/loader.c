@@ -29,6 +29,33 @@ hrkd_batch hrkd_split_rows(const hrkd_split_data *s, int64_t i, int64_t k)
                         .mask = s->mask + i * s->T, .labels = s->labels + i};
 }
 
+int64_t hrkd_batch_longest(const int32_t *mask, int64_t T, const int64_t *rows, int64_t B)
+{
+    int64_t len = 1;
+    for (int64_t i = 0; i < B; i++) {
+        const int32_t *m = mask + (rows ? rows[i] : i) * T;
+        for (int64_t t = T - 1; t >= len; t--)
+            if (m[t]) { len = t + 1; break; }
+    }
+    len = (len + HRKD_PAD_MULTIPLE - 1) / HRKD_PAD_MULTIPLE * HRKD_PAD_MULTIPLE;
+    return len < T ? len : T;
+}
+
+hrkd_batch hrkd_batch_cut(const hrkd_batch *b, int64_t T2, int32_t *ids, int32_t *types, int32_t *mask)
+{
+    hrkd_batch c = *b;
+    for (int64_t i = 0; i < b->B; i++) {
+        memcpy(ids + i * T2, b->ids + i * b->T, (size_t)T2 * sizeof *ids);
+        memcpy(types + i * T2, b->types + i * b->T, (size_t)T2 * sizeof *types);
+        memcpy(mask + i * T2, b->mask + i * b->T, (size_t)T2 * sizeof *mask);
+    }
+    c.T = T2;
+    c.ids = ids;
+    c.types = types;
+    c.mask = mask;
+    return c;
+}
+
 static void permute(int64_t *p, int64_t n, uint64_t seed, int d, int64_t epoch)
 {
     uint64_t s = seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(d + 1)) ^ ((uint64_t)epoch << 32);
@@ -83,12 +110,13 @@ void hrkd_loader_next(hrkd_loader *l, const hrkd_train_data *data, int d, hrkd_b
     if (l->pos[d] >= l->n[d]) hrkd_loader_seek(l, d, l->epoch[d] + 1, 0);
     int64_t k = l->n[d] - l->pos[d];
     if (k > l->B) k = l->B;
-    int64_t T = s->T;
-    for (int64_t i = 0; i < k; i++) {
-        int64_t r = l->perm[d][l->pos[d] + i];
-        memcpy(l->ids[d] + i * T, s->ids + r * T, (size_t)T * sizeof(int32_t));
-        memcpy(l->types[d] + i * T, s->types + r * T, (size_t)T * sizeof(int32_t));
-        memcpy(l->mask[d] + i * T, s->mask + r * T, (size_t)T * sizeof(int32_t));
+    const int64_t *rows = l->perm[d] + l->pos[d];
+    int64_t T = s->pad_longest ? hrkd_batch_longest(s->mask, s->T, rows, k) : s->T;
+    for (int64_t i = 0; i < k; i++) { /* the first T columns of each row */
+        int64_t r = rows[i];
+        memcpy(l->ids[d] + i * T, s->ids + r * s->T, (size_t)T * sizeof(int32_t));
+        memcpy(l->types[d] + i * T, s->types + r * s->T, (size_t)T * sizeof(int32_t));
+        memcpy(l->mask[d] + i * T, s->mask + r * s->T, (size_t)T * sizeof(int32_t));
         l->labels[d][i] = s->labels[r];
     }
     l->pos[d] += k;

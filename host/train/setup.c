@@ -155,7 +155,8 @@ hrkd_status hrkd_setup_data_seed(hrkd_setup *s, uint64_t seed, hrkd_error *err)
             const hrkd_data_split *x = &s->ds->split[d * 3 + k];
             s->data.split[d][k] = (hrkd_split_data){.n = x->n, .T = x->T, .ids = x->ids,
                                                     .types = x->segment, .mask = x->mask,
-                                                    .labels = x->labels};
+                                                    .labels = x->labels,
+                                                    .pad_longest = !strcmp(data_pad_to(s), "longest")};
         }
         if (s->data.split[d][HRKD_SPLIT_TRAIN].n == 0)
             return hrkd_error_set(err, HRKD_STATUS_INVALID, "[data] domain '%s' has no training examples",
