@@ -13,6 +13,7 @@
 #  - a cache over 80 % of the memory available is refused before the teacher pass, naming
 #    the bytes and the keys that help (HRKD_TEST_MEM_AVAILABLE, bytes, is the test seam that
 #    stands in for /proc/meminfo's MemAvailable); with teacher_cache_dir it runs;
+#  - length_buckets: a run killed and resumed is bit-identical to an uninterrupted one;
 #  - hrkd check --print and the run file's /config record both keys.
 source tests/common/lib.sh
 cat > "$tmp/base.ini" <<'EOF'
@@ -115,6 +116,17 @@ check 'grep -q "(T = 32) x 4 bytes (fp32)" "$tmp/cached.err" && grep -q "(T = 32
 check 'h5diff -p 1e-2 "$tmp/cached.h5" "$tmp/bf16.h5" /losses /losses > "$tmp/d4"' "bf16 cache: step losses within 1e-2 of the fp32 cache's"
 worst=$(h5diff -v -p 1e-12 "$tmp/cached.h5" "$tmp/bf16.h5" /losses/values /losses/values | awk '$NF ~ /^[0-9.e+-]+$/ && NF >= 5 { if ($NF + 0 > w) w = $NF + 0 } END { print w + 0 }')
 echo "info: bf16 cache, largest relative difference of a step loss: $worst"
+
+# length_buckets: a run killed and resumed ends bit-identical to an uninterrupted one (the
+# bucketed order is a function of seed, domain and epoch)
+mk lb longest "$ck" "s|^max_seq_len = 48|&\nlength_buckets = 4|"
+sed "s|lb.h5|lbk.h5|" "$tmp/lb.ini" > "$tmp/lbk.ini"
+run lb; check '[ $? -eq 0 ]' "distillation with length_buckets = 4"
+"$HRKD" run "$tmp/lbk.ini" --kill-after-step 5 > /dev/null 2>&1 & wait $! 2> /dev/null
+"$HRKD" run "$tmp/lbk.ini" --resume > /dev/null 2>&1; check '[ $? -eq 0 ]' "length_buckets: killed at step 5 and resumed"
+check 'h5diff -q "$tmp/lb.h5" "$tmp/lbk.h5" /checkpoint /checkpoint && h5diff -q "$tmp/lb.h5" "$tmp/lbk.h5" /losses /losses' \
+      "length_buckets: the resumed run is bit-identical"
+check '! h5diff -q "$tmp/cut.h5" "$tmp/lb.h5" /ratios/examples /ratios/examples' "length_buckets changes which rows share a batch"
 
 # the memory check
 need=$(grep -o "= [0-9.]* MB" "$tmp/cached.err" | tr -dc '0-9.')

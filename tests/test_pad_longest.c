@@ -3,6 +3,8 @@
  * On random data with texts of 3 to 40 tokens in max_seq_len = 48 columns:
  *  - hrkd_batch_longest: the last mask = 1 column + 1, rounded up to 8, capped at T;
  *  - the loader cuts each batch to its rows' T' (the first T' columns of those rows);
+ *  - length_buckets: every row once an epoch, a chunk's batches do not interleave in length,
+ *    fewer columns than the plain order, the same batches after a seek (resume);
  *  - a teacher forward on the first T' columns gives the same hidden states (every column
  *    < T'), attention scores ([T', T'] corner) and logits as on all T columns, within float
  *    rounding (relative 1e-5: only the GEMM blocking differs);
@@ -87,7 +89,7 @@ static void test_longest(void)
 static void test_loader(data *x)
 {
     hrkd_loader l;
-    CHECK(hrkd_loader_init(&l, &x->td, 6, 3) == 0);
+    CHECK(hrkd_loader_init(&l, &x->td, 6, 3, 0) == 0);
     int saw_cut = 0;
     for (int step = 0; step < 8; step++)
         for (int d = 0; d < ND; d++) {
@@ -107,6 +109,64 @@ static void test_loader(data *x)
         }
     CHECK(saw_cut);
     hrkd_loader_free(&l);
+}
+
+/* last mask = 1 column + 1 of row r of domain d's training split */
+static int64_t row_len(const data *x, int d, int64_t r)
+{
+    int64_t t = TT;
+    while (t > 0 && !x->mask[d][r * TT + t - 1]) t--;
+    return t;
+}
+
+/* [data] length_buckets: chunks of K batches sorted by length, every row once an epoch, fewer
+ * columns than the plain order, and the same batches after a seek (resume) */
+static void test_buckets(data *x)
+{
+    enum { B = 4, K = 3, EPOCHS = 6 };
+    hrkd_loader plain, lb, again;
+    CHECK(hrkd_loader_init(&plain, &x->td, B, 9, 0) == 0);
+    CHECK(hrkd_loader_init(&lb, &x->td, B, 9, K) == 0);
+    CHECK(hrkd_loader_init(&again, &x->td, B, 9, K) == 0);
+    int64_t cols_plain = 0, cols_lb = 0;
+    const int per_epoch = (N + B - 1) / B;
+    for (int d = 0; d < ND; d++)
+        for (int e = 0; e < EPOCHS; e++) {
+            int seen[N] = {0};
+            int64_t lo[per_epoch], hi[per_epoch];
+            if (e == 3) hrkd_loader_seek(&again, d, 3, 0);
+            for (int k = 0; k < per_epoch; k++) {
+                hrkd_batch b, p, a;
+                hrkd_loader_next(&lb, &x->td, d, &b);
+                hrkd_loader_next(&plain, &x->td, d, &p);
+                cols_lb += b.T;
+                cols_plain += p.T;
+                lo[k] = TT, hi[k] = 0;
+                for (int64_t i = 0; i < b.B; i++) {
+                    seen[b.index[i]]++;
+                    int64_t len = row_len(x, d, b.index[i]);
+                    if (len < lo[k]) lo[k] = len;
+                    if (len > hi[k]) hi[k] = len;
+                }
+                if (e == 3) { /* a loader sought to (3, 0) gives the same batches */
+                    hrkd_loader_next(&again, &x->td, d, &a);
+                    CHECK(a.B == b.B && !memcmp(a.index, b.index, (size_t)b.B * sizeof *b.index));
+                }
+            }
+            int once = 1;
+            for (int r = 0; r < N; r++) once &= seen[r] == 1;
+            CHECKF(once, "domain %d epoch %d: every row once", d, e);
+            for (int k = 0; k < per_epoch; k++) /* full batches of one chunk do not interleave */
+                for (int j = (k / K) * K; j < k; j++)
+                    if (j < N / B && k < N / B)
+                        CHECKF(hi[j] <= lo[k] || hi[k] <= lo[j], "batches %d and %d of a chunk interleave", j, k);
+        }
+    CHECKF(cols_lb < cols_plain, "columns with buckets %lld, without %lld", (long long)cols_lb, (long long)cols_plain);
+    printf("length_buckets = %d: %lld columns over %d epochs, plain order %lld\n", K, (long long)cols_lb, EPOCHS,
+           (long long)cols_plain);
+    hrkd_loader_free(&plain);
+    hrkd_loader_free(&lb);
+    hrkd_loader_free(&again);
 }
 
 static hrkd_bert *make_teacher(void)
@@ -236,7 +296,7 @@ static void test_cache(hrkd_bert *t, hrkd_ctx *ctx, data *x, int bf16, hrkd_teac
     CHECK(hrkd_teacher_cache_bytes(&tv, &x->td, bf16) ==
           (int64_t)(ND * N) * c->per_example * (bf16 ? 2 : 4));
     hrkd_loader l;
-    CHECK(hrkd_loader_init(&l, &x->td, 6, 11) == 0);
+    CHECK(hrkd_loader_init(&l, &x->td, 6, 11, 0) == 0);
     for (int step = 0; step < 5; step++)
         for (int d = 0; d < ND; d++) {
             hrkd_batch b;
@@ -377,6 +437,7 @@ int main(void)
     test_longest();
     test_bf16();
     test_loader(&cut);
+    test_buckets(&cut);
     hrkd_error err = {0};
     hrkd_bert *t = make_teacher();
     hrkd_ctx *ctx = hrkd_ctx_create(g_be, &err);

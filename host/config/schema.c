@@ -71,6 +71,12 @@ static const cfg_key data_keys[] = {
      "reference), so with longest they average over T' columns and the padding columns beyond "
      "T' drop out of the loss (Meta-KD's mean-pooled domain representations likewise). The "
      "default keeps the reference's results. docs/data.md.", 0, 0},
+    {"length_buckets", HRKD_CFG_INT, "0", RANGE(0, 1000000), NULL,
+     "K > 1: batches of texts of similar length, for pad_to = longest. Each domain's shuffled "
+     "epoch order is cut into chunks of K batches; each chunk's texts are sorted by length and "
+     "its full batches taken in a seeded order. Every text still comes once an epoch and each "
+     "domain keeps its own batches, but which texts share a batch changes, and so do the "
+     "results. 0 or 1: the plain shuffled order.", 0, 0},
     {"seed", HRKD_CFG_INT, "42", RANGE(0, 4294967295.0), NULL,
      "Seed of the train/dev/test split and the few-shot sampling.", 0, 0},
     {"few_shot_ratio", HRKD_CFG_FLOAT, "1.0", RANGE(0, 1), NULL,

@@ -77,6 +77,10 @@ typedef struct hrkd_loader {
     int      D;
     int64_t  B;
     uint64_t seed;
+    int64_t  buckets;                   /* [data] length_buckets (hrkd_loader_init) */
+    int32_t *len[HRKD_MAX_DOMAINS];     /* buckets > 1: each training row's length */
+    void    *scratch_ranked;            /* buckets > 1: the sort of one chunk */
+    int64_t *scratch_rows, *scratch_blocks;
     int64_t  n[HRKD_MAX_DOMAINS];
     int64_t  epoch[HRKD_MAX_DOMAINS], pos[HRKD_MAX_DOMAINS];
     int64_t *perm[HRKD_MAX_DOMAINS];
@@ -86,8 +90,13 @@ typedef struct hrkd_loader {
 } hrkd_loader;
 
 /* Batches of B rows of every domain's training split, in the order of seed; non-zero: out of
- * memory (free it all the same). */
-HRKD_API int hrkd_loader_init(hrkd_loader *l, const hrkd_train_data *data, int64_t B, uint64_t seed);
+ * memory (free it all the same). buckets K > 1 ([data] length_buckets): each epoch's order is
+ * cut into chunks of K·B positions, each chunk's rows sorted by length (ties keep the shuffled
+ * order) and its full batches taken in a seeded order, so a batch holds texts of similar
+ * length (with pad_to = longest, fewer columns); every row still comes once an epoch, every
+ * domain keeps its own batches, and the order stays a pure function of (seed, d, epoch). */
+HRKD_API int hrkd_loader_init(hrkd_loader *l, const hrkd_train_data *data, int64_t B, uint64_t seed,
+                              int64_t buckets);
 HRKD_API void hrkd_loader_free(hrkd_loader *l);
 /* Position domain d at (epoch, pos): the epoch's permutation is recomputed (resume). */
 HRKD_API void hrkd_loader_seek(hrkd_loader *l, int d, int64_t epoch, int64_t pos);

@@ -199,6 +199,7 @@ hrkd_loop_opts hrkd_setup_loop_opts(const hrkd_setup *s, uint64_t seed, const ch
     o.log_every = run_log_every(s);
     o.checkpoint_every = output_checkpoint_every(s);
     o.batch_size = data_batch_size(s);
+    o.length_buckets = data_length_buckets(s);
     o.eval_batch_size = data_eval_batch_size(s);
     o.optim = hrkd_adamw_defaults();
     o.optim.lr = (float)lr;

@@ -28,7 +28,7 @@
     X(run, plugin_path, str) X(run, comm, str) X(run, comm_timeout, float)                       \
     X(data, batch_size, int) X(data, eval_batch_size, int) X(data, max_seq_len, int)             \
     X(data, vocab, str) X(data, few_shot_ratio, float) X(data, few_shot_seed, int)               \
-    X(data, pad_to, str)                                                                         \
+    X(data, pad_to, str) X(data, length_buckets, int)                                            \
     X(teacher, checkpoint, str) X(teacher, strategy, str) X(teacher, epochs, int)                \
     X(teacher, lr, float) X(teacher, head_activation, str)                                       \
     X(student, init, str) X(student, checkpoint, str) X(student, fit_init, str)                  \
