@@ -172,7 +172,8 @@ hrkd_status hrkd_setup_data_seed(hrkd_setup *s, uint64_t seed, hrkd_error *err)
             const hrkd_data_split *x = &s->ds->split[d * 3 + k];
             s->data.split[d][k] = (hrkd_split_data){.n = x->n, .T = x->T, .ids = x->ids,
                                                     .types = x->segment, .mask = x->mask,
-                                                    .labels = x->labels};
+                                                    .labels = x->labels,
+                                                    .pad_longest = !strcmp(data_pad_to(s), "longest")};
         }
         if (s->data.split[d][HRKD_SPLIT_TRAIN].n == 0)
             return hrkd_error_set(err, HRKD_STATUS_INVALID, "[data] domain '%s' has no training examples",
@@ -215,6 +216,7 @@ hrkd_loop_opts hrkd_setup_loop_opts(const hrkd_setup *s, uint64_t seed, const ch
     o.log_every = run_log_every(s);
     o.checkpoint_every = output_checkpoint_every(s);
     o.batch_size = data_batch_size(s);
+    o.length_buckets = data_length_buckets(s);
     o.eval_batch_size = data_eval_batch_size(s);
     o.optim = hrkd_adamw_defaults();
     o.optim.lr = (float)lr;

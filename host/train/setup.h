@@ -28,13 +28,14 @@
     X(run, plugin_path, str) X(run, comm, str) X(run, comm_timeout, float)                       \
     X(data, batch_size, int) X(data, eval_batch_size, int) X(data, max_seq_len, int)             \
     X(data, vocab, str) X(data, few_shot_ratio, float) X(data, few_shot_seed, int)               \
+    X(data, pad_to, str) X(data, length_buckets, int)                                            \
     X(teacher, checkpoint, str) X(teacher, strategy, str) X(teacher, epochs, int)                \
     X(teacher, lr, float) X(teacher, head_activation, str)                                       \
     X(student, init, str) X(student, checkpoint, str) X(student, fit_init, str)                  \
     X(distill, method, str) X(distill, loss, str) X(distill, relational, bool)                   \
     X(distill, gamma, float) X(distill, temperature, float) X(distill, hidden_ratio, float)      \
     X(distill, pred_ratio, float) X(distill, layer_map, str) X(distill, teacher_cache, bool)     \
-    X(distill, teacher_cache_dir, str)                                                           \
+    X(distill, teacher_cache_dir, str) X(distill, teacher_cache_precision, str)                  \
     X(relational, reference, str) X(relational, aggregate, str) X(relational, graph, str)        \
     X(relational, trainable, bool)                                                               \
     X(optimizer, lr, float) X(optimizer, weight_decay, float) X(optimizer, beta1, float)         \
