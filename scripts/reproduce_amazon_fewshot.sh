@@ -56,4 +56,11 @@ done | xargs -P "$JOBS" -L 1 bash -c 'fewshot_job "$@"' _ || status=$?
 PY=results/.venv/bin/python
 [ -f results/.venv/.installed ] || bash results/venv.sh >/dev/null
 "$PY" results/analyze.py --fewshot results/report_fewshot "$R"/r*_seed*.h5 | tee "$L/summary.md"
+# wall time of each run (teacher + student; the last attempt's, a resumed run counts its last
+# part only) and of the grid
+{ echo; echo "wall time per run (s), teacher and student:"
+  grep -H '^wall_s' "$L"/r*_seed*.log 2>/dev/null | sed 's|.*/||; s|\.log:wall_s||' | sort |
+    awk '{ print "  " $1, $2; s += $2; n++ }
+         END { if (n) printf "  %d runs, %d s in all (%.1f h of run time; JOBS=2 runs two at a time)\n", n, s, s / 3600 }'
+} | tee -a "$L/summary.md"
 exit "${status:-0}"

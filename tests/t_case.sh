@@ -126,6 +126,20 @@ check 'diff -q <("$H" case student.ini out/s.h5 --split test --pattern neg,pos,n
              <(grep -v "^wrote" p.log | sed "\$d") > /dev/null' \
       "the same seed samples the same cases"
 
+# [data] pad_to = longest (32 columns, so texts of 8..30 tokens are cut): a case runs each
+# example on its first T' columns, as its batch of one did in training
+printf '[run]\nbase = student.ini\nname = sl\n\n[data]\nmax_seq_len = 32\npad_to = longest\n' > longest.ini
+"$H" run longest.ini --kill-after-step 5 > l1.log 2>&1 & wait $! 2> /dev/null
+cp out/sl.h5 sl5.h5
+check '"$H" run longest.ini --resume > l2.log 2>&1' "pad_to = longest: the student resumed to its end"
+lrows=$(vals out/sl.h5 /ratios/examples 5,0,0 1,3,1 | paste -sd,)
+check '"$H" case longest.ini sl5.h5 --group checkpoint --split train --rows "$lrows" --out cl.h5 > cl.log 2>&1' \
+      "pad_to = longest: hrkd case on step 5's weights and rows"
+want=$(vals out/sl.h5 /ratios/domain 5,0,0 1,3,3); got=$(vals cl.h5 /ratios/domain 0,0,0 1,3,3)
+check 'same "$want" "$got"' "pad_to = longest: domain-relational ratios equal the step's"
+want=$(vals out/sl.h5 /ratios/hierarchical/layer_2 5,0,0 1,3,3); got=$(vals cl.h5 /ratios/hierarchical/layer_2 0,0,0 1,3,3)
+check 'same "$want" "$got"' "pad_to = longest: hierarchical ratios of layer 2 equal the step's"
+
 # refusals
 check '! "$H" case student.ini out/s.h5 --split test --out p.h5 > r1.log 2>&1 && grep -q "exists; --force" r1.log' \
       "an existing --out is refused without --force"

@@ -2,7 +2,8 @@
  * typed accessors and defaults, origins (file:line), %include and [run] base overriding in
  * the right order with paths relative to their own file, derived defaults, text mode
  * refusing the filesystem, binding a plugin's parameter table, every error of a file in one
- * pass, and the effective configuration reading back to itself. */
+ * pass, the effective configuration reading back to itself, and the --resume rule for keys a
+ * run's configuration lacks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "common/test.h"
 #include "config/cfg.h"
+#include "config/resume.h"
 
 static char dir[256];
 
@@ -207,6 +209,29 @@ static void test_bind_plugin(void)
     hrkd_config_free(c);
 }
 
+/* A run started before a key existed: the key at its default now is no change; at another
+ * value, or a plugin section's key the run lacks, it is refused. */
+static void test_resume_new_keys(void)
+{
+    const char *stored = "[run]\nseed = 1\n\n[data]\nmax_seq_len = 64\n";
+    hrkd_config_changes ch = {0};
+    hrkd_error e = {0};
+    CHECKF(hrkd_config_resume_check(stored, "[run]\nseed = 1\n\n[data]\nmax_seq_len = 64\npad_to = max_seq_len\n"
+                                    "\n[distill]\nteacher_cache_precision = fp32\n", 0, "r.h5", &ch, &e) == HRKD_STATUS_OK &&
+           ch.n == 0, "new keys at their defaults: %s", e.msg);
+    hrkd_config_changes_free(&ch);
+    e = (hrkd_error){0};
+    CHECK(hrkd_config_resume_check(stored, "[run]\nseed = 1\n\n[data]\nmax_seq_len = 64\npad_to = longest\n", 0,
+                                   "r.h5", &ch, &e) == HRKD_STATUS_INVALID);
+    CHECKF(strstr(e.msg, "[data] pad_to: (absent) -> longest") != NULL, "%s", e.msg);
+    e = (hrkd_error){0};
+    CHECK(hrkd_config_resume_check(stored, "[run]\nseed = 1\n\n[data]\nmax_seq_len = 64\n\n[loss.tinybert]\n"
+                                   "soft_ce_mean = batch_classes\n", 0, "r.h5", &ch, &e) == HRKD_STATUS_INVALID);
+    e = (hrkd_error){0};
+    CHECK(hrkd_config_resume_check(stored, "[run]\nseed = 2\n\n[data]\nmax_seq_len = 64\n", 0, "r.h5", &ch, &e) ==
+          HRKD_STATUS_INVALID);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/hrkd_test_config_XXXXXX");
@@ -216,6 +241,7 @@ int main(void)
     test_text_mode_refuses_files();
     test_include_and_base();
     test_bind_plugin();
+    test_resume_new_keys();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "note: could not remove %s\n", dir);

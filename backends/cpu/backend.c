@@ -61,6 +61,17 @@ static int is_false(const char *v)
     return !strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "off");
 }
 
+/* Does this CPU have the bf16 dot-product instructions (AVX512_BF16)? */
+static int cpu_has_bf16(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16");
+#else
+    return 0;
+#endif
+}
+
 /* Options of other backends that the CPU can only honour when they are off. */
 static int cpu_set_option(const char *name, const char *value, hrkd_error *err)
 {
@@ -70,11 +81,17 @@ static int cpu_set_option(const char *name, const char *value, hrkd_error *err)
     /* this library does not link libhrkd: fill the error directly (the first one wins) */
     if (err && err->status == HRKD_STATUS_OK) {
         err->status = HRKD_STATUS_UNSUPPORTED;
-        if (known)
-            snprintf(err->msg, sizeof err->msg, "backend cpu: option %s = %s: not supported "
-                     "(float32 only; use false)", name, value);
-        else
+        if (!known)
             snprintf(err->msg, sizeof err->msg, "backend cpu: unknown option '%s'", name);
+        else if (!strcmp(name, "tf32"))
+            snprintf(err->msg, sizeof err->msg, "backend cpu: tf32 = %s: TF32 is a GPU tensor-core "
+                     "format; the CPU backend computes float32 (use fp32)", value);
+        else if (!cpu_has_bf16())
+            snprintf(err->msg, sizeof err->msg, "backend cpu: bf16 = %s: bf16 matrix products need "
+                     "the CPU feature AVX512_BF16, which this CPU lacks (use fp32)", value);
+        else
+            snprintf(err->msg, sizeof err->msg, "backend cpu: bf16 = %s: this CPU has AVX512_BF16, "
+                     "but the CPU backend of this version computes float32 only (use fp32)", value);
     }
     return 1;
 }

@@ -15,9 +15,11 @@ static void usage_to(FILE *out)
             "usage: hrkd bench [--preset tinybert|bert-base|tiny] [--mode train|forward]\n"
             "                  [--layers N] [--hidden C] [--heads H] [--ffn F] [--vocab V]\n"
             "                  [--seq T] [--batch B] [--steps N] [--warmup N] [--threads N]\n"
-            "                  [--backend cpu|cuda] [--tf32] [--bf16] [--gemm-size N]\n"
+            "                  [--backend cpu|cuda] [--precision fp32|tf32|bf16] [--gemm-size N]\n"
             "Prints one JSON line: config, step_ms_median, examples_per_s, gflops,\n"
-            "sgemm_peak_gflops (in the same precision), fraction_of_peak, peak_rss_mb.\n");
+            "sgemm_peak_gflops (in the same precision), fraction_of_peak, fp32_peak_gflops and\n"
+            "fraction_of_fp32_peak (the float32 peak of the same run), peak_rss_mb.\n"
+            "--tf32 and --bf16 are shorthands for --precision tf32 and --precision bf16.\n");
 }
 
 int hrkd_cmd_bench(int argc, char **argv)
@@ -34,6 +36,14 @@ int hrkd_cmd_bench(int argc, char **argv)
         if (!strcmp(a, "--seq") && v) { o.T = atoll(v); i++; continue; }
         if (!strcmp(a, "--batch") && v) { o.B = atoll(v); i++; continue; }
         if (!strcmp(a, "--backend") && v) { o.backend = v; i++; continue; }
+        if (!strcmp(a, "--precision") && v) {
+            if (!strcmp(v, "fp32")) o.tf32 = o.bf16 = 0;
+            else if (!strcmp(v, "tf32")) o.tf32 = 1, o.bf16 = 0;
+            else if (!strcmp(v, "bf16")) o.tf32 = 0, o.bf16 = 1;
+            else { fprintf(stderr, "hrkd bench: --precision %s: expected fp32, tf32 or bf16\n", v); return 2; }
+            i++;
+            continue;
+        }
         if (!strcmp(a, "--tf32")) { o.tf32 = 1; continue; }
         if (!strcmp(a, "--bf16")) { o.bf16 = 1; continue; }
         if (!strcmp(a, "--mode") && v) {

@@ -2,6 +2,7 @@
  * (`hrkd check --print` text: "[section]" headers and "key = value" lines, comments ";"). */
 #include "config/resume.h"
 #include "config/paths.h"
+#include "config/schema.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -110,6 +111,17 @@ static int same_place(const char *a, const char *b)
     return same;
 }
 
+/* A host key the run's configuration does not have, at its default now: the run was started
+ * by an hrkd from before the key existed, which behaved as the key's default does (a new
+ * key's default keeps the results hrkd gave before it). */
+static int new_key_at_default(const char *sec, const char *key, const char *now)
+{
+    const cfg_schema_section *s = cfg_schema_find(sec);
+    for (int i = 0; s && i < s->n_keys; i++)
+        if (!strcmp(s->keys[i].name, key)) return s->keys[i].def && !strcmp(s->keys[i].def, now);
+    return 0;
+}
+
 static int add_line(hrkd_config_changes *c, const char *sec, const char *key, const char *old, const char *now)
 {
     char **g = realloc(c->line, (size_t)(c->n + 1) * sizeof *g);
@@ -153,7 +165,9 @@ hrkd_status hrkd_config_resume_check(const char *stored, const char *now, int ex
             const char *other = find(y, k->sec, k->key);
             if (pass && other) continue; /* seen in the first pass */
             const char *old = pass ? "(absent)" : k->val, *cur = pass ? k->val : other ? other : "(absent)";
-            if (!strcmp(old, cur) || listed(harmless, 5, k->sec, k->key) || same_place(old, cur)) continue;
+            if (!strcmp(old, cur) || listed(harmless, 5, k->sec, k->key) || same_place(old, cur) ||
+                (pass && new_key_at_default(k->sec, k->key, cur)))
+                continue;
             hrkd_config_changes *to = listed(length, 3, k->sec, k->key) ? (extend ? changes : &longer) : &refused;
             if (add_line(to, k->sec, k->key, old, cur)) {
                 st = hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory");

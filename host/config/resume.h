@@ -7,6 +7,8 @@
  *     [output] flush_every, [output] checkpoint_every;
  *   - paths spelled differently that name the same file or folder, or files of identical
  *     content;
+ *   - a host key the run's configuration lacks, at its default now (the run was started by
+ *     an hrkd from before the key, and a new key's default keeps the results it gave);
  *   - the run's length ([run] epochs, [run] max_steps, [teacher] epochs), with `extend`
  *     (--extend): these come back as changes for the run file to record. */
 #ifndef HRKD_CONFIG_RESUME_H

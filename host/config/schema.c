@@ -60,6 +60,23 @@ static const cfg_key data_keys[] = {
      "WordPiece vocab.txt; empty: the student / teacher checkpoint's, or the synthetic one.", 0, 0},
     {"max_seq_len", HRKD_CFG_INT, "128", RANGE(2, 65536), NULL,
      "Tokens per example including [CLS] and [SEP]; longer inputs are truncated.", 0, 0},
+    {"pad_to", HRKD_CFG_ENUM, "max_seq_len", NONUM, "max_seq_len|longest",
+     "Columns of a batch. max_seq_len: every batch is padded to max_seq_len (the reference "
+     "code). longest: each batch (training, evaluation, the teacher cache) keeps only its first "
+     "T' columns, T' = its longest example rounded up to a multiple of 8 (at most max_seq_len): "
+     "less work on short texts. Padding is masked out of attention, so evaluation and what a "
+     "model gives its real tokens are the same to float rounding; training is not: dropout draws "
+     "follow the tensors' shapes, and the distillation's embedding, hidden and attention MSE "
+     "terms and the relational prototypes average over every column, padding included (as the "
+     "reference), so with longest they average over T' columns and the padding columns beyond "
+     "T' drop out of the loss (Meta-KD's mean-pooled domain representations likewise). The "
+     "default keeps the reference's results. docs/data.md.", 0, 0},
+    {"length_buckets", HRKD_CFG_INT, "0", RANGE(0, 1000000), NULL,
+     "K > 1: batches of texts of similar length, for pad_to = longest. Each domain's shuffled "
+     "epoch order is cut into chunks of K batches; each chunk's texts are sorted by length and "
+     "its full batches taken in a seeded order. Every text still comes once an epoch and each "
+     "domain keeps its own batches, but which texts share a batch changes, and so do the "
+     "results. 0 or 1: the plain shuffled order.", 0, 0},
     {"seed", HRKD_CFG_INT, "42", RANGE(0, 4294967295.0), NULL,
      "Seed of the train/dev/test split and the few-shot sampling.", 0, 0},
     {"few_shot_ratio", HRKD_CFG_FLOAT, "1.0", RANGE(0, 1), NULL,
@@ -127,7 +144,15 @@ static const cfg_key data_keys[] = {
      CFG_MIN_EXCLUSIVE, 0},                                                                       \
     {"dropout", HRKD_CFG_FLOAT, "0.1", RANGE(0, 0.99), NULL, "Hidden dropout while training.", 0, 0}, \
     {"attention_dropout", HRKD_CFG_FLOAT, "0.1", RANGE(0, 0.99), NULL,                            \
-     "Dropout on attention probabilities while training.", 0, 0}
+     "Dropout on attention probabilities while training.", 0, 0},                                 \
+    {"precision", HRKD_CFG_ENUM, "backend", NONUM, "backend|fp32|tf32|bf16",                      \
+     "Precision of this model's matrix products (its forward, and for a model that trains its "    \
+     "backward): fp32; tf32 (cuda: TF32 tensor cores); bf16 (cuda: bf16 operands, float32 "         \
+     "accumulation); LayerNorm, softmax, reductions, master weights, gradients and AdamW stay "    \
+     "float32. backend: what the [backend] shorthands say for both models (bf16 when [backend] "   \
+     "bf16, else tf32 when [backend] tf32, else fp32); fp32, tf32 and bf16 here win over them. "   \
+     "The CPU backend computes fp32 only: tf32 and bf16 are refused at start-up, naming the CPU "   \
+     "feature bf16 needs (AVX512_BF16) where the CPU lacks it.", 0, 0}
 
 static const cfg_key teacher_keys[] = {
     {"strategy", HRKD_CFG_STRING, "mtl", NONUM, NULL,
@@ -181,10 +206,17 @@ static const cfg_key distill_keys[] = {
     {"teacher_cache", HRKD_CFG_BOOL, "false", NONUM, NULL,
      "Run the (frozen, dropout-free) teacher once over the training data before the first step "
      "and read its outputs from that cache at every step: each later epoch costs the student "
-     "only. Size: examples × ((M+1)·T·F + M·H·T·T + C) × 4 bytes (printed at the start).", 0, 0},
+     "only. Size: examples × ((M+1)·T·F + M·H·T·T + C) × 4 bytes, or × 2 with "
+     "teacher_cache_precision = bf16 (printed at the start); T is max_seq_len, or with [data] "
+     "pad_to = longest the longest training example rounded up to a multiple of 8.", 0, 0},
     {"teacher_cache_dir", HRKD_CFG_PATH, "", NONUM, NULL,
      "Folder for the teacher cache's backing file (unlinked at once, so nothing is left "
-     "behind); empty: anonymous memory.", 0, 0},
+     "behind); empty: anonymous memory, and a cache larger than 80 % of the memory available "
+     "(MemAvailable of /proc/meminfo) is refused before the teacher pass, with the figures.", 0, 0},
+    {"teacher_cache_precision", HRKD_CFG_ENUM, "fp32", NONUM, "fp32|bf16",
+     "How the teacher cache stores its values: fp32, or bf16 (half the bytes; each value "
+     "rounded to nearest even to 8 significant bits, within 2^-8 relative, and read back as "
+     "fp32; the step losses of tests/t_pad_longest.sh move by at most 2e-4 relative).", 0, 0},
     {"method", HRKD_CFG_ENUM, "kd", NONUM, "kd|metakd",
      "kd: one-stage distillation (HRKD or TinyBERT-KD); metakd: Meta-KD's two-stage "
      "meta-distillation ([metakd] keys; loss = meta_distill, relational = false, a teacher "
@@ -264,8 +296,12 @@ static const cfg_key backend_keys[] = {
     {"device", HRKD_CFG_ENUM, "cpu", NONUM, "cpu|cuda",
      "Kernel backend: lib/hrkd/backends/hrkd_backend_<device>.so.", 0, 0},
     {"threads", HRKD_CFG_INT, "0", RANGE(0, 4096), NULL, "CPU threads; 0: all cores.", 0, 0},
-    {"tf32", HRKD_CFG_BOOL, "false", NONUM, NULL, "cuda: allow TF32 tensor-core matmuls.", 0, 0},
-    {"bf16", HRKD_CFG_BOOL, "false", NONUM, NULL, "cuda: bf16 autocast of matmuls.", 0, 0},
+    {"tf32", HRKD_CFG_BOOL, "false", NONUM, NULL,
+     "cuda: TF32 tensor-core matmuls; shorthand for [teacher] and [student] precision = tf32 "
+     "(a model's own precision key wins).", 0, 0},
+    {"bf16", HRKD_CFG_BOOL, "false", NONUM, NULL,
+     "cuda: bf16 autocast of matmuls; shorthand for [teacher] and [student] precision = bf16 "
+     "(a model's own precision key wins; bf16 wins over tf32).", 0, 0},
     {"blas_core", HRKD_CFG_STRING, "", NONUM, NULL,
      "cpu: the OpenBLAS kernel set to use (its OPENBLAS_CORETYPE names: Haswell, SkylakeX, "
      "Cooperlake, Zen, ...); empty: OpenBLAS picks one for the CPU. Kernel sets sum matrix "

@@ -1,13 +1,15 @@
 /* host/core/core.h — what the other rooms of host/ may use of core beyond the SDK headers: a
- * clock, a host allocation that lives as long as the step, the data-parallel batch shard, the
- * library's folder, matmul with an addend, a context's error to fill, marks to give a step's
- * memory back to, the process's memory in the debug log, and the exit code of a failed command. Core's own internals (tape, arenas, op records) stay in core/internal.h,
- * which only host/core/ includes. */
+ * clock, bfloat16 storage conversions, a host allocation that lives as long as the step, the
+ * data-parallel batch shard, the library's folder, matmul with an addend, a context's error to
+ * fill, marks to give a step's memory back to, the process's memory in the debug log, and the
+ * exit code of a failed command. Core's own internals (tape, arenas, op records) stay in
+ * core/internal.h, which only host/core/ includes. */
 #ifndef HRKD_CORE_CORE_H
 #define HRKD_CORE_CORE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "hrkd/tensor.h"
@@ -18,6 +20,25 @@ static inline double hrkd_now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* bfloat16 as a storage format (the upper half of a binary32; no bf16 arithmetic anywhere):
+ * pack rounds to nearest, ties to even, in integer arithmetic; a NaN stays a NaN (quieted),
+ * ±0 and ±inf are kept, a finite value past the largest bf16 becomes ±inf. unpack is exact. */
+static inline uint16_t hrkd_bf16_pack(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((u >> 16) | 0x0040u);
+    u += 0x7FFFu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+static inline float hrkd_bf16_unpack(uint16_t b)
+{
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
 }
 
 /* bytes of host memory in the ctx's host arena: valid until hrkd_ctx_reset; NULL (and the

@@ -3,7 +3,8 @@
  * random data and prints one JSON line. The achieved
  * GFLOP/s counts the model's matrix-product FLOPs (backward = 2 × forward); the sgemm peak
  * is measured in the same run on a large square product through the same backend, with the
- * same precision options (--tf32, --bf16: the backend's set_option, as [backend] tf32/bf16). */
+ * same precision (--precision, or its shorthands --tf32 and --bf16: the backend's options, as
+ * [teacher] / [student] precision), and for tf32 and bf16 the float32 peak as well. */
 #include "model/bench.h"
 
 #include <math.h>
@@ -13,6 +14,7 @@
 #include <sys/resource.h>
 
 #include "core/core.h"
+#include "model/precision.h"
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -94,7 +96,7 @@ int hrkd_bench_run(const hrkd_bench_opts *o)
     for (int i = 0; i < 2; i++) {
         const hrkd_kernels *k = hrkd_backend_kernels(be);
         if (opt_on[i] && (!k->set_option || k->set_option(opt_names[i], "true", &err) != 0)) {
-            fprintf(stderr, "hrkd bench: --%s: %s\n", opt_names[i],
+            fprintf(stderr, "hrkd bench: --precision %s: %s\n", opt_names[i],
                     k->set_option ? err.msg : "this backend has no options");
             hrkd_backend_unload(be);
             return 3;
@@ -156,7 +158,13 @@ int hrkd_bench_run(const hrkd_bench_opts *o)
     if (rc == 0) {
         double med = median(times, steps);
         double flops = hrkd_bert_forward_flops(&c, B, T) * (train ? 3.0 : 1.0);
-        double peak = sgemm_peak(hrkd_backend_kernels(be), gemm_n, 5);
+        double peak = sgemm_peak(hrkd_backend_kernels(be), gemm_n, 5), peak32 = peak;
+        if (tf32 || bf16) { /* the float32 peak too, in the same run */
+            if (hrkd_precision_apply(hrkd_backend_kernels(be), HRKD_PRECISION_FP32, &err) == 0)
+                peak32 = sgemm_peak(hrkd_backend_kernels(be), gemm_n, 5);
+            else
+                peak32 = 0;
+        }
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         double gflops = flops / med / 1e9;
@@ -166,11 +174,12 @@ int hrkd_bench_run(const hrkd_bench_opts *o)
                "\"seq\": %lld, \"batch\": %lld, \"steps\": %d, \"threads\": %d}, "
                "\"step_ms_median\": %.3f, \"step_ms_min\": %.3f, \"examples_per_s\": %.2f, "
                "\"gflops\": %.2f, \"sgemm_peak_gflops\": %.2f, \"gemm_size\": %d, "
-               "\"fraction_of_peak\": %.3f, "
+               "\"fraction_of_peak\": %.3f, \"fp32_peak_gflops\": %.2f, \"fraction_of_fp32_peak\": %.3f, "
                "\"arena_mb\": %.1f, \"peak_rss_mb\": %.1f}\n",
                preset, train ? "train" : "forward", backend, precision, c.layers, c.hidden, c.heads, c.ffn,
                c.vocab, (long long)T, (long long)B, steps, threads, med * 1e3, times[0] * 1e3,
                (double)B / med, gflops, peak, gemm_n, peak > 0 ? gflops / peak : 0.0,
+               peak32, peak32 > 0 ? gflops / peak32 : 0.0,
                (double)hrkd_ctx_arena_bytes(ctx) / 1048576.0, (double)ru.ru_maxrss / 1024.0);
     }
     free(times); free(ids); free(tt); free(labels); free(mask);

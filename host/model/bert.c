@@ -2,6 +2,7 @@
  *
  * Shape letters: B batch, T tokens, C hidden, NH heads, HS = C / NH, FF intermediate, V vocab. */
 #include "model/bert.h"
+#include "model/precision.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -185,6 +186,13 @@ static hrkd_tensor *forward_begin(hrkd_bert *m, hrkd_ctx *ctx, hrkd_tensor *ids,
     const hrkd_bert_config *c = &m->cfg;
     memset(out, 0, sizeof *out);
     if (hrkd_ctx_failed(ctx) || !ids || !token_type || !mask) return NULL;
+    if (c->precision != HRKD_PRECISION_BACKEND) {
+        hrkd_error e = {0};
+        if (hrkd_precision_apply(hrkd_ctx_kernels(ctx), c->precision, &e) != 0) {
+            hrkd_ctx_fail(ctx, "bert: precision %s: %s", hrkd_precision_name(c->precision), e.msg);
+            return NULL;
+        }
+    }
     char s1[64], s2[64];
     if (ids->ndim != 2 || token_type->ndim != 2 || mask->ndim != 2 ||
         memcmp(ids->shape, token_type->shape, 2 * sizeof(int64_t)) ||

@@ -25,6 +25,8 @@ typedef struct hrkd_bert_config {
     float dropout;       /* hidden dropout */
     float attn_dropout;  /* attention-probability dropout */
     int   cls_relu;      /* 1: heads read relu(pooled) (the Meta-KD meta-teacher); 0: pooled */
+    int   precision;     /* HRKD_PRECISION_*: set at every forward (model/precision.h); 0: leave
+                            the backend's options as they are */
 } hrkd_bert_config;
 
 typedef struct hrkd_bert_layer_idx {

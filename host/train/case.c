@@ -141,6 +141,7 @@ hrkd_status hrkd_case_forward(hrkd_kd *kd, hrkd_ctx *ctx, hrkd_case_set *cs, hrk
             const size_t at = (size_t)c * D + d;
             b[d] = (hrkd_batch){.B = 1, .T = cs->T, .ids = cs->ids + at * cs->T, .types = cs->types + at * cs->T,
                                 .mask = cs->mask + at * cs->T, .labels = cs->labels + at};
+            if (cs->pad_longest) b[d].T = hrkd_batch_longest(b[d].mask, cs->T, NULL, 1); /* one row: a view */
         }
         hrkd_ctx_reset(ctx);
         hrkd_ctx_set_training(ctx, 0);

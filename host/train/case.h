@@ -17,6 +17,8 @@
 typedef struct hrkd_case_set {
     int      n, D, M;   /* cases, domains, student layers */
     int64_t  T;         /* tokens per example */
+    int      pad_longest; /* [data] pad_to = longest: each example runs on its first
+                           * hrkd_batch_longest columns, as a training batch would */
     int32_t *ids, *types, *mask;  /* [n][D][T] */
     int32_t *labels;    /* [n][D] gold label */
     int64_t *rows;      /* [n][D] row of the split the example came from, −1: from a file */

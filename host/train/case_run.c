@@ -279,6 +279,7 @@ int hrkd_case_run(const hrkd_case_opts *opts)
             rc = 1;
             goto fail;
         }
+    cs.pad_longest = r.data.split[0][HRKD_SPLIT_TRAIN].pad_longest;
     if (hrkd_case_forward(&dd.kd, ctx, &cs, &err) != HRKD_STATUS_OK) { rc = 1; goto fail; }
     printf("%s: student of group /%s (step %lld), relational weights from %s; teacher %s\n", a.h5, a.group,
            (long long)step, rel_from, tpath);

@@ -42,13 +42,23 @@ static int64_t count_correct(hrkd_bert *model, int head, hrkd_ctx *ctx, const hr
                              int64_t lo, int64_t n, int64_t eval_batch)
 {
     int64_t correct = 0;
+    int32_t *cut = NULL; /* [3][eval_batch, T]: a batch's first T' columns (pad_longest) */
+    if (s->pad_longest && n > 0 && !(cut = malloc(3 * (size_t)(eval_batch * s->T) * sizeof *cut))) return -1;
     for (int64_t i = lo; i < lo + n; i += eval_batch) {
         int64_t k = lo + n - i < eval_batch ? lo + n - i : eval_batch;
         hrkd_batch b = hrkd_split_rows(s, i, k);
+        if (cut) {
+            int64_t T2 = hrkd_batch_longest(b.mask, b.T, NULL, k);
+            b = hrkd_batch_cut(&b, T2, cut, cut + k * T2, cut + 2 * k * T2);
+        }
         int64_t c = hrkd_eval_batch(model, head, ctx, &b, NULL);
-        if (c < 0) return -1;
+        if (c < 0) {
+            free(cut);
+            return -1;
+        }
         correct += c;
     }
+    free(cut);
     return correct;
 }
 

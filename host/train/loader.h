@@ -29,6 +29,8 @@ typedef struct hrkd_split_data {
     int64_t        n, T;
     const int32_t *ids, *types, *mask; /* [n, T] */
     const int32_t *labels;             /* [n] */
+    int            pad_longest;        /* [data] pad_to = longest: a batch of these rows keeps
+                                          only its first hrkd_batch_longest columns */
 } hrkd_split_data;
 
 typedef struct hrkd_train_data {
@@ -60,10 +62,25 @@ HRKD_API int hrkd_batch_upload(hrkd_ctx *ctx, const hrkd_batch *b, hrkd_tensor *
 /* Contiguous rows [i, i + k) of split s as a batch (evaluation, teacher-cache passes). */
 HRKD_API hrkd_batch hrkd_split_rows(const hrkd_split_data *s, int64_t i, int64_t k);
 
+/* [data] pad_to = longest. Padding is masked out of attention, so the first T' columns of a
+ * batch give its real tokens the same outputs as all T columns (to float rounding): a batch
+ * needs only T' = (the last mask = 1 column of any row, + 1) rounded up to a multiple of
+ * HRKD_PAD_MULTIPLE, capped at T. rows (NULL: 0..B-1) picks B rows of the [., T] mask. */
+#define HRKD_PAD_MULTIPLE 8
+HRKD_API int64_t hrkd_batch_longest(const int32_t *mask, int64_t T, const int64_t *rows, int64_t B);
+/* The first T2 (<= b->T) columns of b copied into ids, types, mask [b->B, T2]; the batch of
+ * them (labels, index and shard as b's). */
+HRKD_API hrkd_batch hrkd_batch_cut(const hrkd_batch *b, int64_t T2, int32_t *ids, int32_t *types,
+                                   int32_t *mask);
+
 typedef struct hrkd_loader {
     int      D;
     int64_t  B;
     uint64_t seed;
+    int64_t  buckets;                   /* [data] length_buckets (hrkd_loader_init) */
+    int32_t *len[HRKD_MAX_DOMAINS];     /* buckets > 1: each training row's length */
+    void    *scratch_ranked;            /* buckets > 1: the sort of one chunk */
+    int64_t *scratch_rows, *scratch_blocks;
     int64_t  n[HRKD_MAX_DOMAINS];
     int64_t  epoch[HRKD_MAX_DOMAINS], pos[HRKD_MAX_DOMAINS];
     int64_t *perm[HRKD_MAX_DOMAINS];
@@ -73,12 +90,19 @@ typedef struct hrkd_loader {
 } hrkd_loader;
 
 /* Batches of B rows of every domain's training split, in the order of seed; non-zero: out of
- * memory (free it all the same). */
-HRKD_API int hrkd_loader_init(hrkd_loader *l, const hrkd_train_data *data, int64_t B, uint64_t seed);
+ * memory (free it all the same). buckets K > 1 ([data] length_buckets): each epoch's order is
+ * cut into chunks of K·B positions, each chunk's rows sorted by length (ties keep the shuffled
+ * order) and its full batches taken in a seeded order, so a batch holds texts of similar
+ * length (with pad_to = longest, fewer columns); every row still comes once an epoch, every
+ * domain keeps its own batches, and the order stays a pure function of (seed, d, epoch). */
+HRKD_API int hrkd_loader_init(hrkd_loader *l, const hrkd_train_data *data, int64_t B, uint64_t seed,
+                              int64_t buckets);
 HRKD_API void hrkd_loader_free(hrkd_loader *l);
 /* Position domain d at (epoch, pos): the epoch's permutation is recomputed (resume). */
 HRKD_API void hrkd_loader_seek(hrkd_loader *l, int d, int64_t epoch, int64_t pos);
-/* Next batch of domain d into b (pointers into the loader's buffers; b->index names the rows). */
+/* Next batch of domain d into b (pointers into the loader's buffers; b->index names the rows).
+ * A split with pad_longest gives [B, T'] batches (hrkd_batch_longest over the global batch's
+ * rows, so every rank of a data-parallel run cuts its shard to the same T'). */
 HRKD_API void hrkd_loader_next(hrkd_loader *l, const hrkd_train_data *data, int d, hrkd_batch *b);
 
 #endif

@@ -272,7 +272,7 @@ hrkd_status hrkd_loop_run(const hrkd_loop_opts *o, const hrkd_loop_step *s,
     for (int d = 0; d <= D; d++) best[d] = -1.0;
     for (int d = 0; d < D; d++) test[d] = NAN;
     hrkd_loader l;
-    if (hrkd_loader_init(&l, data, o->batch_size, o->seed) != 0) {
+    if (hrkd_loader_init(&l, data, o->batch_size, o->seed, o->length_buckets) != 0) {
         hrkd_loader_free(&l);
         return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory (data loader)");
     }

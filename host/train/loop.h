@@ -57,6 +57,7 @@ typedef struct hrkd_loop_opts {
     int64_t           log_every;       /* progress line every N steps (0: none) */
     int64_t           checkpoint_every;/* resumable checkpoint every N steps (0: end only) */
     int64_t           batch_size;      /* per domain, global */
+    int64_t           length_buckets;  /* > 1: batches of similar length (hrkd_loader_init) */
     int64_t           eval_batch_size;
     hrkd_adamw_config optim;           /* total and warmup steps are filled from the plan */
     double            warmup_ratio;

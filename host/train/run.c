@@ -191,7 +191,8 @@ static hrkd_status phase_distill(run_cmd *r, uint64_t seed, const char *teacher_
     if (distill_teacher_cache(s)) { /* every rank holds all of it */
         hrkd_teacher_view tv = {.M = kd->M, .teacher = kd->teacher, .head = kd->teacher_head,
                                 .layer_map = kd->layer_map};
-        st = hrkd_teacher_cache_build(&tv, &s->data, ctx, distill_teacher_cache_dir(s), o.eval_batch_size,
+        st = hrkd_teacher_cache_build(&tv, &s->data, ctx, distill_teacher_cache_dir(s),
+                                      !strcmp(distill_teacher_cache_precision(s), "bf16"), o.eval_batch_size,
                                       root ? "student" : NULL, &cache, err);
         kd->cache = cache;
     }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hrkd/hrkd.h"
+#include "model/precision.h"
 
 /* ---- configuration, backend, communicator, data ---- */
 
@@ -95,6 +96,22 @@ int hrkd_setup_backend(hrkd_setup *s, hrkd_error *err)
             hrkd_error_prefix(err, "%s: [backend] %s: ", ini, opts[i].key);
             return 3;
         }
+    /* each model's own precision key: refused here, before anything loads, when the backend
+     * cannot honour it; then the shorthands' state again until the first forward sets its own */
+    const struct { const char *name; const hrkd_config_section *sec; } models[2] = {
+        {"teacher", s->section.teacher}, {"student", s->section.student}};
+    for (int i = 0; i < 2; i++) {
+        int p = hrkd_precision_parse(model_precision(models[i].sec));
+        if (p == HRKD_PRECISION_BACKEND) continue;
+        if (hrkd_precision_apply(k, p, err) != 0) {
+            hrkd_error_prefix(err, "%s: [%s] precision = %s: ", ini, models[i].name, hrkd_precision_name(p));
+            return 3;
+        }
+    }
+    if (hrkd_precision_apply(k, hrkd_precision_resolve(HRKD_PRECISION_BACKEND, opts[0].on, opts[1].on), err) != 0) {
+        hrkd_error_prefix(err, "%s: [backend]: ", ini);
+        return 3;
+    }
     return 0;
 }
 
@@ -155,7 +172,8 @@ hrkd_status hrkd_setup_data_seed(hrkd_setup *s, uint64_t seed, hrkd_error *err)
             const hrkd_data_split *x = &s->ds->split[d * 3 + k];
             s->data.split[d][k] = (hrkd_split_data){.n = x->n, .T = x->T, .ids = x->ids,
                                                     .types = x->segment, .mask = x->mask,
-                                                    .labels = x->labels};
+                                                    .labels = x->labels,
+                                                    .pad_longest = !strcmp(data_pad_to(s), "longest")};
         }
         if (s->data.split[d][HRKD_SPLIT_TRAIN].n == 0)
             return hrkd_error_set(err, HRKD_STATUS_INVALID, "[data] domain '%s' has no training examples",
@@ -198,6 +216,7 @@ hrkd_loop_opts hrkd_setup_loop_opts(const hrkd_setup *s, uint64_t seed, const ch
     o.log_every = run_log_every(s);
     o.checkpoint_every = output_checkpoint_every(s);
     o.batch_size = data_batch_size(s);
+    o.length_buckets = data_length_buckets(s);
     o.eval_batch_size = data_eval_batch_size(s);
     o.optim = hrkd_adamw_defaults();
     o.optim.lr = (float)lr;

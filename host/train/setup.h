@@ -28,13 +28,14 @@
     X(run, plugin_path, str) X(run, comm, str) X(run, comm_timeout, float)                       \
     X(data, batch_size, int) X(data, eval_batch_size, int) X(data, max_seq_len, int)             \
     X(data, vocab, str) X(data, few_shot_ratio, float) X(data, few_shot_seed, int)               \
+    X(data, pad_to, str) X(data, length_buckets, int)                                            \
     X(teacher, checkpoint, str) X(teacher, strategy, str) X(teacher, epochs, int)                \
     X(teacher, lr, float) X(teacher, head_activation, str)                                       \
     X(student, init, str) X(student, checkpoint, str) X(student, fit_init, str)                  \
     X(distill, method, str) X(distill, loss, str) X(distill, relational, bool)                   \
     X(distill, gamma, float) X(distill, temperature, float) X(distill, hidden_ratio, float)      \
     X(distill, pred_ratio, float) X(distill, layer_map, str) X(distill, teacher_cache, bool)     \
-    X(distill, teacher_cache_dir, str)                                                           \
+    X(distill, teacher_cache_dir, str) X(distill, teacher_cache_precision, str)                  \
     X(relational, reference, str) X(relational, aggregate, str) X(relational, graph, str)        \
     X(relational, trainable, bool)                                                               \
     X(optimizer, lr, float) X(optimizer, weight_decay, float) X(optimizer, beta1, float)         \
@@ -50,7 +51,7 @@
 
 #define HRKD_SETUP_MODEL_KEYS(X)                                                                 \
     X(layers, int) X(hidden, int) X(heads, int) X(ffn, int) X(max_positions, int) X(gelu, str)   \
-    X(layer_norm_eps, float) X(dropout, float) X(attention_dropout, float)
+    X(layer_norm_eps, float) X(dropout, float) X(attention_dropout, float) X(precision, str)
 
 #define HRKD_SETUP_SECTIONS(X)                                                                   \
     X(run) X(data) X(teacher) X(student) X(distill) X(relational) X(optimizer) X(output)         \
@@ -147,6 +148,9 @@ HRKD_API hrkd_run_meta hrkd_setup_run_meta(const hrkd_setup *s, uint64_t seed, i
 HRKD_API hrkd_status hrkd_setup_teacher_arch(const hrkd_setup *s, hrkd_bert_config *c, hrkd_error *err);
 HRKD_API hrkd_status hrkd_setup_student_arch(const hrkd_setup *s, const hrkd_bert_config *tc,
                                              hrkd_bert_config *c, hrkd_error *err);
+/* The precision (HRKD_PRECISION_FP32, _TF32 or _BF16, model/precision.h) of the model whose
+ * section is model ([teacher] or [student]): its precision key with the [backend] shorthands. */
+HRKD_API int hrkd_setup_precision(const hrkd_setup *s, const hrkd_config_section *model);
 
 /* Teachers to train: the [teacher] strategy bound (with weights of its own, when it declares
  * some), its models created and initialised (from the pretrained folder when there is one). */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hrkd/hrkd.h"
+#include "model/precision.h"
 
 /* ---- plugins ---- */
 
@@ -93,6 +94,11 @@ static void model_config(const hrkd_config_section *sec, int vocab, int max_len,
     c->attn_dropout = (float)model_attention_dropout(sec);
 }
 
+int hrkd_setup_precision(const hrkd_setup *s, const hrkd_config_section *model)
+{
+    return hrkd_precision_resolve(hrkd_precision_parse(model_precision(model)), backend_tf32(s), backend_bf16(s));
+}
+
 /* [teacher] checkpoint names either a teacher run file (.h5: distil from it) or a Hugging Face
  * folder (config.json: initialise the teacher from it, then train it). */
 const char *hrkd_setup_teacher_pretrained(const hrkd_setup *s)
@@ -123,6 +129,7 @@ hrkd_status hrkd_setup_teacher_arch(const hrkd_setup *s, hrkd_bert_config *c, hr
     }
     c->num_labels = s->data.num_labels;
     c->cls_relu = !strcmp(teacher_head_activation(s), "relu");
+    c->precision = hrkd_setup_precision(s, s->section.teacher);
     return hrkd_bert_config_check(c, err);
 }
 
@@ -142,6 +149,7 @@ hrkd_status hrkd_setup_student_arch(const hrkd_setup *s, const hrkd_bert_config 
     c->num_labels = s->data.num_labels;
     c->num_heads_cls = s->data.D;
     c->fit_dim = tc->hidden;
+    c->precision = hrkd_setup_precision(s, s->section.student);
     if (c->vocab != tc->vocab)
         return hrkd_error_set(err, HRKD_STATUS_INVALID, "[student] vocabulary %d differs from the teacher's %d",
                               c->vocab, tc->vocab);
