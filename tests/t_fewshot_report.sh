@@ -7,11 +7,7 @@
 # `hrkd compare` on the same files, and the figure is written.
 # Python: as tests/t_report.sh (results/.venv, or a python3 with numpy, h5py and matplotlib).
 source tests/common/lib.sh
-PY=
-for p in results/.venv/bin/python ${HRKD_PYTHON:-} python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null && "$p" -c 'import h5py, numpy, matplotlib' 2>/dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || { echo "skipped: no python with numpy, h5py and matplotlib (run 'make report' once, or apt-get install python3-h5py python3-matplotlib)"; exit 77; }
+need_report_python
 I=$PWD/tests/ini
 for rate in 0.5 1.0; do
   for s in 1 2; do

@@ -8,11 +8,7 @@
 # Python: results/.venv (made by `make report`) when it has numpy, h5py and matplotlib, else a
 # python3 that has them (Debian: python3-h5py python3-matplotlib); otherwise the test skips.
 source tests/common/lib.sh
-PY=
-for p in results/.venv/bin/python ${HRKD_PYTHON:-} python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null && "$p" -c 'import h5py, numpy, matplotlib' 2>/dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || { echo "skipped: no python with numpy, h5py and matplotlib (run 'make report' once, or apt-get install python3-h5py python3-matplotlib)"; exit 77; }
+need_report_python
 A() { "$PY" results/analyze.py "$@"; }
 for s in 7 8; do
   sed -e "s|^\[output\]|[output]\nfile = $tmp/s$s.h5|" -e "s|^seed = 7|seed = $s|" tests/ini/tiny_distill.ini > "$tmp/s$s.ini"

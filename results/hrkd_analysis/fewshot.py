@@ -126,7 +126,8 @@ def table(rows):
             "Welch's two-sided p on the seeds' accuracies", "",
             "| rate | HRKD | Meta-KD | p HRKD vs TinyBERT-KD | p HRKD vs Meta-KD |", "|---|---|---|---|---|"]
     for rate, _, imp, p in rows:
-        out.append(f"| {rate * 100:g} % | {_num(imp['HRKD'], '+.2f')} % | {_num(imp['Meta-KD'], '+.2f')} % | "
+        pct = lambda x: _num(x, "+.2f") + (" %" if np.isfinite(x) else "")
+        out.append(f"| {rate * 100:g} % | {pct(imp['HRKD'])} | {pct(imp['Meta-KD'])} | "
                    f"{_num(p['HRKD vs TinyBERT-KD'], '.3f')} | {_num(p['HRKD vs Meta-KD'], '.3f')} |")
     return "\n".join(out)
 

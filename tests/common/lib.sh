@@ -11,6 +11,9 @@
 #                  needs as root and under the sanitizers
 #   need_h5py      exits 77 (skip, saying why) unless scripts/h5py_python.sh finds a Python
 #                  with h5py and numpy; sets PY to it
+#   need_report_python  exits 77 (skip, saying why) unless a Python with numpy, h5py and
+#                  matplotlib is there for the analysis tool (results/.venv made by `make
+#                  report`, $HRKD_PYTHON, python3, /usr/bin/python3); sets PY to it
 #   need_built     exits 1 unless the build tree has its hrkd; makes B absolute (for tests
 #                  that run the program from other folders) and sets H to that hrkd
 #   need_plugin_cc for tests that build plugins of their own: need_built, exits 77 (skip,
@@ -44,6 +47,13 @@ need_openmpi() {
 need_h5py() {
   PY=$(bash scripts/h5py_python.sh) && return 0
   echo "skipped: no python3 with h5py and numpy (apt-get install python3-h5py, or WITH_PYTHON=1 make deps)"; exit 77
+}
+need_report_python() {
+  PY=
+  for p in results/.venv/bin/python ${HRKD_PYTHON:-} python3 /usr/bin/python3; do
+    if command -v "$p" >/dev/null && "$p" -c 'import h5py, numpy, matplotlib' 2>/dev/null; then PY=$p; return 0; fi
+  done
+  echo "skipped: no python with numpy, h5py and matplotlib (run 'make report' once, or apt-get install python3-h5py python3-matplotlib)"; exit 77
 }
 need_built() {
   case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
