@@ -46,13 +46,23 @@ static void shape_of(const hrkd_teacher_view *tv, const hrkd_train_data *data, i
 
 static size_t value_bytes(const hrkd_teacher_cache *c) { return c->bf16 ? sizeof(uint16_t) : sizeof(float); }
 
+/* the training examples of every domain, and the bytes of their rows in cache c */
+static int64_t examples(const hrkd_train_data *data)
+{
+    int64_t n = 0;
+    for (int d = 0; d < data->D; d++) n += data->split[d][HRKD_SPLIT_TRAIN].n;
+    return n;
+}
+static int64_t total_bytes(const hrkd_teacher_cache *c, const hrkd_train_data *data)
+{
+    return examples(data) * c->per_example * (int64_t)value_bytes(c);
+}
+
 int64_t hrkd_teacher_cache_bytes(const hrkd_teacher_view *tv, const hrkd_train_data *data, int bf16)
 {
     hrkd_teacher_cache c;
     shape_of(tv, data, bf16, &c);
-    int64_t n = 0;
-    for (int d = 0; d < data->D; d++) n += data->split[d][HRKD_SPLIT_TRAIN].n;
-    return n * c.per_example * (int64_t)value_bytes(&c);
+    return total_bytes(&c, data);
 }
 
 int64_t hrkd_mem_available(void)
@@ -183,9 +193,7 @@ hrkd_status hrkd_teacher_cache_build(const hrkd_teacher_view *tv, const hrkd_tra
     hrkd_teacher_cache *c = calloc(1, sizeof *c);
     if (!c) return hrkd_error_set(err, HRKD_STATUS_NOMEM, "out of memory (teacher cache)");
     shape_of(tv, data, bf16, c);
-    int64_t n_all = 0;
-    for (int d = 0; d < data->D; d++) n_all += data->split[d][HRKD_SPLIT_TRAIN].n;
-    const int64_t need = n_all * c->per_example * (int64_t)value_bytes(c);
+    const int64_t n_all = examples(data), need = total_bytes(c, data);
     if (who)
         fprintf(stderr, "%s: caching the teacher's outputs on the training data: %lld examples x %lld "
                 "values (T = %lld) x %zu bytes (%s) = %.1f MB, %s\n", who, (long long)n_all,
