@@ -11,13 +11,14 @@
 # skipped; a stopped one continues where its last checkpoint left it (hrkd run --resume;
 # checkpoints every 50 steps), so the script can be re-run at any time. RATES="02 05" runs a
 # part of the grid. Logs: results/logs/fewshot/<run>.log (with its wall time).
-# JOBS=2 THREADS=1 (the default here) runs two at once, one core each.
+# JOBS=2 THREADS=1 (the default here) runs two at once, one core each; BLAS_CORE as in
+# scripts/reproduce_jobs.sh.
 # Then the table, the improvement rates, the Welch p-values and the figure, from whatever
 # runs are finished (results/analyze.py --fewshot) into results/report_fewshot/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HRKD=${HRKD:-${B:-build}/bin/hrkd}
 JOBS=${JOBS:-2}; THREADS=${THREADS:-1}
+source scripts/reproduce_jobs.sh   # HRKD, BLAS_CORE, job_ini
 RATES=${RATES:-02 05 10 20}
 SEEDS_LOW=${SEEDS_LOW:-1 2 3 4 5}; SEEDS_HIGH=${SEEDS_HIGH:-1 2 3}
 METHODS="tinybert hrkd metakd"
@@ -33,8 +34,7 @@ fewshot_job() {
   local ini=$1 seed=$2 out=$3 name log t0 resume=
   name=$(basename "$out" .h5); log=$L/$name.log
   if finished "$out"; then echo "fewshot: $out finished, skipping"; return 0; fi
-  printf '[run]\nbase = %s\nseeds = %s\n[backend]\nthreads = %s\n[output]\nfile = %s\n' \
-    "$PWD/$ini" "$seed" "$THREADS" "$PWD/$out" > "$L/$name.ini"
+  job_ini "$ini" "$seed" "$out" "$L/$name.ini"
   [ -f "$out" ] || [ -f "${out%.h5}_teacher.h5" ] && resume=--resume
   echo "fewshot: $ini seed $seed -> $out${resume:+ (resumed)} (log $log)"
   t0=$SECONDS
@@ -42,7 +42,7 @@ fewshot_job() {
   echo "wall_s $((SECONDS - t0))" >> "$log"
   echo "fewshot: $name done in $((SECONDS - t0)) s"
 }
-export -f fewshot_job finished; export HRKD THREADS L
+export -f fewshot_job finished job_ini; export HRKD THREADS BLAS_CORE L
 
 maxseed=0; for s in $SEEDS_LOW $SEEDS_HIGH; do [ "$s" -gt "$maxseed" ] && maxseed=$s; done
 for s in $(seq 1 "$maxseed"); do

@@ -4,17 +4,23 @@
 #                      OUT exists (the run writes OUT.part.h5 and renames it when finished,
 #                      so a stopped script can be re-run); log results/logs/<OUT's name>.log
 #   jobs_run           reads "INI SEED OUT" lines on stdin and runs them JOBS at a time
+#   job_ini INI SEED FILE DEST  writes to DEST the small INI of one run: INI with [run] seeds =
+#                      SEED, THREADS threads, BLAS_CORE when set, [output] file = FILE
 HRKD=${HRKD:-${B:-build}/bin/hrkd}
 JOBS=${JOBS:-1}; THREADS=${THREADS:-2}   # e.g. JOBS=2 THREADS=1: two runs at once, one core each
 BLAS_CORE=${BLAS_CORE:-}                 # e.g. Cooperlake: [backend] blas_core of every run
 PY=$(bash scripts/h5py_python.sh) || PY=python3   # a python3 with h5py for the summaries
+job_ini() {
+  local nl=$'\n'
+  printf '[run]\nbase = %s\nseeds = %s\n[backend]\nthreads = %s\n%s[output]\nfile = %s\n' \
+    "$PWD/$1" "$2" "$THREADS" "${BLAS_CORE:+blas_core = $BLAS_CORE$nl}" "$PWD/$3" > "$4"
+}
 job() {
-  local ini=$1 seed=$2 out=$3 name log t0 nl=$'\n'
+  local ini=$1 seed=$2 out=$3 name log t0
   name=$(basename "$out" .h5); log=results/logs/$name.log
   if [ -f "$out" ]; then echo "reproduce: $out exists, skipping"; return 0; fi
   mkdir -p results/logs
-  printf '[run]\nbase = %s\nseeds = %s\n[backend]\nthreads = %s\n%s[output]\nfile = %s\n' \
-    "$PWD/$ini" "$seed" "$THREADS" "${BLAS_CORE:+blas_core = $BLAS_CORE$nl}" "$PWD/$out.part.h5" > "results/logs/$name.ini"
+  job_ini "$ini" "$seed" "$out.part.h5" "results/logs/$name.ini"
   echo "reproduce: $ini seed $seed -> $out (log $log)"
   t0=$SECONDS
   rm -f "$out.part.h5"
@@ -24,6 +30,6 @@ job() {
   echo "reproduce: $name done in $((SECONDS - t0)) s"
 }
 jobs_run() {
-  export -f job; export HRKD THREADS BLAS_CORE
+  export -f job job_ini; export HRKD THREADS BLAS_CORE
   xargs -P "$JOBS" -L 1 bash -c 'job "$@"' _
 }
