@@ -91,18 +91,13 @@ int hrkd_bench_run(const hrkd_bench_opts *o)
         fprintf(stderr, "hrkd bench: %s\n", err.msg);
         return 3;
     }
-    const char *opt_names[2] = {"tf32", "bf16"};
-    const int opt_on[2] = {tf32, bf16};
-    for (int i = 0; i < 2; i++) {
-        const hrkd_kernels *k = hrkd_backend_kernels(be);
-        if (opt_on[i] && (!k->set_option || k->set_option(opt_names[i], "true", &err) != 0)) {
-            fprintf(stderr, "hrkd bench: --precision %s: %s\n", opt_names[i],
-                    k->set_option ? err.msg : "this backend has no options");
-            hrkd_backend_unload(be);
-            return 3;
-        }
+    const int prec = bf16 ? HRKD_PRECISION_BF16 : tf32 ? HRKD_PRECISION_TF32 : HRKD_PRECISION_FP32;
+    if (hrkd_precision_apply(hrkd_backend_kernels(be), prec, &err) != 0) {
+        fprintf(stderr, "hrkd bench: --precision %s: %s\n", hrkd_precision_name(prec), err.msg);
+        hrkd_backend_unload(be);
+        return 3;
     }
-    const char *precision = bf16 ? "bf16" : tf32 ? "tf32" : "fp32";
+    const char *precision = hrkd_precision_name(prec);
     hrkd_bert *m = hrkd_bert_create(be, &c, "bench", train, train, &err);
     if (!m) {
         fprintf(stderr, "hrkd bench: %s\n", err.msg);
@@ -159,7 +154,7 @@ int hrkd_bench_run(const hrkd_bench_opts *o)
         double med = median(times, steps);
         double flops = hrkd_bert_forward_flops(&c, B, T) * (train ? 3.0 : 1.0);
         double peak = sgemm_peak(hrkd_backend_kernels(be), gemm_n, 5), peak32 = peak;
-        if (tf32 || bf16) { /* the float32 peak too, in the same run */
+        if (prec != HRKD_PRECISION_FP32) { /* the float32 peak too, in the same run */
             if (hrkd_precision_apply(hrkd_backend_kernels(be), HRKD_PRECISION_FP32, &err) == 0)
                 peak32 = sgemm_peak(hrkd_backend_kernels(be), gemm_n, 5);
             else

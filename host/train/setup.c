@@ -89,15 +89,9 @@ int hrkd_setup_backend(hrkd_setup *s, hrkd_error *err)
                        "to load it", ini, core, k->description ? k->description : "no description");
         return 2;
     }
-    const struct { const char *key; int on; } opts[2] = {{key_backend_tf32, backend_tf32(s)},
-                                                         {key_backend_bf16, backend_bf16(s)}};
-    for (int i = 0; i < 2; i++)
-        if (opts[i].on && (!k->set_option || k->set_option(opts[i].key, "true", err) != 0)) {
-            hrkd_error_prefix(err, "%s: [backend] %s: ", ini, opts[i].key);
-            return 3;
-        }
-    /* each model's own precision key: refused here, before anything loads, when the backend
-     * cannot honour it; then the shorthands' state again until the first forward sets its own */
+    /* each model's own precision key, then the [backend] shorthands: refused here, before
+     * anything loads, when the backend cannot honour them; the shorthands' precision stays set
+     * until the first forward sets its model's */
     const struct { const char *name; const hrkd_config_section *sec; } models[2] = {
         {"teacher", s->section.teacher}, {"student", s->section.student}};
     for (int i = 0; i < 2; i++) {
@@ -108,8 +102,10 @@ int hrkd_setup_backend(hrkd_setup *s, hrkd_error *err)
             return 3;
         }
     }
-    if (hrkd_precision_apply(k, hrkd_precision_resolve(HRKD_PRECISION_BACKEND, opts[0].on, opts[1].on), err) != 0) {
-        hrkd_error_prefix(err, "%s: [backend]: ", ini);
+    const int shorthand = hrkd_precision_resolve(HRKD_PRECISION_BACKEND, backend_tf32(s), backend_bf16(s));
+    if (hrkd_precision_apply(k, shorthand, err) != 0) {
+        hrkd_error_prefix(err, "%s: [backend] %s: ", ini,
+                          shorthand == HRKD_PRECISION_BF16 ? key_backend_bf16 : key_backend_tf32);
         return 3;
     }
     return 0;
