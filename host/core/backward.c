@@ -20,8 +20,20 @@ static void acc_strided(hrkd_ctx *ctx, const hrkd_tensor *dst_t, float *dst,
     ctx->k->copy_strided(dst, ds, src, ss, sh, alpha, 1);
 }
 
+/* the gradients n's backward adds to, given out now (grad.c); −1 when out of memory */
+static int inputs_grad(hrkd_ctx *ctx, hrkd_node *n)
+{
+    int cnt = n->op == HRKD_OP_CONCAT ? (int)n->i[0] : n->n_in;
+    for (int i = 0; i < cnt; i++) {
+        hrkd_tensor *x = n->op == HRKD_OP_CONCAT ? n->list[i] : n->in[i];
+        if (x && hrkd_grad_get(ctx, x) != 0) return -1;
+    }
+    return 0;
+}
+
 void hrkd_backward_node(hrkd_ctx *ctx, hrkd_node *n)
 {
+    if (inputs_grad(ctx, n) != 0) return;
     const hrkd_kernels *k = ctx->k;
     hrkd_tensor *out = n->out, *x = n->in[0];
     const float *dout = out->grad;
@@ -198,14 +210,19 @@ hrkd_status hrkd_backward(hrkd_ctx *ctx, hrkd_tensor *loss)
                               "backward: loss must have one element, got %s",
                               hrkd_shape_str(loss, s, sizeof s));
     }
-    if (!loss->grad)
+    if (!loss->requires_grad)
         return hrkd_error_set(&ctx->err, HRKD_STATUS_INVALID,
                               "backward: the loss does not depend on anything that requires grad");
+    if (hrkd_grad_get(ctx, loss) != 0) return ctx->err.status;
     ctx->k->fill(loss->grad, 1.0f, 1);
+    /* a node whose output got no gradient (nothing after it used it) adds nothing: skipped;
+     * one that ran gives its output's gradient back (grad.c) */
     for (int i = ctx->tape_len - 1; i >= 0; i--) {
         hrkd_node *n = ctx->tape[i];
-        if (n->out->grad) hrkd_backward_node(ctx, n);
+        if (!n->out->grad) continue;
+        hrkd_backward_node(ctx, n);
         if (hrkd_ctx_failed(ctx)) return ctx->err.status;
+        hrkd_grad_release(ctx, n->out);
     }
     return HRKD_STATUS_OK;
 }

@@ -68,7 +68,7 @@ hrkd_tensor *hrkd_matmul_add(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b, int 
  * that memory), so it serves code that runs with the gradient off; 0 when rewound. Marks are
  * valid until hrkd_ctx_reset and only for the ctx they came from. */
 typedef struct hrkd_ctx_mark {
-    int    dev_n, host_n, tape_len;
+    int    dev_n, host_n, tape_len, grad_refs;
     size_t dev_used, host_used, dev_in_use, host_in_use;
 } hrkd_ctx_mark;
 hrkd_ctx_mark hrkd_ctx_mark_get(const hrkd_ctx *ctx);

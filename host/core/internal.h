@@ -68,6 +68,18 @@ typedef struct arena {
     const hrkd_kernels *k;
 } arena;
 
+/* grad.c: a step tensor's gradient record (its tensor; for a view, the base and the offset in
+ * elements of the view's first element), and a gradient buffer on the free list */
+typedef struct grad_ref {
+    hrkd_tensor *t, *base;
+    int64_t      off;
+} grad_ref;
+
+typedef struct grad_buf {
+    float  *p;
+    int64_t n;
+} grad_buf;
+
 struct hrkd_ctx {
     hrkd_backend       *be;
     const hrkd_kernels *k;
@@ -82,14 +94,28 @@ struct hrkd_ctx {
     hrkd_error          err;
     int32_t            *scratch_i32; /* host scratch for id checks */
     int64_t             scratch_cap;
+    grad_ref           *grad_refs;   /* gradients given out in backward (grad.c) */
+    int                 n_grad_refs, cap_grad_refs;
+    grad_buf           *grad_free;   /* gradient memory backward took back, to give out again */
+    int                 n_grad_free, cap_grad_free;
 };
 
 void *hrkd_arena_alloc(arena *a, size_t bytes);
 float *hrkd_ctx_alloc_f32(hrkd_ctx *ctx, int64_t n);  /* device, uninitialised */
 hrkd_node *hrkd_ctx_push(hrkd_ctx *ctx, hrkd_op op, hrkd_tensor *out);
 hrkd_tensor *hrkd_tensor_alloc_like(hrkd_ctx *ctx, int ndim, const int64_t *shape, hrkd_dtype dt);
-/* allocate a zeroed gradient for t and mark it as requiring grad */
+/* allocate a zeroed gradient for t now and mark it as requiring grad (a leaf's: kept) */
 void hrkd_tensor_make_grad(hrkd_ctx *ctx, hrkd_tensor *t);
+
+/* grad.c: gradients given out during backward and taken back after (see the file's head).
+ * defer: t (an op's output) takes a gradient, allocated when backward first adds to it.
+ * view: v, a view of x at offset off, shares x's gradient (now, or when x gets it).
+ * get: t->grad there (zeroed when new) if t requires grad; −1 when the ctx failed.
+ * release: t's own gradient back to the free list (a leaf's, a view's: kept). */
+void hrkd_grad_defer(hrkd_ctx *ctx, hrkd_tensor *t);
+void hrkd_grad_view(hrkd_ctx *ctx, hrkd_tensor *v, hrkd_tensor *x, int64_t off);
+int  hrkd_grad_get(hrkd_ctx *ctx, hrkd_tensor *t);
+void hrkd_grad_release(hrkd_ctx *ctx, hrkd_tensor *t);
 void hrkd_contiguous_strides(int ndim, const int64_t *shape, int64_t *stride);
 /* pad to 4-D (leading dims of size 1, stride 0) */
 void hrkd_to4(const hrkd_tensor *t, int64_t shape4[4], int64_t stride4[4]);
@@ -100,8 +126,8 @@ int hrkd_check_shape(hrkd_ctx *ctx, int ndim, const int64_t *shape, const char *
 
 /* record.c: the steps every op builder shares. */
 int hrkd_op_needs_grad(hrkd_ctx *ctx, hrkd_tensor *const *in, int n); /* grad on, an input requires it */
-/* pushes a node with the inputs and gives out a zeroed gradient when a gradient flows; NULL when
- * none does (or out is NULL, or out of memory) */
+/* pushes a node with the inputs and marks out as taking a gradient (given out in backward) when
+ * a gradient flows; NULL when none does (or out is NULL, or out of memory) */
 hrkd_node *hrkd_op_record(hrkd_ctx *ctx, hrkd_op op, hrkd_tensor *out, hrkd_tensor *const *in, int n);
 int hrkd_op_bad(hrkd_ctx *ctx, hrkd_tensor *a, const char *op); /* 1: the ctx failed or a is NULL (recorded) */
 hrkd_tensor *hrkd_op_need_f32(hrkd_ctx *ctx, hrkd_tensor *x, const char *op); /* x, or NULL (recorded) */

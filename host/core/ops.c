@@ -282,7 +282,7 @@ hrkd_tensor *hrkd_concat(hrkd_ctx *ctx, hrkd_tensor *const *xs, int n, int axis)
     }
     hrkd_node *node = hrkd_op_record(ctx, HRKD_OP_CONCAT, out, xs, n > HRKD_NODE_MAX_IN ? 0 : n);
     if (!node && hrkd_op_needs_grad(ctx, xs, n) && n > HRKD_NODE_MAX_IN) {
-        hrkd_tensor_make_grad(ctx, out);
+        hrkd_grad_defer(ctx, out);
         node = hrkd_ctx_push(ctx, HRKD_OP_CONCAT, out);
     }
     if (node) {

@@ -37,7 +37,7 @@ hrkd_tensor *hrkd_div(hrkd_ctx *ctx, hrkd_tensor *a, hrkd_tensor *b)
                    hrkd_tensor_numel(b), 0);
     hrkd_tensor *in[2] = {a, b};
     if (hrkd_op_needs_grad(ctx, in, 2)) {
-        hrkd_tensor_make_grad(ctx, out);
+        hrkd_grad_defer(ctx, out);
         hrkd_node *n = hrkd_ctx_push(ctx, HRKD_OP_BINARY, out);
         if (!n) return NULL;
         n->n_in = 2;
@@ -128,7 +128,7 @@ hrkd_tensor *hrkd_custom(hrkd_ctx *ctx, const hrkd_custom_op *op, hrkd_tensor *c
         return NULL;
     }
     if (op->backward && hrkd_op_needs_grad(ctx, dx, n_in)) {
-        hrkd_tensor_make_grad(ctx, out);
+        hrkd_grad_defer(ctx, out);
         hrkd_node *n = hrkd_ctx_push(ctx, HRKD_OP_CUSTOM, out);
         if (!n) return NULL;
         n->n_in = n_in;

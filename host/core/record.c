@@ -13,11 +13,11 @@ int hrkd_op_needs_grad(hrkd_ctx *ctx, hrkd_tensor *const *in, int n)
     return 0;
 }
 
-/* Record a node when gradients flow; gives out a zeroed gradient. */
+/* Record a node when gradients flow; out's gradient comes in backward (grad.c). */
 hrkd_node *hrkd_op_record(hrkd_ctx *ctx, hrkd_op op, hrkd_tensor *out, hrkd_tensor *const *in, int n)
 {
     if (!out || !hrkd_op_needs_grad(ctx, in, n)) return NULL;
-    hrkd_tensor_make_grad(ctx, out);
+    hrkd_grad_defer(ctx, out);
     hrkd_node *node = hrkd_ctx_push(ctx, op, out);
     if (!node) return NULL;
     node->n_in = n;

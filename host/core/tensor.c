@@ -124,6 +124,8 @@ void hrkd_ctx_destroy(hrkd_ctx *ctx)
     arena_free(&ctx->host);
     free(ctx->tape);
     free(ctx->scratch_i32);
+    free(ctx->grad_refs);
+    free(ctx->grad_free);
     hrkd_backend_unload(ctx->be);
     free(ctx);
 }
@@ -133,12 +135,15 @@ void hrkd_ctx_reset(hrkd_ctx *ctx)
     arena_reset(&ctx->dev);
     arena_reset(&ctx->host);
     ctx->tape_len = 0;
+    ctx->n_grad_refs = 0; /* grad.c's lists: the tensors and memory they name are gone */
+    ctx->n_grad_free = 0;
 }
 
 hrkd_ctx_mark hrkd_ctx_mark_get(const hrkd_ctx *ctx)
 {
     const arena *d = &ctx->dev, *h = &ctx->host;
     return (hrkd_ctx_mark){.dev_n = d->n, .host_n = h->n, .tape_len = ctx->tape_len,
+                           .grad_refs = ctx->n_grad_refs,
                            .dev_used = d->n ? d->chunks[d->n - 1].used : 0,
                            .host_used = h->n ? h->chunks[h->n - 1].used : 0,
                            .dev_in_use = d->in_use, .host_in_use = h->in_use};
@@ -150,6 +155,10 @@ int hrkd_ctx_rewind(hrkd_ctx *ctx, const hrkd_ctx_mark *m)
     if (ctx->tape_len != m->tape_len || ctx->dev.n < m->dev_n || ctx->host.n < m->host_n) return -1;
     arena_rewind(&ctx->dev, m->dev_n, m->dev_used, m->dev_in_use);
     arena_rewind(&ctx->host, m->host_n, m->host_used, m->host_in_use);
+    /* grad.c's records of the tensors given back, and its free list (it may name memory
+     * given back) */
+    if (m->grad_refs < ctx->n_grad_refs) ctx->n_grad_refs = m->grad_refs;
+    ctx->n_grad_free = 0;
     return 0;
 }
 
@@ -337,6 +346,7 @@ void hrkd_tensor_make_grad(hrkd_ctx *ctx, hrkd_tensor *t)
     t->grad = hrkd_ctx_alloc_f32(ctx, n);
     if (t->grad) ctx->k->fill(t->grad, 0.0f, n);
     t->requires_grad = t->grad != NULL;
+    t->grad_ref = 0; /* its own, kept through backward */
 }
 
 hrkd_tensor *hrkd_tensor_set_requires_grad(hrkd_ctx *ctx, hrkd_tensor *t)

@@ -23,10 +23,13 @@ hrkd_tensor *hrkd_contiguous(hrkd_ctx *ctx, hrkd_tensor *x)
     return out;
 }
 
-static hrkd_tensor *view_of(hrkd_ctx *ctx, hrkd_tensor *x)
+/* a copy of x's struct that shares its gradient from element off on (grad.c) */
+static hrkd_tensor *view_of(hrkd_ctx *ctx, hrkd_tensor *x, int64_t off)
 {
     hrkd_tensor *v = hrkd_ctx_alloc_host(ctx, sizeof *v);
-    if (v) *v = *x;
+    if (!v) return NULL;
+    *v = *x;
+    hrkd_grad_view(ctx, v, x, off);
     return v;
 }
 
@@ -52,7 +55,7 @@ hrkd_tensor *hrkd_reshape(hrkd_ctx *ctx, hrkd_tensor *x, int ndim, const int64_t
                              hrkd_shape_str(&tmp, b, sizeof b));
     }
     if (!hrkd_tensor_is_contiguous(x)) x = hrkd_contiguous(ctx, x);
-    hrkd_tensor *v = x ? view_of(ctx, x) : NULL;
+    hrkd_tensor *v = x ? view_of(ctx, x, 0) : NULL;
     if (!v) return NULL;
     v->ndim = ndim;
     memcpy(v->shape, sh, (size_t)ndim * sizeof *sh);
@@ -69,7 +72,7 @@ hrkd_tensor *hrkd_permute(hrkd_ctx *ctx, hrkd_tensor *x, const int *perm)
         if (perm[d] < 0 || perm[d] >= x->ndim || seen[perm[d]]++)
             return hrkd_ctx_fail(ctx, "permute: invalid permutation for %d dimensions", x->ndim);
     }
-    hrkd_tensor *v = view_of(ctx, x);
+    hrkd_tensor *v = view_of(ctx, x, 0);
     if (!v) return NULL;
     for (int d = 0; d < x->ndim; d++) {
         v->shape[d]  = x->shape[perm[d]];
@@ -104,12 +107,11 @@ hrkd_tensor *hrkd_slice(hrkd_ctx *ctx, hrkd_tensor *x, int axis, int64_t start, 
         return hrkd_ctx_fail(ctx, "slice: [%lld, %lld) along axis %d out of range for %s",
                              (long long)start, (long long)(start + len), axis,
                              hrkd_shape_str(x, a, sizeof a));
-    hrkd_tensor *v = view_of(ctx, x);
-    if (!v) return NULL;
     int64_t off = start * x->stride[axis];
+    hrkd_tensor *v = view_of(ctx, x, off);
+    if (!v) return NULL;
     v->shape[axis] = len;
     v->data = (char *)x->data + off * 4;
-    if (x->grad) v->grad = x->grad + off;
     return v;
 }
 
@@ -117,9 +119,11 @@ hrkd_tensor *hrkd_detach(hrkd_ctx *ctx, hrkd_tensor *x)
 {
     if (hrkd_ctx_failed(ctx)) return NULL;
     if (!x) return hrkd_ctx_fail(ctx, "detach: the input is NULL");
-    hrkd_tensor *v = view_of(ctx, x);
+    hrkd_tensor *v = hrkd_ctx_alloc_host(ctx, sizeof *v);
     if (!v) return NULL;
+    *v = *x;
     v->grad = NULL;
     v->requires_grad = 0;
+    v->grad_ref = 0;
     return v;
 }

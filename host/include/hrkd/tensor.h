@@ -12,6 +12,10 @@
  *  - Ops record a node on the tape when grad is enabled and an input requires grad;
  *    hrkd_backward() walks the tape in reverse. Backward kernels accumulate (+=), so a tensor
  *    used by several consumers receives the sum of their gradients.
+ *  - An op's output gets its gradient memory in hrkd_backward(), when the first consumer adds
+ *    to it, and gives it back once its own node has run (as PyTorch keeps no gradient of a
+ *    non-leaf): during the forward its grad is NULL, and after backward only leaves
+ *    (hrkd_tensor_set_requires_grad) and parameters hold gradients.
  *  - Errors are sticky: an op given bad shapes returns NULL and records a message naming the
  *    op and both shapes; every op given a NULL input returns NULL. Build a whole graph, then
  *    check hrkd_ctx_failed() once.
@@ -47,8 +51,9 @@ typedef struct hrkd_tensor {
     int64_t    shape[HRKD_MAX_DIMS];
     int64_t    stride[HRKD_MAX_DIMS];
     void      *data;          /* backend memory (first element of this view) */
-    float     *grad;          /* backend memory, same strides as data; NULL: no gradient */
+    float     *grad;          /* backend memory, same strides as data; NULL: no gradient (yet) */
     int        requires_grad; /* gradient flows into this tensor */
+    int32_t    grad_ref;      /* the host's: where backward finds this gradient; 0 in a new struct */
     const char *name;         /* optional, for messages */
 } hrkd_tensor;
 
