@@ -94,6 +94,21 @@ for k in 5 9; do
   [ $same = 1 ] && ok "killed after step $k, resumed: bit-identical to the uninterrupted run" || bad "resume after step $k differs"
 done
 
+# 3b'. a stop request (SIGTERM) in stage 1: no stage 2 from the half-trained student, no test
+# table, the resume hint; --resume finishes stage 1 and then stage 2, bit-identical again
+md s_t all
+( "$HRKD" run "$tmp/s_t.ini" --force --kill-after-step 3 --kill-as term ) > "$tmp/s_t.out" 2> "$tmp/s_t.err"; rc=$?
+[ $rc = 143 ] && grep -q "interrupted at step 3; continue with" "$tmp/s_t.err" && ! grep -q "stage 2 (" "$tmp/s_t.out" \
+  && ! grep -q "test accuracy" "$tmp/s_t.out" \
+  && ok "SIGTERM in stage 1: stops there (143), no stage 2, no test table" \
+  || { bad "SIGTERM in stage 1 (exit $rc)"; cat "$tmp/s_t.out" "$tmp/s_t.err"; }
+"$HRKD" run "$tmp/s_t.ini" --resume > "$tmp/s_t2.out" 2> "$tmp/s_t2.err" || { bad "resume after SIGTERM"; cat "$tmp/s_t2.err"; }
+same=1
+for ds in /losses/values /metrics/test/domain2 /best_d0/student/encoder.layer.0.output.dense.weight; do
+  [ "$(body "$tmp/s_all.h5" $ds)" = "$(body "$tmp/s_t.h5" $ds)" ] || { same=0; echo "  differs: $ds"; }
+done
+[ $same = 1 ] && ok "stopped in stage 1, resumed: bit-identical to the uninterrupted run" || bad "resume after SIGTERM differs"
+
 # 3c. [distill] teacher_cache: the teacher's outputs (its last layer feeds D^T) read from the
 # cache give the same meta-distillation to float rounding (the cache pass batches differently)
 md s_cached all -e 's/^relational = false/relational = false\nteacher_cache = true/'

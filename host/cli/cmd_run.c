@@ -29,8 +29,9 @@ static void usage_run(void)
                     "testing (faults the tests inject after a step's checkpoint):\n"
                     "  --kill-after-step N   after step N of a training phase: SIGKILL this process\n"
                     "  --kill-rank R         only on data-parallel rank R\n"
-                    "  --kill-as HOW         kill (SIGKILL), stop (SIGSTOP: a hung rank) or drift\n"
-                    "                        (nudge one parameter: a rank out of step)\n");
+                    "  --kill-as HOW         kill (SIGKILL), stop (SIGSTOP: a hung rank), drift\n"
+                    "                        (nudge one parameter: a rank out of step) or term\n"
+                    "                        (SIGTERM: a stop request after exactly that step)\n");
 }
 
 int hrkd_cmd_run(int argc, char **argv)
@@ -56,8 +57,9 @@ int hrkd_cmd_run(int argc, char **argv)
         else if (!strcmp(argv[i], "--kill-rank") && i + 1 < argc) f.kill_rank = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--kill-as") && i + 1 < argc) {
             const char *how = argv[++i];
-            f.kill_how = !strcmp(how, "kill") ? 0 : !strcmp(how, "stop") ? 1 : !strcmp(how, "drift") ? 2 : -1;
-            if (f.kill_how < 0) { fprintf(stderr, "hrkd run: --kill-as %s: expected kill, stop or drift\n", how); return 2; }
+            f.kill_how = !strcmp(how, "kill") ? 0 : !strcmp(how, "stop") ? 1 : !strcmp(how, "drift") ? 2
+                       : !strcmp(how, "term") ? 3 : -1;
+            if (f.kill_how < 0) { fprintf(stderr, "hrkd run: --kill-as %s: expected kill, stop, drift or term\n", how); return 2; }
         }
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage_run(); return 0; }
         else if (argv[i][0] == '-') { fprintf(stderr, "hrkd run: unknown option '%s'\n", argv[i]); usage_run(); return 2; }

@@ -324,7 +324,7 @@ typedef struct stage_args {
 static hrkd_status run_stage(const hrkd_loop_opts *base, const stage_args *sa, const char *path,
                              const hrkd_run_meta *meta, const hrkd_train_data *data,
                              const hrkd_loop_step *step, hrkd_kd *kd, hrkd_ctx *ctx, hrkd_run **run_io,
-                             double *test, hrkd_error *err)
+                             double *test, int *stopped, hrkd_error *err)
 {
     hrkd_loop_opts o = *base;
     o.label = sa->stage == 1 ? "student stage 1" : "student stage 2";
@@ -351,6 +351,7 @@ static hrkd_status run_stage(const hrkd_loop_opts *base, const stage_args *sa, c
     fflush(stdout);
     hrkd_loop_result res;
     st = hrkd_loop_run(&o, step, data, ctx, run, &res, err);
+    *stopped = st == HRKD_STATUS_OK && res.stopped;
     if (st == HRKD_STATUS_OK && sa->stage == 2) memcpy(test, res.test, (size_t)data->D * sizeof *test);
     kd->stage = 0;
     if (*run_io == NULL) { /* a stage file this function opened */
@@ -382,6 +383,7 @@ hrkd_status hrkd_metakd_distill(const hrkd_loop_opts *o, const hrkd_metakd_opts 
     int each = mo->target == -2;
     double test[HRKD_MAX_DOMAINS], all_test[HRKD_MAX_DOMAINS];
     for (int d = 0; d < D; d++) all_test[d] = NAN;
+    int stopped = 0; /* a stop request ended a stage: its checkpoint is written, nothing after runs */
     for (int t = first; t <= last && st == HRKD_STATUS_OK; t++) {
         int a = each ? t : first, b = each ? t : last;
         const char *dom = each ? data->domains[t] : NULL;
@@ -396,8 +398,12 @@ hrkd_status hrkd_metakd_distill(const hrkd_loop_opts *o, const hrkd_metakd_opts 
         hrkd_run *none = NULL, *r2 = each ? NULL : run;
         if (each || mo->target >= 0)
             printf("== meta-distillation: student for target domain %s ==\n", data->domains[t]);
-        st = run_stage(o, &s1, p1, &mo->meta, data, &ls, kd, ctx, &none, test, err);
-        if (st == HRKD_STATUS_OK) st = run_stage(o, &s2, p2, &mo->meta, data, &ls, kd, ctx, &r2, test, err);
+        st = run_stage(o, &s1, p1, &mo->meta, data, &ls, kd, ctx, &none, test, &stopped, err);
+        /* stage 2 starts from stage 1's student: never from a stopped one (--resume finishes
+         * stage 1 first) */
+        if (st == HRKD_STATUS_OK && !stopped)
+            st = run_stage(o, &s2, p2, &mo->meta, data, &ls, kd, ctx, &r2, test, &stopped, err);
+        if (stopped) break;
         if (st == HRKD_STATUS_OK)
             for (int d = a; d <= b; d++) all_test[d] = test[d];
         if (st == HRKD_STATUS_OK && each) { /* the summary file: this target's best_d<t> */
@@ -415,7 +421,7 @@ hrkd_status hrkd_metakd_distill(const hrkd_loop_opts *o, const hrkd_metakd_opts 
     kd->has_only_domain = 0;
     hrkd_kd_step_free(&ks);
     free(init);
-    if (st != HRKD_STATUS_OK) return st;
+    if (st != HRKD_STATUS_OK || stopped) return st; /* stopped: no test table (hrkd run says how to go on) */
     if (each) st = hrkd_run_append_metrics(run, "test", 0, all_test, err);
     hrkd_print_accuracy_table(data, "student test accuracy (%) of each domain's best dev checkpoint (Meta-KD):", all_test);
     return st;

@@ -26,12 +26,13 @@
 #include "train/setup.h"
 #include "train/teacher_cache.h"
 
-/* Test faults (hrkd_train_flags): after a step's checkpoint, kill or stop this process, or nudge
- * one parameter so that the ranks' check at the next checkpoint fails. */
+/* Test faults (hrkd_train_flags): after a step's checkpoint, kill or stop this process, send it
+ * a stop request, or nudge one parameter so that the ranks' check at the next checkpoint fails. */
 typedef struct fault {
     int64_t    after;
     int        rank; /* -1: every rank */
-    int        how;  /* 0 SIGKILL, 1 SIGSTOP (a hung rank), 2 drift (a rank out of step) */
+    int        how;  /* 0 SIGKILL, 1 SIGSTOP (a hung rank), 2 drift (a rank out of step),
+                      * 3 SIGTERM (a stop request, seen by this very step's hook) */
     hrkd_comm *comm;
 } fault;
 
@@ -50,7 +51,7 @@ static void fault_after_step(const fault *f, int64_t step, hrkd_params *const *s
     if (f->after <= 0 || step != f->after || (f->rank >= 0 && f->rank != hrkd_comm_rank(f->comm)))
         return;
     if (f->how == 2) test_drift(stores[0]);
-    else raise(f->how == 1 ? SIGSTOP : SIGKILL);
+    else raise(f->how == 1 ? SIGSTOP : f->how == 3 ? SIGTERM : SIGKILL);
 }
 
 #define MAX_OUTPUTS 130 /* run files of one command: a teacher's and a student's per seed (64) */

@@ -12,7 +12,7 @@ typedef struct hrkd_train_flags {
     /* test faults, after a step's checkpoint */
     int64_t kill_after; /* --kill-after-step N (0: none) */
     int     kill_rank;  /* --kill-rank R; -1: every rank */
-    int     kill_how;   /* --kill-as: 0 kill (SIGKILL), 1 stop (SIGSTOP), 2 drift */
+    int     kill_how;   /* --kill-as: 0 kill (SIGKILL), 1 stop (SIGSTOP), 2 drift, 3 term (SIGTERM) */
 } hrkd_train_flags;
 
 /* Trains as the INI says: the seeds, the teacher phase (rank 0) and the distillation, one run
