@@ -10,9 +10,15 @@
 #include "core/internal.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* grad_ref sits in what was the padding after requires_grad: on 64-bit targets a plugin built
+ * against an older hrkd/tensor.h sees the same size and offsets */
+_Static_assert(sizeof(void *) != 8 || (sizeof(hrkd_tensor) == 104 && offsetof(hrkd_tensor, name) == 96),
+               "hrkd_tensor's layout is part of the plugin ABI");
 
 #define ARENA_ALIGN 64
 #define ARENA_MIN_CHUNK ((size_t)1 << 20)
