@@ -3,7 +3,9 @@
 # (`hrkd run`): 4 domains × 8 examples, seq 128, a BERT-base teacher (random weights, one
 # optimizer step of mtl training so a teacher run file exists), a TinyBERT 4L-312 student
 # with fit projections to 768, self_attention + compare_aggregate + gat, AdamW, HDF5 logging.
-# Prints one JSON line: the median examples/s over the progress intervals after the first.
+# Prints one JSON line: the median examples/s over the progress intervals after the first, and
+# the peak resident memory of the `hrkd run` process (GNU time's "Maximum resident set size";
+# null where /usr/bin/time is missing).
 # usage: scripts/bench_distill.sh [STEPS (default 8)] [THREADS (default 2)]
 # CACHE=1: with [distill] teacher_cache = true (the teacher runs once over the 4 × 64 training
 # examples before the first step; steps then cost the student only). The JSON line then also
@@ -73,7 +75,10 @@ if [ ! -f "$tmp/teacher.h5" ]; then
   "$B/bin/hrkd" run "$tmp/teacher.ini" > "$tmp/teacher.log" 2>&1 || { cat "$tmp/teacher.log" >&2; exit 1; }
 fi
 rm -f "$tmp/paper_shape.h5"
-"$B/bin/hrkd" run "$tmp/student.ini" > "$tmp/student.log" 2>&1 || { cat "$tmp/student.log" >&2; exit 1; }
+rss=null; timer=()
+[ -x /usr/bin/time ] && timer=(/usr/bin/time -f %M -o "$tmp/student.rss")
+"${timer[@]}" "$B/bin/hrkd" run "$tmp/student.ini" > "$tmp/student.log" 2>&1 || { cat "$tmp/student.log" >&2; exit 1; }
+[ -x /usr/bin/time ] && rss=$(awk '/^[0-9]+$/ { printf "%.1f", $1 / 1024 }' "$tmp/student.rss")
 vals=$(grep -o 'student: epoch [0-9]* step [0-9]*/[0-9]* loss [0-9.]* [0-9.]* ex/s' "$tmp/student.log" |
        awk '{ split($5, a, "/"); if (a[1] > 1) print $8 }' | sort -g)
 n=$(printf '%s\n' "$vals" | grep -c . || true)
@@ -86,5 +91,5 @@ if [ "${CACHE:-0}" = 1 ]; then
   cache=$(echo "$line" | awk '{ printf "%.2f", $5 / $8 }')
   amort=$(awk -v c="$cache" -v s="$med" 'BEGIN { printf "%.2f", 10 / (1 / c + 10 / s) }')
 fi
-printf '{"implementation": "hrkd", "device": "%s", "precision": "%s", "teacher_cache": %s, "domains": 4, "batch_per_domain": 8, "seq": 128, "threads": %d, "teacher": "BERT-base (mtl)", "student": "TinyBERT 4L-312", "steps": %d, "examples_per_s": %s, "examples_per_s_all": [%s], "cache_pass_examples_per_s": %s, "ten_epoch_examples_per_s": %s}\n' \
-  "$device" "$precision" "$([ "${CACHE:-0}" = 1 ] && echo true || echo false)" "$threads" "$n" "$med" "$(printf '%s\n' "$vals" | paste -sd, | sed 's/,/, /g')" "$cache" "$amort"
+printf '{"implementation": "hrkd", "device": "%s", "precision": "%s", "teacher_cache": %s, "domains": 4, "batch_per_domain": 8, "seq": 128, "threads": %d, "teacher": "BERT-base (mtl)", "student": "TinyBERT 4L-312", "steps": %d, "examples_per_s": %s, "examples_per_s_all": [%s], "cache_pass_examples_per_s": %s, "ten_epoch_examples_per_s": %s, "peak_rss_mb": %s}\n' \
+  "$device" "$precision" "$([ "${CACHE:-0}" = 1 ] && echo true || echo false)" "$threads" "$n" "$med" "$(printf '%s\n' "$vals" | paste -sd, | sed 's/,/, /g')" "$cache" "$amort" "${rss:-null}"

@@ -14,7 +14,9 @@ as the reference's loop does, reads the loss back (its running average) and ends
 torch.cuda.synchronize(). --precision takes a comma-separated list, measured one after the
 other in this process (one JSON line each): fp32; tf32 (TF32 matrix products, GPU); bf16 or fp16
 (torch.autocast around the forward passes and the losses, fp32 weights and optimizer; fp16
-with a GradScaler, as apex's O1 scales the loss).
+with a GradScaler, as apex's O1 scales the loss). peak_rss_mb is the process's peak resident
+memory so far (getrusage, as GNU time's "Maximum resident set size"): with several precisions
+in one process, the later lines include the earlier ones.
 
 usage: scripts/bench_reference.py --ref DIR [--steps 5] [--warmup 2] [--threads 2]
                                   [--device cpu|cuda] [--precision fp32[,bf16,...]]
@@ -23,6 +25,7 @@ usage: scripts/bench_reference.py --ref DIR [--steps 5] [--warmup 2] [--threads 
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 import types
@@ -160,7 +163,9 @@ def main():
                           "teacher": "BERT-base x%d" % D, "student": "TinyBERT 4L-312",
                           "steps": a.steps, "step_ms_median": round(1000 * med, 2),
                           "examples_per_s": round(D * B / med, 2),
-                          "step_ms_all": [round(1000 * t, 2) for t in times]}), flush=True)
+                          "step_ms_all": [round(1000 * t, 2) for t in times],
+                          "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}),
+              flush=True)
 
     failed = []
     for p in precisions:
