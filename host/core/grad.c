@@ -62,8 +62,9 @@ void hrkd_grad_view(hrkd_ctx *ctx, hrkd_tensor *v, hrkd_tensor *x, int64_t off)
     if (ref_add(ctx, v, x, off) != 0) v->requires_grad = 0;
 }
 
-/* a zeroed buffer of n floats: the free list's smallest that fits (up to twice n), else new */
-static float *take(hrkd_ctx *ctx, int64_t n)
+/* a zeroed buffer of n floats: the free list's smallest that fits (up to twice n), else new;
+ * *cap: its size */
+static float *take(hrkd_ctx *ctx, int64_t n, int64_t *cap)
 {
     int best = -1;
     for (int i = 0; i < ctx->n_grad_free; i++) {
@@ -73,10 +74,12 @@ static float *take(hrkd_ctx *ctx, int64_t n)
     float *p;
     if (best >= 0) {
         p = ctx->grad_free[best].p;
+        *cap = ctx->grad_free[best].n;
         ctx->grad_free[best] = ctx->grad_free[--ctx->n_grad_free];
     } else {
         p = hrkd_ctx_alloc_f32(ctx, n);
         if (!p) return NULL;
+        *cap = n;
     }
     ctx->k->fill(p, 0.0f, n);
     return p;
@@ -97,7 +100,7 @@ int hrkd_grad_get(hrkd_ctx *ctx, hrkd_tensor *t)
         t->grad = base->grad + off;
         return 0;
     }
-    t->grad = take(ctx, hrkd_tensor_numel(t));
+    t->grad = take(ctx, hrkd_tensor_numel(t), &r->cap);
     return t->grad ? 0 : -1;
 }
 
@@ -112,6 +115,6 @@ void hrkd_grad_release(hrkd_ctx *ctx, hrkd_tensor *t)
         ctx->grad_free = f;
         ctx->cap_grad_free = nc;
     }
-    ctx->grad_free[ctx->n_grad_free++] = (grad_buf){.p = t->grad, .n = hrkd_tensor_numel(t)};
+    ctx->grad_free[ctx->n_grad_free++] = (grad_buf){.p = t->grad, .n = r->cap};
     t->grad = NULL;
 }

@@ -69,10 +69,11 @@ typedef struct arena {
 } arena;
 
 /* grad.c: a step tensor's gradient record (its tensor; for a view, the base and the offset in
- * elements of the view's first element), and a gradient buffer on the free list */
+ * elements of the view's first element; cap: the size of the buffer a tensor's own gradient
+ * was given, which may exceed its own), and a gradient buffer on the free list */
 typedef struct grad_ref {
     hrkd_tensor *t, *base;
-    int64_t      off;
+    int64_t      off, cap;
 } grad_ref;
 
 typedef struct grad_buf {
