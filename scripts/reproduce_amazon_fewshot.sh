@@ -38,9 +38,14 @@ fewshot_job() {
   [ -f "$out" ] || [ -f "${out%.h5}_teacher.h5" ] && resume=--resume
   echo "fewshot: $ini seed $seed -> $out${resume:+ (resumed)} (log $log)"
   t0=$SECONDS
-  "$HRKD" run "$L/$name.ini" $resume >> "$log" 2>&1 || { echo "fewshot: $name FAILED"; tail -n 20 "$log"; return 1; }
-  echo "wall_s $((SECONDS - t0))" >> "$log"
-  echo "fewshot: $name done in $((SECONDS - t0)) s"
+  local rc=0
+  "$HRKD" run "$L/$name.ini" $resume >> "$log" 2>&1 || rc=$?
+  echo "wall_s $((SECONDS - t0))" >> "$log" # every part of a run, a stopped one's too
+  case $rc in
+    0) echo "fewshot: $name done in $((SECONDS - t0)) s" ;;
+    130|143) echo "fewshot: $name stopped after $((SECONDS - t0)) s; the next run of the grid resumes it"; return 1 ;;
+    *) echo "fewshot: $name FAILED"; tail -n 20 "$log"; return 1 ;;
+  esac
 }
 export -f fewshot_job finished job_ini; export HRKD THREADS BLAS_CORE L
 
@@ -56,11 +61,13 @@ done | xargs -P "$JOBS" -L 1 bash -c 'fewshot_job "$@"' _ || status=$?
 PY=results/.venv/bin/python
 [ -f results/.venv/.installed ] || bash results/venv.sh >/dev/null
 "$PY" results/analyze.py --fewshot results/report_fewshot "$R"/r*_seed*.h5 | tee "$L/summary.md"
-# wall time of each run (teacher + student; the last attempt's, a resumed run counts its last
-# part only) and of the grid
+# wall time of each run (teacher + student; a stopped and resumed run: the sum of its parts)
+# and of the grid
+walls=$(grep -H '^wall_s' "$L"/r*_seed*.log 2>/dev/null | sed 's|.*/||; s|\.log:wall_s||')
 { echo; echo "wall time per run (s), teacher and student:"
-  grep -H '^wall_s' "$L"/r*_seed*.log 2>/dev/null | sed 's|.*/||; s|\.log:wall_s||' | sort |
-    awk '{ print "  " $1, $2; s += $2; n++ }
-         END { if (n) printf "  %d runs, %d s in all (%.1f h of run time; JOBS=2 runs two at a time)\n", n, s, s / 3600 }'
+  printf '%s\n' "$walls" | awk 'NF == 2 { t[$1] += $2; k[$1]++ }
+    END { for (r in t) printf "  %s %d%s\n", r, t[r], (k[r] > 1 ? " (" k[r] " parts)" : "") }' | sort
+  printf '%s\n' "$walls" | awk 'NF == 2 { s += $2; if (!($1 in seen)) { seen[$1]; n++ } }
+    END { if (n) printf "  %d runs, %d s in all (%.1f h of run time; JOBS=2 runs two at a time)\n", n, s, s / 3600 }'
 } | tee -a "$L/summary.md"
 exit "${status:-0}"
