@@ -32,7 +32,9 @@ for r in 50 100; do
   check '[ "$(grep -o "(2)" <<<"$row" | wc -l)" = 6 ]' "rate $r %: six columns of two seeds each"
   # improvement rate of HRKD from the table's TinyBERT-KD (column 5) and HRKD (column 6) means
   want=$(awk -F'|' '{ t = $6 + 0; h = $7 + 0; printf "%+.2f", (h - t) / t * 100 }' <<<"$row")
-  got=$(grep "^| $r % | [-+]" <<<"$out" | awk -F'|' '{ gsub(/[ %]/, "", $3); print $3 }')
+  got=$(grep "^| $r % | [-+]" <<<"$out" | awk -F'|' '{ sub(/\(.*\)/, "", $3); gsub(/[ %]/, "", $3); print $3 }')
+  check 'grep "^| $r % | [-+]" <<<"$out" | grep -q "(± [0-9.]*) |"' \
+    "rate $r %: the improvement rates carry their paired standard error (two seeds)"
   check 'awk -v a="$want" -v b="$got" "BEGIN { d = a - b; exit !(d < 0.011 && d > -0.011) }"' \
     "rate $r %: HRKD's improvement rate $got follows from the means ($want)"
 done
@@ -51,4 +53,9 @@ p=$("$PY" -c 'import sys; sys.path.insert(0, "results")
 from hrkd_analysis.fewshot import welch_p
 print(f"{welch_p([1, 2, 3, 4, 5], [2, 4, 6, 8, 11]):.6f}")')
 check '[ "$p" = 0.114990 ]' "welch_p of a known pair: $p (scipy: 0.114990)"
+# the paired standard error: seeds 1 and 2 improve by 2/78 and 1/81; seed 3 is in one only
+se=$("$PY" -c 'import sys; sys.path.insert(0, "results")
+from hrkd_analysis.fewshot import paired_se
+print(f"{paired_se({1: 80, 2: 82, 3: 90}, {1: 78, 2: 81}):.5f}")')
+check '[ "$se" = 0.66477 ]' "paired_se of a known pair: $se (|200/78 - 100/81| / 2 = 0.66477)"
 exit $fail

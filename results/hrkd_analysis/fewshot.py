@@ -5,7 +5,10 @@ A run's sample rate is its [data] few_shot_ratio; its method and role come from 
 for the accuracy table (runfile.method_of / role_of). Accuracy is the test average over the
 domains (each domain's best dev checkpoint), one value per seed; a cell is the mean ± sample
 std over the seeds. Improvement rate of a method at a rate:
-(acc_method - acc_TinyBERT-KD) / acc_TinyBERT-KD on the seed means."""
+(acc_method - acc_TinyBERT-KD) / acc_TinyBERT-KD on the seed means. Its spread: a seed fixes
+the sample, so the method and TinyBERT-KD at one seed saw the same data; the standard error of
+the per-seed rates (acc_method,s - acc_TinyBERT-KD,s) / acc_TinyBERT-KD,s over the seeds both
+finished is the figure's error bar."""
 import math
 import os
 
@@ -88,8 +91,16 @@ def collect(runs):
     return grid
 
 
+def paired_se(a, b):
+    """Standard error of the per-seed improvement rates (%) of {seed: acc} a over b, on the
+    seeds in both; nan with fewer than 2."""
+    r = [(a[s] - b[s]) / b[s] * 100.0 for s in a if s in b]
+    return float(np.std(r, ddof=1) / math.sqrt(len(r))) if len(r) >= 2 else float("nan")
+
+
 def summary(grid):
-    """[(rate, {column: (mean, sd, n)}, {name: improvement %}, {name: p})] sorted by rate."""
+    """[(rate, {column: (mean, sd, n)}, {name: improvement %}, {name: p}, {name: paired s.e.
+    of the improvement %})] sorted by rate."""
     rows = []
     for rate in sorted(grid):
         cells = {col: (*mean_sd(list(v.values())), len(v)) for col, v in grid[rate].items()}
@@ -99,7 +110,9 @@ def summary(grid):
         acc = lambda c: list(grid[rate].get(c, {}).values())
         p = {"HRKD vs TinyBERT-KD": welch_p(acc("HRKD"), acc("TinyBERT-KD")),
              "HRKD vs Meta-KD": welch_p(acc("HRKD"), acc("Meta-KD"))}
-        rows.append((rate, cells, imp, p))
+        se = {m: paired_se(grid[rate].get(m, {}), grid[rate].get("TinyBERT-KD", {}))
+              for m in ("HRKD", "Meta-KD")}
+        rows.append((rate, cells, imp, p, se))
     return rows
 
 
@@ -120,21 +133,24 @@ def table(rows):
     cols = [name for _, name in COLUMNS]
     out = ["test accuracy (%), average of the domains, mean ± std (seeds)", "",
            "| rate | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for rate, cells, _, _ in rows:
+    for rate, cells, *_ in rows:
         out.append(f"| {rate * 100:g} % | " + " | ".join(_cell(cells.get(c)) for c in cols) + " |")
     out += ["", "improvement rate over TinyBERT-KD, (acc − acc_TinyBERT-KD) / acc_TinyBERT-KD, and "
-            "Welch's two-sided p on the seeds' accuracies", "",
+            "Welch's two-sided p on the seeds' accuracies; (± s.e.): the standard error of the "
+            "per-seed rates, a method and TinyBERT-KD paired by seed (the same sample)", "",
             "| rate | HRKD | Meta-KD | p HRKD vs TinyBERT-KD | p HRKD vs Meta-KD |", "|---|---|---|---|---|"]
-    for rate, _, imp, p in rows:
-        pct = lambda x: _num(x, "+.2f") + (" %" if np.isfinite(x) else "")
-        out.append(f"| {rate * 100:g} % | {pct(imp['HRKD'])} | {pct(imp['Meta-KD'])} | "
+    for rate, _, imp, p, se in rows:
+        pct = lambda m: (_num(imp[m], "+.2f") + (" %" if np.isfinite(imp[m]) else "")
+                         + (f" (± {se[m]:.2f})" if np.isfinite(se[m]) else ""))
+        out.append(f"| {rate * 100:g} % | {pct('HRKD')} | {pct('Meta-KD')} | "
                    f"{_num(p['HRKD vs TinyBERT-KD'], '.3f')} | {_num(p['HRKD vs Meta-KD'], '.3f')} |")
     return "\n".join(out)
 
 
 def figure(rows, outdir, name="fewshot_improvement.png"):
     """Grouped bars in the look of the paper's Figure 2: per sample rate, the improvement rate
-    (%) of Meta-KD and of HRKD over TinyBERT-KD."""
+    (%) of Meta-KD and of HRKD over TinyBERT-KD; error bars: the paired standard error over
+    the seeds (none with one seed)."""
     from .figures import _plt, _save
     plt = _plt()
     if not rows:
@@ -142,19 +158,25 @@ def figure(rows, outdir, name="fewshot_improvement.png"):
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(5.2, 3.4))
     for k, (m, colour) in enumerate((("Meta-KD", "#8da0cb"), ("HRKD", "#fc8d62"))):
-        v = [imp[m] for _, _, imp, _ in rows]
-        bars = ax.bar(x + (k - 0.5) * 0.36, np.nan_to_num(v), 0.36, label=m, color=colour)
-        for b, val in zip(bars, v):
+        v = [row[2][m] for row in rows]
+        err = [row[4][m] for row in rows]
+        bars = ax.bar(x + (k - 0.5) * 0.36, np.nan_to_num(v), 0.36, label=m, color=colour,
+                      yerr=np.asarray(err, float), error_kw={"elinewidth": 0.8, "capsize": 2})
+        for b, val, e in zip(bars, v, err):
             if np.isfinite(val):
-                ax.annotate(f"{val:.1f}", (b.get_x() + b.get_width() / 2, val), ha="center",
-                            va="bottom" if val >= 0 else "top", fontsize=7)
+                top = val + (e if np.isfinite(e) else 0.0) * (1 if val >= 0 else -1)
+                ax.annotate(f"{val:.1f}", (b.get_x() + b.get_width() / 2, top), ha="center",
+                            va="bottom" if val >= 0 else "top", fontsize=7,
+                            xytext=(0, 2 if val >= 0 else -2), textcoords="offset points")
     ax.axhline(0.0, color="black", linewidth=0.6)
+    ax.margins(y=0.12)
     ax.set_xlim(-0.7, len(rows) - 0.3)
     ax.set_xticks(x, [f"{rate * 100:g}%" for rate, *_ in rows])
     ax.set_xlabel("training data (sample rate)")
     ax.set_ylabel("improvement rate over TinyBERT-KD (%)")
     ax.legend(frameon=False, fontsize=8)
-    ax.set_title("test accuracy, domain average, mean over seeds", fontsize=9)
+    ax.set_title("test accuracy, domain average, mean over seeds (bars: ± s.e., paired by seed)",
+                 fontsize=8)
     fig.tight_layout()
     return _save(fig, os.path.join(outdir, name))
 
