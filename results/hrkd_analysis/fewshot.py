@@ -11,6 +11,7 @@ the per-seed rates (acc_method,s - acc_TinyBERT-KD,s) / acc_TinyBERT-KD,s over t
 finished is the figure's error bar."""
 import math
 import os
+from collections import namedtuple
 
 import numpy as np
 
@@ -95,12 +96,17 @@ def paired_se(a, b):
     """Standard error of the per-seed improvement rates (%) of {seed: acc} a over b, on the
     seeds in both; nan with fewer than 2."""
     r = [(a[s] - b[s]) / b[s] * 100.0 for s in a if s in b]
-    return float(np.std(r, ddof=1) / math.sqrt(len(r))) if len(r) >= 2 else float("nan")
+    sd = mean_sd(r)[1]
+    return sd / math.sqrt(len(r)) if sd is not None else float("nan")
+
+
+# one sample rate of the summary: cells {column: (mean, sd, n)}, imp {method: improvement %},
+# p {comparison: Welch p}, se {method: paired s.e. of the improvement %}
+Row = namedtuple("Row", "rate cells imp p se")
 
 
 def summary(grid):
-    """[(rate, {column: (mean, sd, n)}, {name: improvement %}, {name: p}, {name: paired s.e.
-    of the improvement %})] sorted by rate."""
+    """[Row] sorted by rate."""
     rows = []
     for rate in sorted(grid):
         cells = {col: (*mean_sd(list(v.values())), len(v)) for col, v in grid[rate].items()}
@@ -112,7 +118,7 @@ def summary(grid):
              "HRKD vs Meta-KD": welch_p(acc("HRKD"), acc("Meta-KD"))}
         se = {m: paired_se(grid[rate].get(m, {}), grid[rate].get("TinyBERT-KD", {}))
               for m in ("HRKD", "Meta-KD")}
-        rows.append((rate, cells, imp, p, se))
+        rows.append(Row(rate, cells, imp, p, se))
     return rows
 
 
@@ -158,8 +164,8 @@ def figure(rows, outdir, name="fewshot_improvement.png"):
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(5.2, 3.4))
     for k, (m, colour) in enumerate((("Meta-KD", "#8da0cb"), ("HRKD", "#fc8d62"))):
-        v = [row[2][m] for row in rows]
-        err = [row[4][m] for row in rows]
+        v = [row.imp[m] for row in rows]
+        err = [row.se[m] for row in rows]
         bars = ax.bar(x + (k - 0.5) * 0.36, np.nan_to_num(v), 0.36, label=m, color=colour,
                       yerr=np.asarray(err, float), error_kw={"elinewidth": 0.8, "capsize": 2})
         for b, val, e in zip(bars, v, err):
@@ -171,7 +177,7 @@ def figure(rows, outdir, name="fewshot_improvement.png"):
     ax.axhline(0.0, color="black", linewidth=0.6)
     ax.margins(y=0.12)
     ax.set_xlim(-0.7, len(rows) - 0.3)
-    ax.set_xticks(x, [f"{rate * 100:g}%" for rate, *_ in rows])
+    ax.set_xticks(x, [f"{row.rate * 100:g}%" for row in rows])
     ax.set_xlabel("training data (sample rate)")
     ax.set_ylabel("improvement rate over TinyBERT-KD (%)")
     ax.legend(frameon=False, fontsize=8)
