@@ -25,11 +25,12 @@ int hrkd_cmd_inspect(int argc, char **argv); /* cmd_inspect.c: a run file's summ
 int hrkd_cmd_compare(int argc, char **argv); /* cmd_compare.c: two runs or groups (train/compare.c) */
 int hrkd_cmd_eval(int argc, char **argv);    /* cmd_eval.c: a run file's checkpoints (train/eval_run.c) */
 int hrkd_cmd_case(int argc, char **argv);    /* cmd_case.c: a student's ratios on chosen examples (train/case_run.c) */
+int hrkd_cmd_prune(int argc, char **argv);   /* cmd_prune.c: drop finished runs' resume state (store/prune.c) */
 
 /* `hrkd COMMAND --help` (stdout, exit 0); a command without one (bench) answers --help itself. */
 extern const char hrkd_cmd_run_help[], hrkd_cmd_check_help[], hrkd_cmd_plugins_help[],
     hrkd_cmd_data_help[], hrkd_cmd_inspect_help[], hrkd_cmd_compare_help[], hrkd_cmd_eval_help[],
-    hrkd_cmd_case_help[];
+    hrkd_cmd_case_help[], hrkd_cmd_prune_help[];
 
 /* ---- cli.c: shared by the commands ---- */
 

@@ -35,6 +35,7 @@ static const char usage_text[] =
     "  compare A.h5 B.h5           compare two run files\n"
     "  eval FILE.ini RUN.h5        evaluate a run file's checkpoint\n"
     "  case FILE.ini RUN.h5        a trained student's ratios on chosen examples (case study)\n"
+    "  prune FILE.h5...            drop finished runs' resume state (/checkpoint) to save disk\n"
     "  --help, --version           (COMMAND --help: that command's usage)\n"
     "\n"
     "plugins are searched in <lib>/hrkd/plugins, then $HRKD_PLUGIN_PATH (':'-separated),\n"
@@ -74,7 +75,7 @@ static int cmd_version(void)
         hrkd_comm_list(comms, sizeof comms, cdir, sizeof cdir);
         printf("comm: %s (in %s; docs/scale-out.md)\n", comms[0] ? comms : "none", cdir);
     }
-    printf("commands: check, plugins, run, bench, data stats, inspect, compare, eval, case\n");
+    printf("commands: check, plugins, run, bench, data stats, inspect, compare, eval, case, prune\n");
     return EXIT_OK;
 }
 
@@ -95,6 +96,7 @@ static const struct {
     {"compare", hrkd_cmd_compare, hrkd_cmd_compare_help},
     {"eval", hrkd_cmd_eval, hrkd_cmd_eval_help},
     {"case", hrkd_cmd_case, hrkd_cmd_case_help},
+    {"prune", hrkd_cmd_prune, hrkd_cmd_prune_help},
 };
 
 static int wants_help(int argc, char **argv)

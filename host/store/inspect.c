@@ -113,6 +113,8 @@ int hrkd_inspect(const char *path, int with_config)
     if (v.n_groups == 0) printf(" none");
     for (int g = 0; g < v.n_groups; g++) printf(" /%s", v.groups[g]);
     if (v.ckpt_step >= 0) printf("  (resume step %lld)", (long long)v.ckpt_step);
+    if (v.pruned_step >= 0)
+        printf("  (/checkpoint of step %lld dropped by hrkd prune: not resumable)", (long long)v.pruned_step);
     printf("\n");
     print_metrics(&v);
     print_ratios(&v);

@@ -361,6 +361,7 @@ void hrkd_run_get_view(const hrkd_run *r, hrkd_run_view *v)
     v->groups = (const char *const *)r->groups;
     v->n_groups = r->n_groups;
     v->ckpt_step = r->ckpt_step;
+    v->pruned_step = r->pruned_step;
     v->n_labels = r->label_names ? r->n_labels : 0;
     v->label_names = (const char *const *)r->label_names;
 }

@@ -62,6 +62,7 @@ struct hrkd_run {
     char  **groups;
     int     n_groups;
     int64_t ckpt_step;  /* /checkpoint/state/step or −1 */
+    int64_t pruned_step; /* the step of the /checkpoint `hrkd prune` dropped, or −1 */
     char  **label_names; /* NULL: not recorded (files written before label names were kept) */
     int     n_labels;
 };

@@ -206,6 +206,7 @@ hrkd_status run_open_inner(const char *path, hrkd_run **out, hrkd_error *err)
     r->path = strdup(path);
     r->has_hier = -1;
     r->ckpt_step = -1;
+    r->pruned_step = -1;
     char *fmt = r_attr_str(&c, f, "format");
     if (c.st == HRKD_STATUS_OK && (!fmt || strcmp(fmt, "hrkd-run") != 0))
         c_fail(&c, HRKD_STATUS_INVALID, "not an hrkd run file (format attribute '%s')%.0lld", fmt ? fmt : "", 0);
@@ -225,6 +226,9 @@ hrkd_status run_open_inner(const char *path, hrkd_run **out, hrkd_error *err)
     r->threads = (int)v64;
     r_attr_num(&c, f, "seed", H5T_NATIVE_UINT64, -1, &r->seed);
     r->domains = r_attr_strs(&c, f, "domains", &r->D);
+    /* Optional: written by `hrkd prune` */
+    if (H5Aexists(f, "pruned_checkpoint_step") > 0)
+        r_attr_num(&c, f, "pruned_checkpoint_step", H5T_NATIVE_INT64, -1, &r->pruned_step);
     if (H5Aexists(f, "config_changes") > 0) r->cfg_changes = r_attr_strs(&c, f, "config_changes", &r->n_cfg_changes);
     r->loss_terms = r_attr_strs(&c, f, "loss_terms", &r->T);
     r->metric_names = r_attr_strs(&c, f, "metric_names", &r->K);

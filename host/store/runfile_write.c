@@ -128,6 +128,7 @@ static void write_meta_and_logs(h5c *c, hrkd_run *r, hid_t f)
     w_attr_strs(c, f, "metric_names", r->metric_names, r->K);
     if (r->n_labels > 0) w_attr_strs(c, f, "label_names", r->label_names, r->n_labels);
     if (r->n_cfg_changes > 0) w_attr_strs(c, f, "config_changes", r->cfg_changes, r->n_cfg_changes);
+    if (r->pruned_step >= 0) w_attr_i64(c, f, "pruned_checkpoint_step", r->pruned_step);
 
     const char *ini = r->ini ? r->ini : "";
     hid_t t = str_type(strlen(ini) + 1);
@@ -259,14 +260,15 @@ static void write_group(h5c *c, hid_t f, const char *group, hrkd_params *const *
 typedef struct carry_ctx {
     h5c        *c;
     hid_t       dst;
-    const char *skip;
+    const char *skip, *drop; /* the group being rewritten, a group to leave out */
     hrkd_run   *r;
 } carry_ctx;
 
 static herr_t carry_cb(hid_t src, const char *name, const H5L_info_t *info, void *data)
 {
     carry_ctx *cc = data;
-    if (is_log_name(name) || (cc->skip && strcmp(name, cc->skip) == 0)) return 0;
+    if (is_log_name(name) || (cc->skip && strcmp(name, cc->skip) == 0) || (cc->drop && strcmp(name, cc->drop) == 0))
+        return 0;
     if (!H5OK(cc->c, H5Ocopy(src, name, cc->dst, name, H5P_DEFAULT, H5P_DEFAULT))) return -1;
     return 0;
 }
@@ -339,9 +341,10 @@ static hrkd_status check_room(const hrkd_run *r, const char *group, hrkd_params 
 }
 
 /* The one writer: PATH.tmp ← metadata + logs + fresh group (moments: with the AdamW moments)
- * + carried groups; then rename. */
+ * + carried groups but drop (NULL: none); then rename. */
 static hrkd_status run_rewrite(hrkd_run *r, const char *group, hrkd_params *const *stores, int n,
-                               int moments, const hrkd_run_state *st, int carry, hrkd_error *err)
+                               int moments, const hrkd_run_state *st, int carry, const char *drop,
+                               hrkd_error *err)
 {
     h5_quiet();
     hrkd_status room = check_room(r, group, stores, group ? n : 0, moments, carry, err);
@@ -369,7 +372,7 @@ static hrkd_status run_rewrite(hrkd_run *r, const char *group, hrkd_params *cons
         if (carry && c.st == HRKD_STATUS_OK) {
             h5c oc = {r->path, err, HRKD_STATUS_OK};
             if (H5OK(&oc, old = H5Fopen(r->path, H5F_ACC_RDONLY, H5P_DEFAULT))) {
-                carry_ctx cc = {&c, f, group, r};
+                carry_ctx cc = {&c, f, group, drop, r};
                 hsize_t idx = 0;
                 H5OK(&c, H5Literate(old, H5_INDEX_NAME, H5_ITER_INC, &idx, carry_cb, &cc));
             }
@@ -457,8 +460,9 @@ hrkd_status hrkd_run_create(const char *path, const hrkd_run_meta *meta, hrkd_ru
     if (r->layer_map && meta->layer_map) memcpy(r->layer_map, meta->layer_map, ((size_t)r->M + 1) * sizeof(int));
     r->has_hier = -1;
     r->ckpt_step = -1;
+    r->pruned_step = -1;
     hrkd_status st = run_alloc_common(r, err);
-    if (st == HRKD_STATUS_OK) st = run_rewrite(r, NULL, NULL, 0, 0, NULL, 0, err);
+    if (st == HRKD_STATUS_OK) st = run_rewrite(r, NULL, NULL, 0, 0, NULL, 0, NULL, err);
     if (st != HRKD_STATUS_OK) {
         hrkd_run_free(r);
         return st;
@@ -474,7 +478,7 @@ static hrkd_status checkpoint(hrkd_run *r, const char *group, hrkd_params *const
     if (!name_ok(group) || is_log_name(group))
         return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: checkpoint group '%s' must be [A-Za-z0-9_]+",
                               r->path, group ? group : "(null)");
-    return run_rewrite(r, group, stores, n_stores, moments, st, 1, err);
+    return run_rewrite(r, group, stores, n_stores, moments, st, 1, NULL, err);
 }
 
 hrkd_status hrkd_run_checkpoint(hrkd_run *r, const char *group, hrkd_params *const *stores, int n_stores,
@@ -489,7 +493,28 @@ hrkd_status hrkd_run_snapshot(hrkd_run *r, const char *group, hrkd_params *const
     return checkpoint(r, group, stores, n_stores, 0, st, err);
 }
 
-hrkd_status hrkd_run_flush(hrkd_run *r, hrkd_error *err) { return run_rewrite(r, NULL, NULL, 0, 0, NULL, 1, err); }
+hrkd_status hrkd_run_flush(hrkd_run *r, hrkd_error *err) { return run_rewrite(r, NULL, NULL, 0, 0, NULL, 1, NULL, err); }
+
+hrkd_status hrkd_run_drop_checkpoint(hrkd_run *r, hrkd_error *err)
+{
+    if (!hrkd_run_has_group(r, "checkpoint"))
+        return hrkd_error_set(err, HRKD_STATUS_INVALID, "%s: holds no /checkpoint", r->path);
+    const int64_t was = r->pruned_step;
+    r->pruned_step = r->ckpt_step;
+    hrkd_status st = run_rewrite(r, NULL, NULL, 0, 0, NULL, 1, "checkpoint", err);
+    if (st != HRKD_STATUS_OK) {
+        r->pruned_step = was;
+        return st;
+    }
+    for (int i = 0; i < r->n_groups; i++)
+        if (strcmp(r->groups[i], "checkpoint") == 0) {
+            free(r->groups[i]);
+            memmove(&r->groups[i], &r->groups[i + 1], (size_t)(--r->n_groups - i) * sizeof *r->groups);
+            break;
+        }
+    r->ckpt_step = -1;
+    return HRKD_STATUS_OK;
+}
 
 hrkd_status hrkd_run_close(hrkd_run *r, hrkd_error *err)
 {

@@ -300,6 +300,10 @@ hrkd_status hrkd_case_file_write(const hrkd_case_file *cf, hrkd_error *err);
 
 /* Rewrite with the logs so far (checkpoint groups carried over). */
 hrkd_status hrkd_run_flush(hrkd_run *run, hrkd_error *err);
+/* Rewrite without /checkpoint (the resume state: parameters with their AdamW moments), for a
+ * finished run (`hrkd prune`): the other groups, logs and metrics stay, and the root attribute
+ * pruned_checkpoint_step records the step it held. INVALID when there is no /checkpoint. */
+hrkd_status hrkd_run_drop_checkpoint(hrkd_run *run, hrkd_error *err);
 /* Flush and free (run may be NULL). */
 hrkd_status hrkd_run_close(hrkd_run *run, hrkd_error *err);
 /* Free without writing (after an error, or a read-only use). */
@@ -337,6 +341,7 @@ typedef struct hrkd_run_view {
     const char *const *groups;               /* checkpoint groups in the file */
     int         n_groups;
     int64_t     ckpt_step;                   /* /checkpoint/state/step, −1 without one */
+    int64_t     pruned_step;                 /* the step of the /checkpoint `hrkd prune` dropped, −1 */
     int         n_labels;                    /* 0: the file records no label names (older files) */
     const char *const *label_names;
 } hrkd_run_view;
@@ -345,5 +350,10 @@ void hrkd_run_get_view(const hrkd_run *run, hrkd_run_view *v);
 /* `hrkd inspect FILE.h5 [--config]` (host/cli/cmd_inspect.c): the run file's summary on stdout
  * (inspect.c), with the whole configuration when with_config. Returns the exit code. */
 int hrkd_inspect(const char *path, int with_config);
+/* `hrkd prune FILE.h5... [--dry-run]` (host/cli/cmd_prune.c): drop /checkpoint from each
+ * finished run file (prune.c), one line per file on stdout. Returns the exit code: 0, 1 when
+ * a file could not be read or rewritten, 2 when one was refused (not finished, or in use by a
+ * run); the other files are still pruned. */
+int hrkd_prune(const char *const *paths, int n, int dry_run);
 
 #endif /* HRKD_STORE_STORE_H */

@@ -41,6 +41,11 @@ static hrkd_status load_weights(hrkd_run *run, const char *group, hrkd_distill *
     *rel_from = group;
     if (hrkd_run_load_checkpoint(run, group, &dd->relational, 1, NULL, &e2) == HRKD_STATUS_OK) return HRKD_STATUS_OK;
     *rel_from = "checkpoint (the end of training; this group holds the student only)";
+    if (!hrkd_run_has_group(run, "checkpoint"))
+        return hrkd_error_set(err, HRKD_STATUS_INVALID,
+                              "%s: the trained relational modules were kept in /checkpoint only, which hrkd "
+                              "prune has dropped (/%s holds the student); prune students only where no case "
+                              "study is wanted", hrkd_run_path(run), group);
     return hrkd_run_load_checkpoint(run, "checkpoint", &dd->relational, 1, NULL, err);
 }
 

@@ -84,6 +84,16 @@ hrkd_status hrkd_loop_open_run(const char *path, const hrkd_run_meta *meta, int 
             *resumed = 1;
             return HRKD_STATUS_OK;
         }
+        hrkd_run_view v;
+        hrkd_run_get_view(*run, &v);
+        if (v.pruned_step >= 0) { /* finished, and its resume state dropped: never started over */
+            hrkd_run_free(*run);
+            *run = NULL;
+            return hrkd_error_set(err, HRKD_STATUS_INVALID,
+                                  "%s: finished at step %lld and pruned (hrkd prune dropped its /checkpoint), "
+                                  "so it cannot be resumed or extended; --force trains it anew, replacing the file",
+                                  path, (long long)v.pruned_step);
+        }
         fprintf(stderr, "%s: no checkpoint yet, starting this phase from the beginning\n", path);
         hrkd_run_free(*run);
         *run = NULL;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "core/interrupt.h"
@@ -95,10 +96,37 @@ static hrkd_loop_opts loop_opts(run_cmd *r, uint64_t seed, const char *who, int6
     return o;
 }
 
+/* --resume (without --extend) of a phase whose run file `hrkd prune` has pruned: the phase
+ * finished, so it is not trained again, and its test accuracies come from the file. 1 when so;
+ * 0 otherwise, and for a file that cannot be read (hrkd_setup_open_run then says why). */
+static int phase_pruned(const hrkd_setup *s, const char *path, const char *who, double *test_out)
+{
+    if (!s->resume || s->extend || access(path, F_OK) != 0) return 0;
+    hrkd_run *run = NULL;
+    hrkd_error e = {0};
+    if (hrkd_run_open(path, &run, &e) != HRKD_STATUS_OK) return 0;
+    hrkd_run_view v;
+    hrkd_run_get_view(run, &v);
+    int done = v.pruned_step >= 0 && !hrkd_run_has_group(run, "checkpoint");
+    double test[HRKD_MAX_DOMAINS], avg = 0;
+    if (done && hrkd_run_last_test(run, s->data.D, test)) {
+        for (int d = 0; d < s->data.D; d++) avg += test[d] / s->data.D;
+        if (test_out) memcpy(test_out, test, (size_t)s->data.D * sizeof *test);
+    }
+    if (done) {
+        printf("%s: %s finished at step %lld (test average %.2f) and was pruned (hrkd prune): not trained again\n",
+               who, path, (long long)v.pruned_step, 100 * avg);
+        fflush(stdout);
+    }
+    hrkd_run_free(run);
+    return done;
+}
+
 static hrkd_status phase_teacher(run_cmd *r, uint64_t seed, const char *path, hrkd_ctx *ctx,
                                  double *test_out, hrkd_error *err)
 {
     const hrkd_setup *s = &r->s;
+    if (phase_pruned(s, path, "teacher", test_out)) return HRKD_STATUS_OK;
     hrkd_teachers t;
     hrkd_run *run = NULL;
     int resumed = 0;
@@ -159,6 +187,9 @@ static hrkd_status phase_distill(run_cmd *r, uint64_t seed, const char *teacher_
 {
     const hrkd_setup *s = &r->s;
     const int root = hrkd_comm_rank(s->comm) == 0;
+    int32_t pruned = root && phase_pruned(s, path, "student", test_out);
+    hrkd_status pst = hrkd_comm_bcast(s->comm, &pruned, sizeof pruned, err); /* every rank skips, or none */
+    if (pst != HRKD_STATUS_OK || pruned) return pst;
     hrkd_distill dd;
     hrkd_run *run = NULL;
     hrkd_teacher_cache *cache = NULL;
