@@ -231,7 +231,7 @@ reproduce-amazon-minilm-metakd: deps
 	$(BUILD)
 	@B=$(B) bash scripts/reproduce_amazon_minilm_metakd.sh
 .PHONY: reproduce-amazon-minilm-metakd
-# The few-shot grid (ini/amazon_fewshot; JOBS, THREADS, RATES, SEEDS_LOW, SEEDS_HIGH as the
+# The few-shot grid (ini/amazon_fewshot; JOBS, THREADS, RATES, SEEDS_LOW, SEEDS_HIGH, PRUNE as the
 # script says): a re-run skips finished runs and resumes stopped ones.
 reproduce-amazon-fewshot: deps
 	$(BUILD)

@@ -13,6 +13,10 @@
 # part of the grid. Logs: results/logs/fewshot/<run>.log (with its wall time).
 # JOBS=2 THREADS=1 (the default here) runs two at once, one core each; BLAS_CORE as in
 # scripts/reproduce_jobs.sh.
+# Disk: PRUNE=teacher (the default) drops a finished run's teacher /checkpoint (hrkd prune:
+# its optimizer state, not needed once the student is trained): about 3.2 GB stay per rate
+# and seed (the three methods), 52 GB for the grid. PRUNE=all also prunes the students (2.5
+# GB per rate and seed, 40 GB); PRUNE=none keeps everything (4.9 GB, 78 GB).
 # Then the table, the improvement rates, the Welch p-values and the figure, from whatever
 # runs are finished (results/analyze.py --fewshot) into results/report_fewshot/.
 set -euo pipefail
@@ -23,17 +27,26 @@ RATES=${RATES:-02 05 10 20}
 SEEDS_LOW=${SEEDS_LOW:-1 2 3 4 5}; SEEDS_HIGH=${SEEDS_HIGH:-1 2 3}
 METHODS="tinybert hrkd metakd"
 R=results/amazon_fewshot L=results/logs/fewshot
+PRUNE=${PRUNE:-teacher}
+case $PRUNE in teacher|all|none) ;; *) echo "PRUNE=$PRUNE: teacher, all or none" >&2; exit 2;; esac
 mkdir -p "$R" "$L"
 [ -d results/models/all-minilm-l6-v2 ] || bash scripts/fetch_minilm.sh
 
 # finished FILE: the run file holds its test accuracies (written after the last step)
 finished() { [ -f "$1" ] && "$HRKD" inspect "$1" 2>/dev/null | grep -q '^test  *mean'; }
 
+# prune_run OUT: after run OUT finished, drop what PRUNE says (quiet when already done)
+prune_run() {
+  local files=("${1%.h5}_teacher.h5")
+  [ "$PRUNE" = all ] && files+=("$1")
+  [ "$PRUNE" = none ] || "$HRKD" prune "${files[@]}" | grep -v 'already pruned' || true
+}
+
 # fewshot_job INI SEED OUT: one teacher + student run of INI with [run] seeds = SEED into OUT
 fewshot_job() {
   local ini=$1 seed=$2 out=$3 name log t0 resume=
   name=$(basename "$out" .h5); log=$L/$name.log
-  if finished "$out"; then echo "fewshot: $out finished, skipping"; return 0; fi
+  if finished "$out"; then echo "fewshot: $out finished, skipping"; prune_run "$out"; return 0; fi
   job_ini "$ini" "$seed" "$out" "$L/$name.ini"
   [ -f "$out" ] || [ -f "${out%.h5}_teacher.h5" ] && resume=--resume
   echo "fewshot: $ini seed $seed -> $out${resume:+ (resumed)} (log $log)"
@@ -42,12 +55,12 @@ fewshot_job() {
   "$HRKD" run "$L/$name.ini" $resume >> "$log" 2>&1 || rc=$?
   echo "wall_s $((SECONDS - t0))" >> "$log" # every part of a run, a stopped one's too
   case $rc in
-    0) echo "fewshot: $name done in $((SECONDS - t0)) s" ;;
+    0) echo "fewshot: $name done in $((SECONDS - t0)) s"; prune_run "$out" ;;
     130|143) echo "fewshot: $name stopped after $((SECONDS - t0)) s; the next run of the grid resumes it"; return 1 ;;
     *) echo "fewshot: $name FAILED"; tail -n 20 "$log"; return 1 ;;
   esac
 }
-export -f fewshot_job finished job_ini; export HRKD THREADS BLAS_CORE L
+export -f fewshot_job finished prune_run job_ini; export HRKD THREADS BLAS_CORE L PRUNE
 
 maxseed=0; for s in $SEEDS_LOW $SEEDS_HIGH; do [ "$s" -gt "$maxseed" ] && maxseed=$s; done
 for s in $(seq 1 "$maxseed"); do
