@@ -3,8 +3,8 @@
 # (smaller files; best groups, logs and test accuracies unchanged; the pruned step recorded);
 # `hrkd run --resume` then takes both phases as done and changes neither file; --extend of a
 # pruned file is refused rather than started over; an unfinished run, a run file in use, a
-# missing file and a second prune are each answered as docs/cli.md says; `hrkd case` still
-# runs on a pruned HRKD student with trained relational modules.
+# missing file and a second prune are each answered as docs/cli.md says; `hrkd eval` and
+# `hrkd case` still run on a pruned HRKD student with trained relational modules.
 source tests/common/lib.sh
 # (relational modules trained, so that /checkpoint alone holds their trained weights)
 sed -e "s|^\[output\]|[output]\nfile = $tmp/d.h5|" -e 's|^\[relational.gat\]|[relational]\ntrainable = true\n[relational.gat]|' \
@@ -33,6 +33,9 @@ check 'h5dump -a /pruned_checkpoint_step "$tmp/d.h5" | grep -q "(0): 12"' "root 
 check 'diff <(grep -E "^(dev|test) " "$tmp/i0.txt") <(grep -E "^(dev|test) " "$tmp/i1.txt") && grep -q "dropped by hrkd prune" "$tmp/i1.txt"' \
   "inspect: the same dev and test accuracies, and says the file was pruned"
 
+"$HRKD" eval "$tmp/d.ini" "$tmp/d.h5" --split test > "$tmp/eval.txt" 2>&1
+check '[ $? -eq 0 ] && [ "$(grep average "$tmp/eval.txt")" = "$(grep -A6 "student test accuracy" "$tmp/d.log" | grep average)" ]' \
+  "hrkd eval of the pruned student reproduces its test accuracy"
 cp "$tmp/d.h5" "$tmp/d.keep"; cp "$tmp/d_teacher.h5" "$tmp/t.keep"
 "$HRKD" run "$tmp/d.ini" --resume > "$tmp/r.log" 2>&1
 rc=$?
